@@ -1,0 +1,116 @@
+//! Command line and environment: every flag can also be set by a `DIEMNONG_…` variable
+//! (the database by `DATABASE_URL`). Defaults are the named constants below.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::Role;
+use crate::ingest::{Format, Layer};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://diemnong.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://data/demo.db";
+
+#[derive(Debug, Parser)]
+#[command(name = "diemnong", version, about = "Hotspot analysis server for crime-prevention committees (điểm nóng = hotspot)")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Database: `sqlite://FILE` (created and migrated on first use) or `postgres://…`.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The committee's IANA time zone: days, months and years are counted in it.
+    #[arg(long, global = true, env = "DIEMNONG_TIMEZONE", default_value = crate::domain::time::DEFAULT_ZONE)]
+    pub timezone: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the map page.
+    Serve(ServeArgs),
+    /// Import a CSV or GeoJSON file into a layer.
+    Import(ImportArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Load the bundled Ho Chi Minh City sample into an embedded database and serve it.
+    Demo(ServeArgs),
+    /// Generate synthetic sample data (seeded, reproducible).
+    Sample(SampleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DIEMNONG_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Seconds between checks for writes made by other processes or replicas.
+    #[arg(long, env = "DIEMNONG_REFRESH_SECS", default_value_t = 2)]
+    pub refresh_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Which layer the file holds.
+    #[arg(value_enum)]
+    pub layer: Layer,
+    /// The file (`.csv`, `.geojson`, `.json`).
+    pub file: PathBuf,
+    /// Format, when the file name does not tell.
+    #[arg(long, value_enum, env = "DIEMNONG_IMPORT_FORMAT")]
+    pub format: Option<Format>,
+    /// CSV field delimiter (one character; `\t` for tab).
+    #[arg(long, env = "DIEMNONG_IMPORT_DELIMITER", default_value = ",")]
+    pub delimiter: String,
+    /// Map fields to headers the aliases do not cover: `lon=LNG,lat=LAT,occurred_at=Ngay`.
+    #[arg(long, env = "DIEMNONG_IMPORT_COLUMNS")]
+    pub columns: Option<String>,
+    /// Import the valid rows and write the rejected ones, with reasons, to `--rejects`.
+    #[arg(long, env = "DIEMNONG_IMPORT_SKIP_INVALID")]
+    pub skip_invalid: bool,
+    /// Where rejected rows go with `--skip-invalid` (default: FILE.rejects.csv).
+    #[arg(long, env = "DIEMNONG_IMPORT_REJECTS")]
+    pub rejects: Option<PathBuf>,
+    /// Print the report as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it alone on standard output.
+    Create {
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Who or what the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Output directory.
+    #[arg(long, default_value = "sample-data/generated")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 138)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 100_000)]
+    pub incidents: usize,
+    #[arg(long, default_value_t = 300)]
+    pub cameras: usize,
+    #[arg(long, default_value_t = 250)]
+    pub models: usize,
+}

@@ -1,0 +1,51 @@
+//! `GET /api/v1/catalogue` (public) and its edits (editor role).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::Caller;
+use crate::auth::Role;
+use crate::domain::{Catalogue, CatalogueEntry};
+use crate::store::CatalogueKind;
+
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "catalogue",
+    responses((status = 200, description = "Incident categories and self-managed model kinds, with Vietnamese and English labels", body = Catalogue)))]
+pub async fn get_catalogue(State(state): State<AppState>) -> Json<Catalogue> {
+    Json((*state.service.snapshot().catalogue).clone())
+}
+
+/// New labels for an entry.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    pub label_vi: String,
+    pub label_en: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/catalogue/{kind}/{code}", tag = "catalogue",
+    params(("kind" = CatalogueKind, Path, description = "`categories` or `model_kinds`"), ("code" = String, Path, description = "Entry code")),
+    request_body = Labels,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Added or relabelled", body = CatalogueEntry),
+        (status = 400, description = "Bad code, labels or body", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such catalogue", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_entry(State(state): State<AppState>, caller: Caller, Path((kind, code)): Path<(String, String)>, body: super::extract::Body) -> Result<Json<CatalogueEntry>, ApiError> {
+    caller.require(Role::Editor)?;
+    let kind = match kind.as_str() {
+        "categories" => CatalogueKind::Categories,
+        "model_kinds" => CatalogueKind::ModelKinds,
+        other => return Err(ApiError::NotFound(format!("catalogue {other:?} (use categories or model_kinds)"))),
+    };
+    let labels: Labels = serde_json::from_slice(&body.0).map_err(|e| ApiError::param("body", e.to_string()))?;
+    let entry = CatalogueEntry::new(&code, &labels.label_vi, &labels.label_en).map_err(|e| ApiError::param(e.field.to_string(), e.reason))?;
+    state.service.put_catalogue_entry(kind, &entry).await?;
+    Ok(Json(entry))
+}

@@ -1,0 +1,140 @@
+//! Every error the API returns, and the one place where errors become HTTP:
+//! `application/problem+json` (RFC 9457). 4xx bodies say what was wrong and where; a 5xx
+//! body is generic and the real error is logged.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::ingest::RowError;
+use crate::service::{ImportReport, ServiceError};
+use crate::store::StoreError;
+
+/// A problem detail (RFC 9457) with diemnong's extension members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The query parameter or body field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// Per-record problems of an import (line/column or JSON pointer, and reason).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RowError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_total: Option<u64>,
+    /// For 409 on a state change: the moves that are legal from here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid parameter {parameter}: {detail}")]
+    BadParameter { parameter: String, detail: String },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the body is too large: {0}")]
+    TooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMedia(String),
+    #[error("rejected import")]
+    Rejected(Box<ImportReport>),
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn param(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::BadParameter { parameter: parameter.into(), detail: detail.into() }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::BadParameter { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Rejected(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Service(ServiceError::Store(StoreError::NotFound(_))) => StatusCode::NOT_FOUND,
+            Self::Service(ServiceError::Store(StoreError::Conflict(_))) => StatusCode::CONFLICT,
+            Self::Service(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Service(ServiceError::Store(e))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut p = Problem {
+            kind: format!("https://diemnong.github.io/problems/{}", status.as_u16()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            parameter: None,
+            errors: Vec::new(),
+            errors_total: None,
+            allowed: Vec::new(),
+        };
+        match self {
+            Self::BadParameter { parameter, detail } => {
+                p.detail = format!("{parameter}: {detail}");
+                p.parameter = Some(parameter);
+            }
+            Self::Rejected(report) => {
+                p.detail = format!(
+                    "{} of {} records have problems; nothing was written (send skip_invalid=true to import the valid ones)",
+                    report.rejected, report.read
+                );
+                if report.read == 0 {
+                    p.detail = "the body has problems; nothing was written".to_owned();
+                }
+                p.errors_total = Some(report.errors_total);
+                p.errors = report.errors;
+            }
+            Self::Service(ServiceError::Store(StoreError::NotFound(what))) => p.detail = format!("{what} not found"),
+            Self::Service(ServiceError::Store(StoreError::Conflict(what))) => p.detail = format!("conflicts with stored data: {what}"),
+            Self::Service(ref e) if status.is_server_error() => {
+                tracing::error!(error = %e, "request failed");
+                "an internal error occurred; it has been logged".clone_into(&mut p.detail);
+            }
+            Self::Internal(ref e) => {
+                tracing::error!(error = %e, "request failed");
+                "an internal error occurred; it has been logged".clone_into(&mut p.detail);
+            }
+            _ => {}
+        }
+        let mut res = (status, axum::Json(p)).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"diemnong\""));
+        }
+        res
+    }
+}

@@ -1,0 +1,462 @@
+//! The point and area layers as RFC 7946 FeatureCollections, read from the index snapshot,
+//! and their `POST` (import) endpoints.
+//!
+//! Listings page by id: `cursor` is the last id of the previous page and `next` links carry
+//! every other parameter, so GDAL's OGC client (which only follows `rel=next`) reads a whole
+//! layer. `numberMatched`/`numberReturned` are the OGC API – Features members.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{Body, Caller, Params};
+use crate::auth::Role;
+use crate::domain::lonlat::round6;
+use crate::domain::{Area, LonLat, Severity};
+use crate::index::{BBox, Filter, Snapshot};
+use crate::ingest::csv::CsvOptions;
+use crate::ingest::{Layer, RowError};
+use crate::service::{ImportMode, Source};
+
+/// Items per page when `limit` is absent.
+pub const DEFAULT_LIMIT: usize = 100;
+/// Largest page; a larger `limit` is clamped (as OGC API – Features asks), not refused.
+pub const MAX_LIMIT: usize = 10_000;
+
+pub const GEOJSON: &str = "application/geo+json";
+
+/// Filters and paging shared by the layer listings.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `min_lon,min_lat,max_lon,max_lat` (WGS84).
+    pub bbox: Option<String>,
+    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
+    pub from: Option<String>,
+    /// Exclusive end, as `from`.
+    pub to: Option<String>,
+    /// Incidents only: comma-separated category codes (any of them).
+    pub category: Option<String>,
+    /// Incidents only: comma-separated severities.
+    pub severity: Option<String>,
+    /// Cameras, models, areas: comma-separated kinds.
+    pub kind: Option<String>,
+    /// Page size (1–10,000; larger values are clamped). Default 100.
+    pub limit: Option<usize>,
+    /// Opaque position from a `next` link.
+    pub cursor: Option<String>,
+    /// Output format: `json` or `geojson` (both GeoJSON).
+    pub f: Option<String>,
+}
+
+/// Query of an import.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Import the valid records and report the rest, instead of all-or-nothing.
+    pub skip_invalid: Option<bool>,
+    /// CSV bodies: the field delimiter (one character; default `,`).
+    pub delimiter: Option<String>,
+}
+
+pub fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
+    let v: Vec<f64> = text
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::param("bbox", format!("{text:?} is not four numbers")))?;
+    match v.as_slice() {
+        [a, b, c, d] => BBox::new(*a, *b, *c, *d).map_err(|e| ApiError::param("bbox", e.reason)),
+        _ => Err(ApiError::param("bbox", "must be four numbers: min_lon,min_lat,max_lon,max_lat")),
+    }
+}
+
+fn list(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+struct Page {
+    limit: usize,
+    after: Option<i64>,
+    from: Option<i64>,
+    to: Option<i64>,
+    bbox: Option<BBox>,
+    kinds: Option<Vec<String>>,
+}
+
+fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, ApiError> {
+    if let Some(f) = &p.f {
+        if !matches!(f.as_str(), "json" | "geojson") {
+            return Err(ApiError::param("f", format!("{f:?} is not json or geojson")));
+        }
+    }
+    if layer != Layer::Incidents {
+        for (name, v) in [("category", &p.category), ("severity", &p.severity)] {
+            if v.is_some() {
+                return Err(ApiError::param(name, format!("applies to incidents only, not {layer}")));
+            }
+        }
+    } else if p.kind.is_some() {
+        return Err(ApiError::param("kind", "does not apply to incidents (use category)"));
+    }
+    let zone = state.service.zone();
+    let instant = |name: &'static str, v: &Option<String>| {
+        v.as_deref().map(|t| zone.parse_instant(name, t).map_err(|e| ApiError::param(name, e.reason))).transpose()
+    };
+    let from = instant("from", &p.from)?;
+    let to = instant("to", &p.to)?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f >= t {
+            return Err(ApiError::param("to", "must be after from"));
+        }
+    }
+    let limit = match p.limit {
+        Some(0) => return Err(ApiError::param("limit", "must be at least 1")),
+        Some(l) => l.min(MAX_LIMIT),
+        None => DEFAULT_LIMIT,
+    };
+    let after = p
+        .cursor
+        .as_deref()
+        .map(|c| c.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| ApiError::param("cursor", "is not a cursor from a next link")))
+        .transpose()?;
+    Ok(Page {
+        limit,
+        after,
+        from,
+        to,
+        bbox: p.bbox.as_deref().map(parse_bbox).transpose()?,
+        kinds: p.kind.as_deref().map(|k| list(k).map(str::to_owned).collect()),
+    })
+}
+
+/// The incident filter of a query (shared with the analyses).
+pub fn incident_filter(snap: &Snapshot, p: &ListParams, page: (Option<i64>, Option<i64>, Option<BBox>)) -> Result<Filter, ApiError> {
+    let categories = p
+        .category
+        .as_deref()
+        .map(|c| {
+            list(c)
+                .map(|code| {
+                    let code = snap
+                        .catalogue
+                        .category(code)
+                        .ok_or_else(|| ApiError::param("category", format!("{code:?} is not in the category catalogue")))?;
+                    // A catalogued category no incident has yet matches nothing.
+                    Ok(snap.incidents.categories().get(code).unwrap_or(u16::MAX))
+                })
+                .collect::<Result<Vec<u16>, ApiError>>()
+        })
+        .transpose()?;
+    let severities = p
+        .severity
+        .as_deref()
+        .map(|s| {
+            list(s).try_fold(0u8, |m, v| {
+                v.parse::<Severity>().map(|s| m | 1 << s.code()).map_err(|e| ApiError::param("severity", e.reason))
+            })
+        })
+        .transpose()?;
+    Ok(Filter { bbox: page.2, from: page.0, to: page.1, categories, severities })
+}
+
+/// The absolute URL of this request with `cursor` replaced.
+fn next_link(headers: &HeaderMap, uri: &Uri, cursor: i64) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let mut pairs: Vec<(String, String)> = uri
+        .query()
+        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+        .unwrap_or_default();
+    pairs.retain(|(k, _)| k != "cursor");
+    pairs.push(("cursor".to_owned(), cursor.to_string()));
+    let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("http://{host}{}?{q}", uri.path())
+}
+
+fn point(p: LonLat) -> Value {
+    json!({"type": "Point", "coordinates": [round6(p.lon()), round6(p.lat())]})
+}
+
+fn feature(id: i64, geometry: Value, properties: Map<String, Value>) -> Value {
+    json!({"type": "Feature", "id": id, "geometry": geometry, "properties": properties})
+}
+
+fn collection(features: Vec<Value>, matched: usize, next: Option<String>, self_link: String, version: i64) -> Response {
+    let returned = features.len();
+    let mut links = vec![json!({"rel": "self", "type": GEOJSON, "href": self_link})];
+    if let Some(n) = next {
+        links.push(json!({"rel": "next", "type": GEOJSON, "href": n}));
+    }
+    let body = json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "timeStamp": jiff::Timestamp::now().to_string(),
+        "links": links,
+        "diemnong": {"data_version": version},
+    });
+    ([(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response()
+}
+
+fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}{uri}")
+}
+
+/// Pages a list of (id, position) already in id order.
+fn paginate(items: Vec<(i64, usize)>, page: &Page) -> (usize, Vec<usize>, Option<i64>) {
+    let matched = items.len();
+    let rest: Vec<&(i64, usize)> = items.iter().filter(|(id, _)| page.after.is_none_or(|a| *id > a)).collect();
+    let more = rest.len() > page.limit;
+    let chosen: Vec<usize> = rest.iter().take(page.limit).map(|(_, i)| *i).collect();
+    let last = rest.get(page.limit.saturating_sub(1)).map(|(id, _)| *id);
+    (matched, chosen, if more { last } else { None })
+}
+
+fn opt_time(state: &AppState, t: Option<i64>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(state.service.zone().format(t)))
+}
+
+fn in_window(t: Option<i64>, page: &Page) -> bool {
+    if page.from.is_none() && page.to.is_none() {
+        return true;
+    }
+    t.is_some_and(|t| page.from.is_none_or(|f| t >= f) && page.to.is_none_or(|to| t < to))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "layers", params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Incidents as a GeoJSON FeatureCollection (viewer role)", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_incidents(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let page = page_params(&state, &p, Layer::Incidents)?;
+    let snap = state.service.snapshot();
+    let filter = incident_filter(&snap, &p, (page.from, page.to, page.bbox))?;
+    let (matched, ids) = {
+        let snap = std::sync::Arc::clone(&snap);
+        let limit = page.limit + 1;
+        let after = page.after;
+        tokio::task::spawn_blocking(move || snap.incidents.page(&filter, after, limit))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    };
+    let next = (ids.len() > page.limit).then(|| ids[page.limit - 1]);
+    let ids = &ids[..ids.len().min(page.limit)];
+    let rows = state.service.store().incidents_by_ids(ids).await?;
+    let zone = state.service.zone();
+    let features = rows
+        .into_iter()
+        .map(|r| {
+            let d = r.data;
+            let mut props = Map::new();
+            props.insert("external_id".into(), json!(d.external_id));
+            props.insert("occurred_at".into(), json!(zone.format(d.occurred_at)));
+            props.insert("category".into(), json!(d.category));
+            props.insert("severity".into(), json!(d.severity.as_str()));
+            props.insert("solved".into(), json!(d.solved));
+            props.insert("address".into(), json!(d.address));
+            props.insert("ward".into(), json!(d.ward));
+            feature(r.id, point(d.location), props)
+        })
+        .collect();
+    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+}
+
+fn kind_ok(page: &Page, kind: &str) -> bool {
+    page.kinds.as_ref().is_none_or(|k| k.iter().any(|x| x == kind))
+}
+
+#[utoipa::path(get, path = "/api/v1/cameras", tag = "layers", params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cameras (viewer role); `from`/`to` filter on installed_at", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_cameras(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let page = page_params(&state, &p, Layer::Cameras)?;
+    let snap = state.service.snapshot();
+    let layer = &snap.cameras;
+    let items = layer
+        .in_bbox(page.bbox.as_ref())
+        .into_iter()
+        .map(|i| (layer.records()[i].id, i))
+        .filter(|(_, i)| {
+            let c = &layer.records()[*i].data;
+            kind_ok(&page, &c.kind) && in_window(c.installed_at, &page)
+        })
+        .collect();
+    let (matched, chosen, next) = paginate(items, &page);
+    let features = chosen
+        .into_iter()
+        .map(|i| {
+            let c = &layer.records()[i];
+            let mut props = Map::new();
+            props.insert("external_id".into(), json!(c.data.external_id));
+            props.insert("kind".into(), json!(c.data.kind));
+            props.insert("active".into(), json!(c.data.active));
+            props.insert("installed_at".into(), opt_time(&state, c.data.installed_at));
+            feature(c.id, point(c.data.location), props)
+        })
+        .collect();
+    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+}
+
+#[utoipa::path(get, path = "/api/v1/models", tag = "layers", params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Self-managed models (viewer role); `from`/`to` filter on established_at", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_models(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let page = page_params(&state, &p, Layer::Models)?;
+    let snap = state.service.snapshot();
+    let layer = &snap.models;
+    let items = layer
+        .in_bbox(page.bbox.as_ref())
+        .into_iter()
+        .map(|i| (layer.records()[i].id, i))
+        .filter(|(_, i)| {
+            let m = &layer.records()[*i].data;
+            kind_ok(&page, &m.kind) && in_window(m.established_at, &page)
+        })
+        .collect();
+    let (matched, chosen, next) = paginate(items, &page);
+    let features = chosen
+        .into_iter()
+        .map(|i| {
+            let m = &layer.records()[i];
+            let mut props = Map::new();
+            props.insert("external_id".into(), json!(m.data.external_id));
+            props.insert("kind".into(), json!(m.data.kind));
+            props.insert("name".into(), json!(m.data.name));
+            props.insert("established_at".into(), opt_time(&state, m.data.established_at));
+            props.insert("active".into(), json!(m.data.active));
+            feature(m.id, point(m.data.location), props)
+        })
+        .collect();
+    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+}
+
+pub fn area_feature(a: &Area) -> Value {
+    let mut props = Map::new();
+    props.insert("code".into(), json!(a.data.code));
+    props.insert("name".into(), json!(a.data.name));
+    props.insert("kind".into(), json!(a.data.kind.as_str()));
+    props.insert("population".into(), json!(a.data.population));
+    let geometry = serde_json::to_value(a.data.geometry.to_geojson()).unwrap_or(Value::Null);
+    feature(a.id, geometry, props)
+}
+
+/// Areas are administrative boundaries, public by nature (the map draws wards as its base
+/// layer for everyone), so they need no token.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "layers", params(ListParams),
+    responses(
+        (status = 200, description = "Areas (wards, districts, complex areas); public", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_areas(State(state): State<AppState>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+    let page = page_params(&state, &p, Layer::Areas)?;
+    if page.from.is_some() || page.to.is_some() {
+        return Err(ApiError::param("from", "areas have no time; from/to do not apply"));
+    }
+    let snap = state.service.snapshot();
+    let layer = &snap.areas;
+    let items = layer
+        .in_bbox(page.bbox.as_ref())
+        .into_iter()
+        .map(|i| (layer.areas()[i].id, i))
+        .filter(|(_, i)| kind_ok(&page, layer.areas()[*i].data.kind.as_str()))
+        .collect();
+    let (matched, chosen, next) = paginate(items, &page);
+    let features = chosen.into_iter().map(|i| area_feature(&layer.areas()[i])).collect();
+    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+}
+
+#[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "layers",
+    params(("code" = String, Path, description = "The area's unique code")),
+    responses(
+        (status = 200, description = "One area as a GeoJSON Feature", content_type = "application/geo+json", body = Object),
+        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_area(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
+    let snap = state.service.snapshot();
+    let a = snap.areas.by_code(&code).ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))?;
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], area_feature(a).to_string()).into_response())
+}
+
+async fn import(state: AppState, caller: Caller, layer: Layer, headers: &HeaderMap, p: ImportParams, body: Bytes) -> Result<Response, ApiError> {
+    caller.require(Role::Editor)?;
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let source = match mime.as_str() {
+        "application/json" | "application/geo+json" => Source::Json(body.to_vec()),
+        "text/csv" => {
+            let delimiter = match p.delimiter.as_deref() {
+                None => b',',
+                Some("\\t" | "tab") => b'\t',
+                Some(d) if d.len() == 1 => d.as_bytes()[0],
+                Some(d) => return Err(ApiError::param("delimiter", format!("{d:?} is not one ASCII character"))),
+            };
+            Source::Csv { reader: Box::new(std::io::Cursor::new(body)), options: CsvOptions { delimiter, columns: Vec::new() } }
+        }
+        other => {
+            return Err(ApiError::UnsupportedMedia(format!(
+                "{other:?}; send application/json, application/geo+json or text/csv"
+            )));
+        }
+    };
+    let mode = if p.skip_invalid.unwrap_or(false) { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
+    let report = state.service.import(layer, source, mode, Box::new(|_| {}), Box::new(|_: &[RowError], _: &str| {})).await?;
+    if !report.committed {
+        return Err(ApiError::Rejected(Box::new(report)));
+    }
+    let status = if report.inserted > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(report)).into_response())
+}
+
+macro_rules! post_layer {
+    ($name:ident, $layer:expr, $path:literal) => {
+        #[utoipa::path(post, path = $path, tag = "layers", params(ImportParams),
+            security(("bearer" = [])),
+            request_body(description = "A JSON array of records, a GeoJSON FeatureCollection, or CSV (text/csv) with the same columns as `diemnong import`", content(
+                (Object = "application/json"), (Object = "application/geo+json"), (String = "text/csv"))),
+            responses(
+                (status = 201, description = "Imported; some records were new", body = crate::service::ImportReport),
+                (status = 200, description = "Valid, but every record was already stored", body = crate::service::ImportReport),
+                (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
+                (status = 413, description = "The body is too large", body = super::error::Problem, content_type = "application/problem+json"),
+                (status = 415, description = "Unsupported content type", body = super::error::Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Records have problems; nothing was written. `errors` lists each with its place", body = super::error::Problem, content_type = "application/problem+json"),
+            ))]
+        pub async fn $name(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Params(p): Params<ImportParams>, Body(body): Body) -> Result<Response, ApiError> {
+            import(state, caller, $layer, &headers, p, body).await
+        }
+    };
+}
+
+post_layer!(post_incidents, Layer::Incidents, "/api/v1/incidents");
+post_layer!(post_cameras, Layer::Cameras, "/api/v1/cameras");
+post_layer!(post_models, Layer::Models, "/api/v1/models");
+post_layer!(post_areas, Layer::Areas, "/api/v1/areas");

@@ -1,0 +1,155 @@
+//! The HTTP API (axum). [`app`] builds the router from an [`AppState`]; [`serve`] binds it.
+//! Each route family lives in its own module; errors become problem+json in `error`.
+
+pub mod catalogue;
+pub mod error;
+pub mod extract;
+pub mod features;
+pub mod openapi;
+pub mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, put};
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::service::Service;
+use error::ApiError;
+
+/// Largest request body (an import of ~300,000 incidents as JSON).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Service>,
+}
+
+/// The whole API as a router (tests drive it in-process or on a real socket).
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/", get(landing))
+        .route("/incidents", get(features::list_incidents).post(features::post_incidents))
+        .route("/cameras", get(features::list_cameras).post(features::post_cameras))
+        .route("/models", get(features::list_models).post(features::post_models))
+        .route("/areas", get(features::list_areas).post(features::post_areas))
+        .route("/areas/{code}", get(features::get_area))
+        .route("/catalogue", get(catalogue::get_catalogue))
+        .route("/catalogue/{kind}/{code}", put(catalogue::put_entry))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/openapi.json", get(openapi::document));
+    Router::new()
+        .route("/", get(index_page))
+        .route("/healthz", get(health))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a handler panicked".into()).into_response()))
+}
+
+/// Serves `router` on `listener` until Ctrl-C / SIGTERM, with periodic catch-up of writes
+/// made by other processes (the CLI, other replicas).
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, refresh_every: Duration) -> std::io::Result<()> {
+    let service = Arc::clone(&state.service);
+    let refresher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(refresh_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = service.refresh().await {
+                tracing::warn!(error = %e, "refresh from the database failed");
+            }
+        }
+    });
+    let r = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await;
+    refresher.abort();
+    r
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "Alive; the data version and row counts the index holds", body = Object)))]
+pub async fn health(State(state): State<AppState>) -> Response {
+    let s = state.service.snapshot();
+    axum::Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "backend": state.service.store().backend(),
+        "data_version": s.version,
+        "incidents": s.incidents.len(),
+        "cameras": s.cameras.len(),
+        "models": s.models.len(),
+        "areas": s.areas.areas().len(),
+    }))
+    .into_response()
+}
+
+/// OGC API landing page: where the collections and the API description are.
+#[utoipa::path(get, path = "/api/v1/", tag = "service",
+    responses((status = 200, description = "Links to the layers and the OpenAPI document", body = Object)))]
+pub async fn landing() -> Response {
+    let link = |rel: &str, ty: &str, href: &str, title: &str| json!({"rel": rel, "type": ty, "href": href, "title": title});
+    axum::Json(json!({
+        "title": "diemnong",
+        "description": "Hotspot analysis for crime-prevention committees",
+        "links": [
+            link("service-desc", "application/vnd.oai.openapi+json;version=3.0", "/api/v1/openapi.json", "OpenAPI document"),
+            link("data", "application/geo+json", "/api/v1/incidents", "Incidents (viewer token)"),
+            link("data", "application/geo+json", "/api/v1/cameras", "Cameras (viewer token)"),
+            link("data", "application/geo+json", "/api/v1/models", "Self-managed models (viewer token)"),
+            link("data", "application/geo+json", "/api/v1/areas", "Areas"),
+            link("data", "application/json", "/api/v1/catalogue", "Catalogue"),
+        ]
+    }))
+    .into_response()
+}
+
+async fn index_page() -> Html<&'static str> {
+    Html(include_str!("../../map-ui/index.html"))
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("{} (see /api/v1/openapi.json)", uri.path()))
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    let body = json!({
+        "type": "https://diemnong.github.io/problems/405",
+        "title": "Method Not Allowed",
+        "status": 405,
+        "detail": format!("{} does not accept this method (see /api/v1/openapi.json)", uri.path()),
+    });
+    let mut res = (StatusCode::METHOD_NOT_ALLOWED, body.to_string()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+    res
+}

@@ -1,0 +1,41 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "diemnong", description = "Hotspot analysis for crime-prevention committees. Point layers need a viewer token, writes an editor token, token management an admin token; areas, the catalogue and health are public."),
+    paths(
+        super::health, super::landing,
+        super::features::list_incidents, super::features::post_incidents,
+        super::features::list_cameras, super::features::post_cameras,
+        super::features::list_models, super::features::post_models,
+        super::features::list_areas, super::features::post_areas, super::features::get_area,
+        super::catalogue::get_catalogue, super::catalogue::put_entry,
+        super::tokens::create, super::tokens::list, super::tokens::revoke,
+        document,
+    ),
+    components(schemas(super::error::Problem, crate::ingest::RowError, crate::ingest::Place)),
+    modifiers(&Bearer),
+    tags((name = "layers", description = "Incidents, cameras, self-managed models and areas as GeoJSON"),
+         (name = "catalogue"), (name = "tokens"), (name = "service"))
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service",
+    responses((status = 200, description = "This document", body = Object)))]
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,560 @@
+//! The incident index: a compact columnar store with an R-tree over pages of it.
+//!
+//! Layout. Incidents live in two [`Segment`]s of parallel columns (id, H3 cell, time,
+//! lon, lat, category, severity+solved flags; 43 bytes a row):
+//!
+//! - `main` is sorted by resolution-15 H3 cell (then id). H3 indexes order by base cell and
+//!   then digit by digit from coarse to fine, so every coarser cell is one contiguous run of
+//!   `main`: counting per cell at any resolution is one pass with no hashing.
+//! - `delta` holds rows written since `main` was built, in arrival order. It is merged into
+//!   `main` when it grows past [`MERGE_AT`] rows (or a quarter of `main`).
+//!
+//! Spatial queries go through an `rstar` R-tree whose leaves are pages of [`PAGE`]
+//! consecutive rows of `main` with their bounding boxes — the disk R-tree's leaf page, in
+//! memory. Because neighbouring rows in H3 order are neighbours on the ground, the pages are
+//! compact; the tree costs about 1 byte a row, where a leaf per point would cost 40.
+//!
+//! Both segments are immutable and shared through `Arc`: a write builds a new
+//! [`IncidentIndex`] and readers holding the old one keep a consistent view.
+
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, Envelope, RTree, RTreeObject};
+
+use crate::domain::Severity;
+use crate::store::IncidentRow;
+
+/// Rows per R-tree leaf page.
+pub const PAGE: usize = 64;
+/// Delta size that triggers a merge into `main`.
+pub const MERGE_AT: usize = 65_536;
+
+/// Category codes by the small integer the columns store. Append-only, so an older
+/// snapshot's references stay valid after a new code appears.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    codes: Vec<Box<str>>,
+    by_code: HashMap<Box<str>, u16>,
+}
+
+impl Interner {
+    /// The reference for `code`, adding it if new.
+    ///
+    /// # Panics
+    /// Never in practice: the catalogue would need 65,536 categories.
+    pub fn intern(&mut self, code: &str) -> u16 {
+        if let Some(&i) = self.by_code.get(code) {
+            return i;
+        }
+        let i = u16::try_from(self.codes.len()).unwrap_or(u16::MAX);
+        self.codes.push(code.into());
+        self.by_code.insert(code.into(), i);
+        i
+    }
+
+    #[must_use]
+    pub fn get(&self, code: &str) -> Option<u16> {
+        self.by_code.get(code).copied()
+    }
+
+    #[must_use]
+    pub fn code(&self, i: u16) -> &str {
+        self.codes.get(usize::from(i)).map_or("", |c| c)
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+/// Packs severity (bits 0–1) and solved (bit 2) into one byte.
+#[must_use]
+pub const fn pack_flags(severity: Severity, solved: bool) -> u8 {
+    severity.code() | if solved { 4 } else { 0 }
+}
+
+type Page = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
+
+/// Parallel columns of incidents.
+#[derive(Debug, Default)]
+pub struct Segment {
+    pub id: Vec<i64>,
+    /// Resolution-15 H3 cell.
+    pub cell: Vec<u64>,
+    /// Unix seconds, UTC.
+    pub time: Vec<i64>,
+    pub lon: Vec<f64>,
+    pub lat: Vec<f64>,
+    pub category: Vec<u16>,
+    /// See [`pack_flags`].
+    pub flags: Vec<u8>,
+    pages: RTree<Page>,
+}
+
+impl Segment {
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            id: Vec::with_capacity(n),
+            cell: Vec::with_capacity(n),
+            time: Vec::with_capacity(n),
+            lon: Vec::with_capacity(n),
+            lat: Vec::with_capacity(n),
+            category: Vec::with_capacity(n),
+            flags: Vec::with_capacity(n),
+            pages: RTree::new(),
+        }
+    }
+
+    fn push(&mut self, r: &IncidentRow) {
+        self.id.push(r.id);
+        self.cell.push(r.cell);
+        self.time.push(r.occurred_at);
+        self.lon.push(r.lon);
+        self.lat.push(r.lat);
+        self.category.push(r.category);
+        self.flags.push(pack_flags(r.severity, r.solved));
+    }
+
+    fn extend_from(&mut self, other: &Self) {
+        self.id.extend_from_slice(&other.id);
+        self.cell.extend_from_slice(&other.cell);
+        self.time.extend_from_slice(&other.time);
+        self.lon.extend_from_slice(&other.lon);
+        self.lat.extend_from_slice(&other.lat);
+        self.category.extend_from_slice(&other.category);
+        self.flags.extend_from_slice(&other.flags);
+    }
+
+    #[must_use]
+    pub fn row(&self, i: usize) -> IncidentRow {
+        let flags = self.flags[i];
+        IncidentRow {
+            id: self.id[i],
+            occurred_at: self.time[i],
+            category: self.category[i],
+            severity: Severity::from_code(flags),
+            solved: flags & 4 != 0,
+            lon: self.lon[i],
+            lat: self.lat[i],
+            cell: self.cell[i],
+        }
+    }
+
+    /// Sorts rows by (cell, id), shrinks the columns to fit and bulk-loads the page tree.
+    fn into_sorted(self) -> Self {
+        let n = self.len();
+        let mut perm: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
+        perm.sort_unstable_by_key(|&i| (self.cell[i as usize], self.id[i as usize]));
+        fn gather<T: Copy>(col: &[T], perm: &[u32]) -> Vec<T> {
+            perm.iter().map(|&i| col[i as usize]).collect()
+        }
+        let mut s = Self {
+            id: gather(&self.id, &perm),
+            cell: gather(&self.cell, &perm),
+            time: gather(&self.time, &perm),
+            lon: gather(&self.lon, &perm),
+            lat: gather(&self.lat, &perm),
+            category: gather(&self.category, &perm),
+            flags: gather(&self.flags, &perm),
+            pages: RTree::new(),
+        };
+        drop(self);
+        let pages = (0..n)
+            .step_by(PAGE)
+            .map(|start| {
+                let end = (start + PAGE).min(n);
+                let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+                for i in start..end {
+                    lo = [lo[0].min(s.lon[i]), lo[1].min(s.lat[i])];
+                    hi = [hi[0].max(s.lon[i]), hi[1].max(s.lat[i])];
+                }
+                #[expect(clippy::cast_possible_truncation, reason = "rows are counted in u32")]
+                GeomWithData::new(Rectangle::from_corners(lo, hi), (start as u32, end as u32))
+            })
+            .collect();
+        s.pages = RTree::bulk_load(pages);
+        s
+    }
+
+    /// Calls `visit` with the position of every row inside `bbox` (all rows if `None`).
+    /// Sorted segments use the page tree; the delta is scanned.
+    fn for_each_in_bbox(&self, bbox: Option<&BBox>, mut visit: impl FnMut(usize)) {
+        match bbox {
+            None => (0..self.len()).for_each(visit),
+            Some(b) if self.pages.size() == 0 => {
+                for i in 0..self.len() {
+                    if b.contains(self.lon[i], self.lat[i]) {
+                        visit(i);
+                    }
+                }
+            }
+            Some(b) => {
+                let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
+                for page in self.pages.locate_in_envelope_intersecting(&env) {
+                    let (start, end) = page.data;
+                    // A page wholly inside the box needs no per-row test.
+                    let inside = env.contains_envelope(&page.envelope());
+                    for i in start as usize..end as usize {
+                        if inside || b.contains(self.lon[i], self.lat[i]) {
+                            visit(i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes held by the columns and the tree (capacity, not length).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.id.capacity() * 8
+            + self.cell.capacity() * 8
+            + self.time.capacity() * 8
+            + self.lon.capacity() * 8
+            + self.lat.capacity() * 8
+            + self.category.capacity() * 2
+            + self.flags.capacity()
+            // Each leaf page is a 40-byte node; parents add about a fifth more.
+            + self.pages.size() * 48
+    }
+}
+
+/// A lon/lat box, validated so that min ≤ max on both axes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl BBox {
+    /// # Errors
+    /// When a value is not finite, out of range, or min > max (boxes across the
+    /// antimeridian are not supported: no committee straddles it).
+    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<Self, crate::domain::DomainError> {
+        let lo = crate::domain::LonLat::new(min_lon, min_lat).map_err(|e| crate::domain::DomainError::new("bbox", e.reason))?;
+        let hi = crate::domain::LonLat::new(max_lon, max_lat).map_err(|e| crate::domain::DomainError::new("bbox", e.reason))?;
+        if lo.lon() > hi.lon() || lo.lat() > hi.lat() {
+            return Err(crate::domain::DomainError::new(
+                "bbox",
+                "must be min_lon,min_lat,max_lon,max_lat with min ≤ max",
+            ));
+        }
+        Ok(Self { min_lon, min_lat, max_lon, max_lat })
+    }
+
+    #[must_use]
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        lon >= self.min_lon && lon <= self.max_lon && lat >= self.min_lat && lat <= self.max_lat
+    }
+}
+
+/// Which incidents a query wants. `None` means "no restriction".
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub bbox: Option<BBox>,
+    /// Inclusive, Unix seconds.
+    pub from: Option<i64>,
+    /// Exclusive, Unix seconds.
+    pub to: Option<i64>,
+    /// Category references (see [`Interner`]); an empty list matches nothing.
+    pub categories: Option<Vec<u16>>,
+    /// Bit `s` set = severity class `s` wanted.
+    pub severities: Option<u8>,
+}
+
+impl Filter {
+    fn matches_attrs(&self, seg: &Segment, i: usize) -> bool {
+        let t = seg.time[i];
+        self.from.is_none_or(|f| t >= f)
+            && self.to.is_none_or(|to| t < to)
+            && self.categories.as_ref().is_none_or(|c| c.contains(&seg.category[i]))
+            && self.severities.is_none_or(|m| m & (1 << (seg.flags[i] & 3)) != 0)
+    }
+}
+
+/// One immutable version of the incident index.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentIndex {
+    main: Arc<Segment>,
+    delta: Arc<Segment>,
+    categories: Arc<Interner>,
+    max_id: i64,
+}
+
+impl IncidentIndex {
+    /// Builds an index from rows in any order.
+    #[must_use]
+    pub fn build(rows: Vec<IncidentRow>, categories: Interner) -> Self {
+        let mut seg = Segment::with_capacity(rows.len());
+        let mut max_id = 0;
+        for r in &rows {
+            seg.push(r);
+            max_id = max_id.max(r.id);
+        }
+        drop(rows);
+        Self {
+            main: Arc::new(seg.into_sorted()),
+            delta: Arc::default(),
+            categories: Arc::new(categories),
+            max_id,
+        }
+    }
+
+    /// A builder that accepts rows one at a time as the database streams them, without
+    /// an intermediate vector of rows.
+    #[must_use]
+    pub fn builder(capacity_hint: usize) -> IndexBuilder {
+        IndexBuilder { seg: Segment::with_capacity(capacity_hint), categories: Interner::default(), max_id: 0 }
+    }
+
+    /// The next version: this one plus `rows` (newer than [`Self::max_id`]), whose category
+    /// codes are given beside them. Shares `main` unless the delta is due for a merge.
+    #[must_use]
+    pub fn with_appended(&self, rows: &[(IncidentRow, String)]) -> Self {
+        if rows.is_empty() {
+            return self.clone();
+        }
+        let mut categories = (*self.categories).clone();
+        let mut delta = Segment::with_capacity(self.delta.len() + rows.len());
+        delta.extend_from(&self.delta);
+        let mut max_id = self.max_id;
+        for (r, code) in rows {
+            let mut r = *r;
+            r.category = categories.intern(code);
+            max_id = max_id.max(r.id);
+            delta.push(&r);
+        }
+        let categories = Arc::new(categories);
+        if delta.len() >= MERGE_AT.min(self.main.len() / 4).max(1024) {
+            let mut all = Segment::with_capacity(self.main.len() + delta.len());
+            all.extend_from(&self.main);
+            all.extend_from(&delta);
+            return Self { main: Arc::new(all.into_sorted()), delta: Arc::default(), categories, max_id };
+        }
+        Self { main: Arc::clone(&self.main), delta: Arc::new(delta), categories, max_id }
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.main.len() + self.delta.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The highest incident id held; rows above it are what a refresh fetches.
+    #[must_use]
+    pub const fn max_id(&self) -> i64 {
+        self.max_id
+    }
+
+    #[must_use]
+    pub fn categories(&self) -> &Interner {
+        &self.categories
+    }
+
+    /// The sorted main segment (every coarser H3 cell is a contiguous run of it).
+    #[must_use]
+    pub fn main(&self) -> &Segment {
+        &self.main
+    }
+
+    /// Rows written since `main` was built, unsorted.
+    #[must_use]
+    pub fn delta(&self) -> &Segment {
+        &self.delta
+    }
+
+    /// Calls `visit(segment, position)` for every incident matching `filter`.
+    pub fn for_each(&self, filter: &Filter, mut visit: impl FnMut(&Segment, usize)) {
+        for seg in [&*self.main, &*self.delta] {
+            seg.for_each_in_bbox(filter.bbox.as_ref(), |i| {
+                if filter.matches_attrs(seg, i) {
+                    visit(seg, i);
+                }
+            });
+        }
+    }
+
+    /// How many incidents match, and the ids of the first `limit` of them above `after_id`
+    /// in id order (a page of a listing). O(n log limit), no full sort.
+    #[must_use]
+    pub fn page(&self, filter: &Filter, after_id: Option<i64>, limit: usize) -> (usize, Vec<i64>) {
+        let mut matched = 0;
+        let mut heap = BinaryHeap::with_capacity(limit + 1);
+        self.for_each(filter, |seg, i| {
+            matched += 1;
+            let id = seg.id[i];
+            if after_id.is_some_and(|a| id <= a) || limit == 0 {
+                return;
+            }
+            if heap.len() < limit {
+                heap.push(id);
+            } else if heap.peek().is_some_and(|&top| id < top) {
+                heap.pop();
+                heap.push(id);
+            }
+        });
+        (matched, heap.into_sorted_vec())
+    }
+
+    /// Every row, in id order: what tests compare against the database.
+    #[must_use]
+    pub fn rows_by_id(&self) -> Vec<(IncidentRow, String)> {
+        let mut out: Vec<(IncidentRow, String)> = Vec::with_capacity(self.len());
+        for seg in [&*self.main, &*self.delta] {
+            for i in 0..seg.len() {
+                let r = seg.row(i);
+                out.push((r, self.categories.code(r.category).to_owned()));
+            }
+        }
+        out.sort_unstable_by_key(|(r, _)| r.id);
+        out
+    }
+
+    /// Heap bytes held by this version (columns, trees and the interner).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.main.heap_bytes() + self.delta.heap_bytes() + self.categories.len() * 64
+    }
+}
+
+/// Collects streamed rows into an [`IncidentIndex`].
+pub struct IndexBuilder {
+    seg: Segment,
+    categories: Interner,
+    max_id: i64,
+}
+
+impl IndexBuilder {
+    pub fn push(&mut self, mut row: IncidentRow, category: &str) {
+        row.category = self.categories.intern(category);
+        self.max_id = self.max_id.max(row.id);
+        self.seg.push(&row);
+    }
+
+    #[must_use]
+    pub fn finish(self) -> IncidentIndex {
+        IncidentIndex {
+            main: Arc::new(self.seg.into_sorted()),
+            delta: Arc::default(),
+            categories: Arc::new(self.categories),
+            max_id: self.max_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn row(id: i64, lon: f64, lat: f64, t: i64, cat: u16, sev: u8) -> IncidentRow {
+        let ll = crate::domain::LonLat::new(lon, lat).unwrap();
+        IncidentRow {
+            id,
+            occurred_at: t,
+            category: cat,
+            severity: Severity::from_code(sev),
+            solved: id % 3 == 0,
+            lon,
+            lat,
+            cell: u64::from(ll.cell15()),
+        }
+    }
+
+    fn codes() -> [&'static str; 3] {
+        ["theft", "fraud", "drugs"]
+    }
+
+    fn build(rows: &[IncidentRow]) -> IncidentIndex {
+        let mut b = IncidentIndex::builder(rows.len());
+        for r in rows {
+            b.push(*r, codes()[usize::from(r.category)]);
+        }
+        b.finish()
+    }
+
+    fn linear(rows: &[IncidentRow], f: &Filter, interner: &Interner) -> Vec<i64> {
+        let mut ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| {
+                let cat = interner.get(codes()[usize::from(r.category)]).unwrap();
+                f.bbox.is_none_or(|b| b.contains(r.lon, r.lat))
+                    && f.from.is_none_or(|x| r.occurred_at >= x)
+                    && f.to.is_none_or(|x| r.occurred_at < x)
+                    && f.categories.as_ref().is_none_or(|c| c.contains(&cat))
+                    && f.severities.is_none_or(|m| m & (1 << r.severity.code()) != 0)
+            })
+            .map(|r| r.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    prop_compose! {
+        fn arb_rows()(pts in prop::collection::vec((106.6f64..106.8, 10.7f64..10.9, 0i64..1000, 0u16..3, 0u8..4), 0..600)) -> Vec<IncidentRow> {
+            pts.into_iter().enumerate().map(|(i, (lon, lat, t, c, s))| row(i as i64 + 1, lon, lat, t, c, s)).collect()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Index queries equal a linear scan, whether rows came in one build or appended.
+        #[test]
+        fn queries_equal_linear_scan(rows in arb_rows(), split in 0usize..600,
+            b in (106.6f64..106.8, 10.7f64..10.9, 0.0f64..0.2, 0.0f64..0.2),
+            from in prop::option::of(0i64..1000), cats in prop::option::of(prop::collection::vec(0u16..3, 0..3)),
+            sev in prop::option::of(0u8..16), after in prop::option::of(0i64..600), limit in 0usize..50) {
+            let split = split.min(rows.len());
+            let base = build(&rows[..split]);
+            let appended: Vec<(IncidentRow, String)> = rows[split..].iter().map(|r| (*r, codes()[usize::from(r.category)].to_owned())).collect();
+            let idx = base.with_appended(&appended);
+            let bbox = BBox::new(b.0, b.1, b.0 + b.2, b.1 + b.3).unwrap();
+            let categories = cats.map(|c| c.iter().filter_map(|&i| idx.categories().get(codes()[usize::from(i)])).collect());
+            let f = Filter { bbox: Some(bbox), from, to: from.map(|x| x + 300), categories, severities: sev };
+            let expected = linear(&rows, &f, idx.categories());
+            let (n, page) = idx.page(&f, after, limit);
+            prop_assert_eq!(n, expected.len());
+            let want: Vec<i64> = expected.iter().copied().filter(|&id| after.is_none_or(|a| id > a)).take(limit).collect();
+            prop_assert_eq!(page, want);
+            // The whole index, row for row, equals a fresh build of all rows.
+            let fresh = build(&rows);
+            prop_assert_eq!(idx.rows_by_id(), fresh.rows_by_id());
+        }
+    }
+
+    #[test]
+    fn main_is_sorted_by_cell_and_merges() {
+        let rows: Vec<_> = (0..3000).map(|i| row(i + 1, 106.6 + (i % 97) as f64 * 0.001, 10.7 + (i % 89) as f64 * 0.001, i, 0, 0)).collect();
+        let idx = build(&rows[..100]);
+        let appended: Vec<_> = rows[100..].iter().map(|r| (*r, "theft".to_owned())).collect();
+        let idx = idx.with_appended(&appended);
+        assert_eq!(idx.delta().len(), 0, "2,900 rows over a 100-row main merge");
+        assert!(idx.main().cell.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(idx.len(), 3000);
+        assert_eq!(idx.max_id(), 3000);
+    }
+}

@@ -1,0 +1,493 @@
+//! Persistence: one facade over SQLite (the embedded default) and PostgreSQL (for several
+//! replicas).
+//!
+//! Both backends share their SQL: runtime queries with `$N` placeholders, which SQLite
+//! accepts too. The [`with_pool!`] macro writes a method body once and compiles it for each
+//! backend, so there is no second copy to drift. Migrations are embedded from
+//! `migrations/sqlite` and `migrations/postgres` and run on connect.
+//!
+//! Every write happens inside a [`StoreTx`]; a write that changes data also bumps the
+//! single-row `data_version`, in the same transaction, so the version a reader sees always
+//! matches the data it sees.
+
+mod error;
+mod rows;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
+
+pub use error::StoreError;
+pub use rows::IncidentRow;
+
+use crate::auth::Role;
+use crate::domain::{Area, Camera, Catalogue, CatalogueEntry, Incident, Model, NewArea, NewCamera, NewIncident, NewModel};
+
+/// Rows per multi-row `INSERT`: 1,000 rows × 10 columns stays well under both backends'
+/// bind-parameter limits (SQLite 32,766; PostgreSQL 65,535).
+const INSERT_CHUNK: usize = 1_000;
+
+/// A connection pool to one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction on either backend. Dropping it without [`StoreTx::commit`] rolls back.
+pub enum StoreTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs the same body against whichever pool (or transaction) the value holds.
+macro_rules! with_pool {
+    ($value:expr, $p:ident => $body:expr) => {
+        match $value {
+            Store::Sqlite($p) => $body,
+            Store::Postgres($p) => $body,
+        }
+    };
+}
+
+macro_rules! with_tx {
+    ($value:expr, $t:ident => $body:expr) => {
+        match $value {
+            StoreTx::Sqlite($t) => $body,
+            StoreTx::Postgres($t) => $body,
+        }
+    };
+}
+
+/// `($1, $2, …), (…)` for `rows` rows of `cols` columns.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// A token as listed to an admin (never with its hash).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the database at `url`:
+    /// `sqlite:PATH` / `sqlite://PATH` (the file is created) or `postgres://…`.
+    ///
+    /// # Errors
+    /// When the URL is of another scheme, the database cannot be reached, or a migration fails.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let store = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            // SQLite has one writer; a small pool serves concurrent readers under WAL.
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            Self::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            Self::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(store)
+    }
+
+    /// Which backend this is, for logs and provenance.
+    #[must_use]
+    pub const fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await);
+    }
+
+    /// Starts a write transaction.
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn begin(&self) -> Result<StoreTx, StoreError> {
+        Ok(match self {
+            Self::Sqlite(p) => StoreTx::Sqlite(p.begin().await?),
+            Self::Postgres(p) => StoreTx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// The current data version (bumped by every committed change).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
+        let v: i64 = with_pool!(self, p => sqlx::query_scalar("SELECT version FROM data_version WHERE id = 1").fetch_one(p).await?);
+        Ok(v)
+    }
+
+    /// Both catalogues, in their stored order.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn catalogue(&self) -> Result<Catalogue, StoreError> {
+        let mut out = Catalogue::default();
+        for (table, list) in [("categories", &mut out.categories), ("model_kinds", &mut out.model_kinds)] {
+            let sql = format!("SELECT code, label_vi, label_en FROM {table} ORDER BY position, code");
+            let rows: Vec<(String, String, String)> = with_pool!(self, p => sqlx::query_as(AssertSqlSafe(sql.as_str())).fetch_all(p).await?);
+            list.extend(rows.into_iter().map(|(code, label_vi, label_en)| CatalogueEntry { code, label_vi, label_en }));
+        }
+        Ok(out)
+    }
+
+    /// Streams incidents with `id > after_id` in id order to `sink` (what the index is built
+    /// from, at start-up and after every write).
+    ///
+    /// # Errors
+    /// On database failure or a stored value that fails validation.
+    pub async fn scan_incidents(&self, after_id: i64, mut sink: impl FnMut(IncidentRow, &str) + Send) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
+        const SQL: &str = "SELECT id, occurred_at, category, severity, solved, lon, lat, h3_cell \
+                           FROM incidents WHERE id > $1 ORDER BY id";
+        with_pool!(self, p => {
+            let mut rows = sqlx::query(SQL).bind(after_id).fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                let (row, category) = rows::incident_row!(r);
+                sink(row, category);
+            }
+        });
+        Ok(())
+    }
+
+    /// Full incident records for `ids` (at most a page), in id order.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn incidents_by_ids(&self, ids: &[i64]) -> Result<Vec<Incident>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",");
+            let sql = format!(
+                "SELECT id, external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward \
+                 FROM incidents WHERE id IN ({list}) ORDER BY id"
+            );
+            with_pool!(self, p => {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for r in q.fetch_all(p).await? {
+                    out.push(rows::incident!(r));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every camera, in id order.
+    ///
+    /// # Errors
+    /// On database failure or invalid stored data.
+    pub async fn cameras(&self) -> Result<Vec<Camera>, StoreError> {
+        const SQL: &str = "SELECT id, external_id, lon, lat, kind, active, installed_at FROM cameras ORDER BY id";
+        let mut out = Vec::new();
+        with_pool!(self, p => for r in sqlx::query(SQL).fetch_all(p).await? { out.push(rows::camera!(r)); });
+        Ok(out)
+    }
+
+    /// Every self-managed model, in id order.
+    ///
+    /// # Errors
+    /// On database failure or invalid stored data.
+    pub async fn models(&self) -> Result<Vec<Model>, StoreError> {
+        const SQL: &str = "SELECT id, external_id, lon, lat, kind, name, established_at, active FROM models ORDER BY id";
+        let mut out = Vec::new();
+        with_pool!(self, p => for r in sqlx::query(SQL).fetch_all(p).await? { out.push(rows::model!(r)); });
+        Ok(out)
+    }
+
+    /// Every area, in id order.
+    ///
+    /// # Errors
+    /// On database failure or invalid stored data.
+    pub async fn areas(&self) -> Result<Vec<Area>, StoreError> {
+        const SQL: &str = "SELECT id, code, name, kind, geometry, population FROM areas ORDER BY id";
+        let mut out = Vec::new();
+        with_pool!(self, p => for r in sqlx::query(SQL).fetch_all(p).await? { out.push(rows::area!(r)); });
+        Ok(out)
+    }
+
+    /// The role of the live (not revoked) token with this SHA-256 hash.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn token_role(&self, hash: &str) -> Result<Option<Role>, StoreError> {
+        const SQL: &str = "SELECT role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
+        let role: Option<String> = with_pool!(self, p => sqlx::query_scalar(SQL).bind(hash).fetch_optional(p).await?);
+        role.map(|r| r.parse::<Role>().map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    }
+
+    /// Every token, newest first.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        const SQL: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id DESC";
+        let rows: Vec<(i64, String, String, i64, Option<i64>)> = with_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(id, name, role, created_at, revoked_at)| {
+                Ok(TokenInfo { id, name, role: role.parse().map_err(|e: crate::domain::DomainError| StoreError::Corrupt(e.to_string()))?, created_at, revoked_at })
+            })
+            .collect()
+    }
+}
+
+impl StoreTx {
+    /// Commits.
+    ///
+    /// # Errors
+    /// When the commit fails (nothing is then written).
+    pub async fn commit(self) -> Result<(), StoreError> {
+        with_tx!(self, t => t.commit().await?);
+        Ok(())
+    }
+
+    /// Rolls back explicitly (dropping does the same, later).
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        with_tx!(self, t => t.rollback().await?);
+        Ok(())
+    }
+
+    /// Serialises appending writers across replicas. On PostgreSQL, ids are taken from a
+    /// sequence when a row is inserted but become visible when its transaction commits; two
+    /// concurrent importers could commit out of id order and a replica refreshing by
+    /// "id > last seen" would skip rows. This lock (which readers do not wait for) makes
+    /// appends commit in id order. SQLite has a single writer already.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn lock_for_append(&mut self) -> Result<(), StoreError> {
+        if let Self::Postgres(t) = self {
+            sqlx::query("LOCK TABLE incidents, data_version IN SHARE ROW EXCLUSIVE MODE").execute(&mut **t).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks the data as changed: every committed write that changed rows calls this once.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn bump_version(&mut self) -> Result<i64, StoreError> {
+        const SQL: &str = "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version";
+        let v: i64 = with_tx!(self, t => sqlx::query_scalar(SQL).fetch_one(&mut **t).await?);
+        Ok(v)
+    }
+
+    /// Inserts incidents; rows whose `external_id` is already stored are left alone, which
+    /// is what makes re-importing a file a no-op. Returns how many rows were inserted.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert_incidents(&mut self, rows: &[NewIncident]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
+                 VALUES {} ON CONFLICT (external_id) DO NOTHING",
+                placeholders(chunk.len(), 10)
+            );
+            inserted += with_tx!(self, t => {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for r in chunk {
+                    q = q
+                        .bind(r.external_id.as_deref())
+                        .bind(r.occurred_at)
+                        .bind(r.category.as_str())
+                        .bind(r.severity.as_str())
+                        .bind(r.solved)
+                        .bind(r.location.lon())
+                        .bind(r.location.lat())
+                        .bind(rows::cell_to_db(r.cell))
+                        .bind(r.address.as_deref())
+                        .bind(r.ward.as_deref());
+                }
+                q.execute(&mut **t).await?.rows_affected()
+            });
+        }
+        Ok(inserted)
+    }
+
+    /// Inserts cameras, skipping already-stored external ids.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert_cameras(&mut self, rows: &[NewCamera]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO cameras (external_id, lon, lat, kind, active, installed_at) VALUES {} \
+                 ON CONFLICT (external_id) DO NOTHING",
+                placeholders(chunk.len(), 6)
+            );
+            inserted += with_tx!(self, t => {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for r in chunk {
+                    q = q
+                        .bind(r.external_id.as_deref())
+                        .bind(r.location.lon())
+                        .bind(r.location.lat())
+                        .bind(r.kind.as_str())
+                        .bind(r.active)
+                        .bind(r.installed_at);
+                }
+                q.execute(&mut **t).await?.rows_affected()
+            });
+        }
+        Ok(inserted)
+    }
+
+    /// Inserts self-managed models, skipping already-stored external ids.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert_models(&mut self, rows: &[NewModel]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO models (external_id, lon, lat, kind, name, established_at, active) VALUES {} \
+                 ON CONFLICT (external_id) DO NOTHING",
+                placeholders(chunk.len(), 7)
+            );
+            inserted += with_tx!(self, t => {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for r in chunk {
+                    q = q
+                        .bind(r.external_id.as_deref())
+                        .bind(r.location.lon())
+                        .bind(r.location.lat())
+                        .bind(r.kind.as_str())
+                        .bind(r.name.as_str())
+                        .bind(r.established_at)
+                        .bind(r.active);
+                }
+                q.execute(&mut **t).await?.rows_affected()
+            });
+        }
+        Ok(inserted)
+    }
+
+    /// Inserts areas, skipping codes already stored.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert_areas(&mut self, rows: &[NewArea]) -> Result<u64, StoreError> {
+        let mut inserted = 0;
+        // Area geometries can be large; insert them one statement per row.
+        for r in rows {
+            let geometry = r.geometry.to_geojson().to_string();
+            let population = r.population.map(|p| i64::try_from(p).unwrap_or(i64::MAX));
+            const SQL: &str = "INSERT INTO areas (code, name, kind, geometry, population) VALUES ($1, $2, $3, $4, $5) \
+                               ON CONFLICT (code) DO NOTHING";
+            inserted += with_tx!(self, t => sqlx::query(SQL)
+                .bind(r.code.as_str())
+                .bind(r.name.as_str())
+                .bind(r.kind.as_str())
+                .bind(geometry)
+                .bind(population)
+                .execute(&mut **t)
+                .await?
+                .rows_affected());
+        }
+        Ok(inserted)
+    }
+
+    /// Adds or relabels a catalogue entry (`table` is `categories` or `model_kinds`).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn upsert_catalogue_entry(&mut self, kind: CatalogueKind, e: &CatalogueEntry) -> Result<(), StoreError> {
+        let table = kind.table();
+        let sql = format!(
+            "INSERT INTO {table} (code, label_vi, label_en, position) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), -1) + 1 FROM {table})) \
+             ON CONFLICT (code) DO UPDATE SET label_vi = excluded.label_vi, label_en = excluded.label_en"
+        );
+        with_tx!(self, t => { sqlx::query(AssertSqlSafe(sql.as_str())).bind(&e.code).bind(&e.label_vi).bind(&e.label_en).execute(&mut **t).await?; });
+        Ok(())
+    }
+
+    /// Stores a new token's hash; returns its id.
+    ///
+    /// # Errors
+    /// On database failure (a hash collision would be a conflict).
+    pub async fn insert_token(&mut self, name: &str, role: Role, hash: &str, now: i64) -> Result<i64, StoreError> {
+        const SQL: &str = "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+        let id: i64 = with_tx!(self, t => sqlx::query_scalar(SQL).bind(name).bind(role.as_str()).bind(hash).bind(now).fetch_one(&mut **t).await?);
+        Ok(id)
+    }
+
+    /// Revokes a token (it stays listed, with its revocation time).
+    ///
+    /// # Errors
+    /// `NotFound` when no live token has this id.
+    pub async fn revoke_token(&mut self, id: i64, now: i64) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+        let n = with_tx!(self, t => sqlx::query(SQL).bind(now).bind(id).execute(&mut **t).await?.rows_affected());
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("live token {id}")));
+        }
+        Ok(())
+    }
+}
+
+/// Which catalogue an entry belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CatalogueKind {
+    Categories,
+    ModelKinds,
+}
+
+impl CatalogueKind {
+    const fn table(self) -> &'static str {
+        match self {
+            Self::Categories => "categories",
+            Self::ModelKinds => "model_kinds",
+        }
+    }
+}
+

@@ -1,0 +1,94 @@
+//! Test support: every test owns its database — a temporary SQLite file, and, when
+//! `DIEMNONG_TEST_POSTGRES_URL` is set (CI sets it), a fresh PostgreSQL database created
+//! for the test and dropped after it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use diemnong::domain::Zone;
+use diemnong::http::AppState;
+use diemnong::service::Service;
+use diemnong::store::Store;
+
+/// The variable the PostgreSQL tests read (a server URL; each test creates its own database).
+pub const PG_ENV: &str = "DIEMNONG_TEST_POSTGRES_URL";
+
+/// A database owned by one test.
+pub struct TestDb {
+    pub url: String,
+    pub backend: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        Self { url, backend: "sqlite", _dir: Some(dir), pg_admin: None }
+    }
+
+    /// `None` when the PostgreSQL variable is unset (the only reason a test may skip).
+    pub async fn postgres() -> Option<Self> {
+        let base = std::env::var(PG_ENV).ok()?;
+        let name = format!("dn_test_{}", hex_id());
+        let admin = sqlx::PgPool::connect(&base).await.expect("connect to PostgreSQL at DIEMNONG_TEST_POSTGRES_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+        admin.close().await;
+        let url = match base.rfind('/') {
+            Some(i) if base[..i].ends_with(|c: char| c != '/') => format!("{}/{name}", &base[..i]),
+            _ => format!("{base}/{name}"),
+        };
+        Some(Self { url, backend: "postgres", _dir: None, pg_admin: Some((base, name)) })
+    }
+
+    /// Every backend available: SQLite always, PostgreSQL when configured.
+    pub async fn all() -> Vec<Self> {
+        let mut v = vec![Self::sqlite().await];
+        if let Some(pg) = Self::postgres().await {
+            v.push(pg);
+        } else {
+            eprintln!("note: {PG_ENV} is unset; PostgreSQL half of this test skipped");
+        }
+        v
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.url).await.expect("connect and migrate")
+    }
+
+    pub async fn service(&self) -> Arc<Service> {
+        Service::open(self.store().await, Zone::default()).await.expect("open service")
+    }
+
+    /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
+    pub async fn cleanup(self) {
+        if let Some((base, name)) = &self.pg_admin {
+            if let Ok(admin) = sqlx::PgPool::connect(base).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
+fn hex_id() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).unwrap();
+    hex::encode(b)
+}
+
+/// A real server on 127.0.0.1:0 over `service`; returns its base URL.
+pub async fn spawn_server(service: Arc<Service>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = diemnong::http::serve(listener, AppState { service }, std::time::Duration::from_secs(1)).await;
+    });
+    format!("http://{addr}")
+}
+
+/// Path of a file under `tests/fixtures` or the repository.
+pub fn repo_path(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}

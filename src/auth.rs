@@ -14,7 +14,20 @@ use utoipa::ToSchema;
 use crate::domain::DomainError;
 
 /// What a caller may do. Ordered: each role can do everything the ones before it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads raw points (incidents, cameras, models).
@@ -50,7 +63,10 @@ impl FromStr for Role {
             "viewer" => Ok(Self::Viewer),
             "editor" => Ok(Self::Editor),
             "admin" => Ok(Self::Admin),
-            _ => Err(DomainError::new("role", format!("{s:?} is not one of viewer, editor, admin"))),
+            _ => Err(DomainError::new(
+                "role",
+                format!("{s:?} is not one of viewer, editor, admin"),
+            )),
         }
     }
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, ImportArgs, SampleArgs, ServeArgs, TokenCommand};
+use crate::config::{
+    Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, ImportArgs, SampleArgs,
+    ServeArgs, TokenCommand,
+};
 use crate::domain::Zone;
 use crate::http::{AppState, serve};
 use crate::ingest::csv::CsvOptions;
@@ -19,10 +22,26 @@ use crate::store::Store;
 
 /// The committed sample, built into the binary so `diemnong demo` works from anywhere.
 const SAMPLE: [(Layer, &str, &[u8]); 4] = [
-    (Layer::Areas, "areas.geojson", include_bytes!("../sample-data/areas.geojson")),
-    (Layer::Cameras, "cameras.csv", include_bytes!("../sample-data/cameras.csv")),
-    (Layer::Models, "models.csv", include_bytes!("../sample-data/models.csv")),
-    (Layer::Incidents, "incidents.csv", include_bytes!("../sample-data/incidents.csv")),
+    (
+        Layer::Areas,
+        "areas.geojson",
+        include_bytes!("../sample-data/areas.geojson"),
+    ),
+    (
+        Layer::Cameras,
+        "cameras.csv",
+        include_bytes!("../sample-data/cameras.csv"),
+    ),
+    (
+        Layer::Models,
+        "models.csv",
+        include_bytes!("../sample-data/models.csv"),
+    ),
+    (
+        Layer::Incidents,
+        "incidents.csv",
+        include_bytes!("../sample-data/incidents.csv"),
+    ),
 ];
 
 /// Runs the parsed command line.
@@ -34,48 +53,89 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Sample(args) => sample(&args),
         Command::Demo(args) => {
-            let url = cli.global.database_url.unwrap_or_else(|| DEFAULT_DEMO_DATABASE_URL.to_owned());
-            if let Some(path) = url.strip_prefix("sqlite://").and_then(|p| std::path::Path::new(p).parent()) {
+            let url = cli
+                .global
+                .database_url
+                .unwrap_or_else(|| DEFAULT_DEMO_DATABASE_URL.to_owned());
+            if let Some(path) = url
+                .strip_prefix("sqlite://")
+                .and_then(|p| std::path::Path::new(p).parent())
+            {
                 if !path.as_os_str().is_empty() {
-                    std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
+                    std::fs::create_dir_all(path)
+                        .with_context(|| format!("creating {}", path.display()))?;
                 }
             }
             let service = open(&url, zone).await?;
             for (layer, name, bytes) in SAMPLE {
                 let source = if name.ends_with(".csv") {
-                    Source::Csv { reader: Box::new(std::io::Cursor::new(bytes)), options: CsvOptions::default() }
+                    Source::Csv {
+                        reader: Box::new(std::io::Cursor::new(bytes)),
+                        options: CsvOptions::default(),
+                    }
                 } else {
                     Source::Json(bytes.to_vec())
                 };
-                let r = service.import(layer, source, ImportMode::AllOrNothing, Box::new(|_| {}), Box::new(|_: &[RowError], _: &str| {})).await?;
+                let r = service
+                    .import(
+                        layer,
+                        source,
+                        ImportMode::AllOrNothing,
+                        Box::new(|_| {}),
+                        Box::new(|_: &[RowError], _: &str| {}),
+                    )
+                    .await?;
                 if !r.committed {
-                    bail!("the bundled sample {name} did not import: {:?}", r.errors.first());
+                    bail!(
+                        "the bundled sample {name} did not import: {:?}",
+                        r.errors.first()
+                    );
                 }
-                eprintln!("sample {name}: {} new, {} already present", r.inserted, r.already_present);
+                eprintln!(
+                    "sample {name}: {} new, {} already present",
+                    r.inserted, r.already_present
+                );
             }
-            let (_, token) = service.create_token("demo", crate::auth::Role::Admin).await?;
-            eprintln!("demo admin token (sign in with it; valid while this database lives): {token}");
+            let (_, token) = service
+                .create_token("demo", crate::auth::Role::Admin)
+                .await?;
+            eprintln!(
+                "demo admin token (sign in with it; valid while this database lives): {token}"
+            );
             serve_with(service, &args).await
         }
         Command::Serve(args) => {
-            let url = cli.global.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+            let url = cli
+                .global
+                .database_url
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
             serve_with(open(&url, zone).await?, &args).await
         }
         Command::Import(args) => {
-            let url = cli.global.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-            import(open(&url, zone).await?, args).await
+            let url = cli
+                .global
+                .database_url
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+            import(open_for_writes(&url, zone).await?, args).await
         }
         Command::Token(cmd) => {
-            let url = cli.global.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-            token(open(&url, zone).await?, cmd).await
+            let url = cli
+                .global
+                .database_url
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+            token(open_for_writes(&url, zone).await?, cmd).await
         }
     }
 }
 
 async fn open(url: &str, zone: Zone) -> anyhow::Result<Arc<Service>> {
     let started = std::time::Instant::now();
-    let store = Store::connect(url).await.with_context(|| format!("opening the database {}", redact(url)))?;
-    let service = Service::open(store, zone).await.context("building the index")?;
+    let store = Store::connect(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(url)))?;
+    let service = Service::open(store, zone)
+        .await
+        .context("building the index")?;
     let s = service.snapshot();
     tracing::info!(
         incidents = s.incidents.len(),
@@ -84,6 +144,13 @@ async fn open(url: &str, zone: Zone) -> anyhow::Result<Arc<Service>> {
         "index built"
     );
     Ok(service)
+}
+
+async fn open_for_writes(url: &str, zone: Zone) -> anyhow::Result<Arc<Service>> {
+    let store = Store::connect(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(url)))?;
+    Ok(Service::open_for_writes(store, zone).await?)
 }
 
 /// A database URL without its password, for messages.
@@ -97,18 +164,31 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve_with(service: Arc<Service>, args: &ServeArgs) -> anyhow::Result<std::process::ExitCode> {
-    let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+async fn serve_with(
+    service: Arc<Service>,
+    args: &ServeArgs,
+) -> anyhow::Result<std::process::ExitCode> {
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
     println!("diemnong: map at http://{addr}/");
     let _ = std::io::stdout().flush();
-    serve(listener, AppState { service }, Duration::from_secs(args.refresh_secs.max(1))).await?;
+    serve(
+        listener,
+        AppState { service },
+        Duration::from_secs(args.refresh_secs.max(1)),
+    )
+    .await?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
 fn place_text(p: &Place) -> String {
     match p {
-        Place::Line { line, column: Some(c) } => format!("line {line}, column {c}"),
+        Place::Line {
+            line,
+            column: Some(c),
+        } => format!("line {line}, column {c}"),
         Place::Line { line, column: None } => format!("line {line}"),
         Place::Pointer { pointer } => pointer.clone(),
     }
@@ -126,24 +206,38 @@ async fn import(service: Arc<Service>, args: ImportArgs) -> anyhow::Result<std::
         Layer::Models => crate::ingest::records::MODEL_FIELDS,
         Layer::Areas => crate::ingest::records::AREA_FIELDS,
     };
-    let columns = args.columns.as_deref().map(|c| parse_column_map(c, fields)).transpose().map_err(|e| anyhow::anyhow!(e))?.unwrap_or_default();
-    let (source, len) = open_source(&args.file, args.format, CsvOptions { delimiter, columns }).with_context(|| format!("opening {}", args.file.display()))?;
+    let columns = args
+        .columns
+        .as_deref()
+        .map(|c| parse_column_map(c, fields))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?
+        .unwrap_or_default();
+    let (source, len) = open_source(&args.file, args.format, CsvOptions { delimiter, columns })
+        .with_context(|| format!("opening {}", args.file.display()))?;
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(format!("importing {}", args.layer));
     let progress_bar = bar.clone();
-    let mode = if args.skip_invalid { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
+    let mode = if args.skip_invalid {
+        ImportMode::SkipInvalid
+    } else {
+        ImportMode::AllOrNothing
+    };
     let rejects_path = args.rejects.clone().unwrap_or_else(|| {
         let mut p = args.file.clone().into_os_string();
         p.push(".rejects.csv");
         p.into()
     });
     let reject_writer: Option<Arc<Mutex<csv::Writer<std::fs::File>>>> = if args.skip_invalid {
-        let mut w = csv::Writer::from_path(&rejects_path).with_context(|| format!("creating {}", rejects_path.display()))?;
+        let mut w = csv::Writer::from_path(&rejects_path)
+            .with_context(|| format!("creating {}", rejects_path.display()))?;
         w.write_record(["place", "reason", "record"])?;
         Some(Arc::new(Mutex::new(w)))
     } else {
@@ -156,14 +250,23 @@ async fn import(service: Arc<Service>, args: ImportArgs) -> anyhow::Result<std::
             match &sink_writer {
                 Some(w) => {
                     if let Ok(mut w) = w.lock() {
-                        let _ = w.write_record([place_text(&e.place).as_str(), e.reason.as_str(), raw]);
+                        let _ =
+                            w.write_record([place_text(&e.place).as_str(), e.reason.as_str(), raw]);
                     }
                 }
                 None => err_bar.suspend(|| eprintln!("{e}")),
             }
         }
     });
-    let report = service.import(args.layer, source, mode, Box::new(move |b| progress_bar.set_position(b)), sink).await?;
+    let report = service
+        .import(
+            args.layer,
+            source,
+            mode,
+            Box::new(move |b| progress_bar.set_position(b)),
+            sink,
+        )
+        .await?;
     bar.finish_and_clear();
     if let Some(w) = reject_writer {
         if let Ok(mut w) = w.lock() {
@@ -181,9 +284,20 @@ async fn import(service: Arc<Service>, args: ImportArgs) -> anyhow::Result<std::
             report.inserted,
             report.already_present,
             report.rejected,
-            if report.rejected > 0 { format!(" (see {})", rejects_path.display()) } else { String::new() }
+            if report.rejected > 0 {
+                format!(" (see {})", rejects_path.display())
+            } else {
+                String::new()
+            }
         );
     } else {
+        // With --skip-invalid the sink sent the problems to the rejects file only; a failed
+        // import (problems with the file itself) must still show them.
+        if args.skip_invalid {
+            for e in &report.errors {
+                eprintln!("{e}");
+            }
+        }
         eprintln!(
             "{}: {} problems in {} of {} records; nothing was written (fix them, or use --skip-invalid)",
             report.layer, report.errors_total, report.rejected, report.read
@@ -192,7 +306,11 @@ async fn import(service: Arc<Service>, args: ImportArgs) -> anyhow::Result<std::
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
-    Ok(if report.committed { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
+    Ok(if report.committed {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
 }
 
 async fn token(service: Arc<Service>, cmd: TokenCommand) -> anyhow::Result<std::process::ExitCode> {
@@ -204,8 +322,18 @@ async fn token(service: Arc<Service>, cmd: TokenCommand) -> anyhow::Result<std::
         }
         TokenCommand::List => {
             for t in service.store().tokens().await? {
-                let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
-                println!("{}\t{}\t{}\t{}\t{state}", t.id, t.role, t.name, service.zone().format(t.created_at));
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    t.id,
+                    t.role,
+                    t.name,
+                    service.zone().format(t.created_at)
+                );
             }
         }
         TokenCommand::Revoke { id } => {
@@ -217,8 +345,14 @@ async fn token(service: Arc<Service>, cmd: TokenCommand) -> anyhow::Result<std::
 }
 
 fn sample(args: &SampleArgs) -> anyhow::Result<std::process::ExitCode> {
-    let cfg = crate::sample::SampleConfig { seed: args.seed, incidents: args.incidents, cameras: args.cameras, models: args.models };
-    let s = crate::sample::generate(&cfg, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let cfg = crate::sample::SampleConfig {
+        seed: args.seed,
+        incidents: args.incidents,
+        cameras: args.cameras,
+        models: args.models,
+    };
+    let s = crate::sample::generate(&cfg, &args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
         "wrote {}: {} incidents, {} cameras, {} models, {} wards, {} districts, {} complex areas",
         args.out.display(),

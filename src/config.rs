@@ -14,7 +14,11 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://data/demo.db";
 
 #[derive(Debug, Parser)]
-#[command(name = "diemnong", version, about = "Hotspot analysis server for crime-prevention committees (điểm nóng = hotspot)")]
+#[command(
+    name = "diemnong",
+    version,
+    about = "Hotspot analysis server for crime-prevention committees (điểm nóng = hotspot)"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

@@ -20,7 +20,7 @@ use crate::domain::{CatalogueEntry, NewArea, NewCamera, NewIncident, NewModel, Z
 use crate::index::{AreaLayer, IncidentIndex, PointLayer, Snapshot};
 use crate::ingest::csv::CsvOptions;
 use crate::ingest::{Batch, Context, Format, Layer, Outcome, Record, RowError};
-use crate::store::{CatalogueKind, IncidentRow, Store, StoreError, StoreTx};
+use crate::store::{CatalogueKind, Store, StoreError};
 
 /// Rows sent from the parser to the writer at a time.
 const BATCH: usize = 5_000;
@@ -76,7 +76,10 @@ pub type RejectSink = Box<dyn FnMut(&[RowError], &str) + Send>;
 
 /// A source to import.
 pub enum Source {
-    Csv { reader: Box<dyn Read + Send>, options: CsvOptions },
+    Csv {
+        reader: Box<dyn Read + Send>,
+        options: CsvOptions,
+    },
     Json(Vec<u8>),
 }
 
@@ -93,6 +96,9 @@ pub struct Service {
     zone: Zone,
     snapshot: ArcSwap<Snapshot>,
     writer: Mutex<()>,
+    /// False for one-shot CLI writers (import, token): they never query incidents, so
+    /// building and refreshing the incident index would only cost time.
+    index_incidents: bool,
 }
 
 impl Service {
@@ -102,7 +108,30 @@ impl Service {
     /// On database failure or invalid stored data.
     pub async fn open(store: Store, zone: Zone) -> Result<Arc<Self>, ServiceError> {
         let snapshot = load_snapshot(&store).await?;
-        Ok(Arc::new(Self { store, zone, snapshot: ArcSwap::from_pointee(snapshot), writer: Mutex::new(()) }))
+        Ok(Arc::new(Self {
+            store,
+            zone,
+            snapshot: ArcSwap::from_pointee(snapshot),
+            writer: Mutex::new(()),
+            index_incidents: true,
+        }))
+    }
+
+    /// A service for one-shot writes (the CLI's import and token commands): catalogue and
+    /// small layers, but no incident index.
+    ///
+    /// # Errors
+    /// On database failure or invalid stored data.
+    pub async fn open_for_writes(store: Store, zone: Zone) -> Result<Arc<Self>, ServiceError> {
+        let mut snapshot = small_layers(&store).await?;
+        snapshot.version = store.data_version().await?;
+        Ok(Arc::new(Self {
+            store,
+            zone,
+            snapshot: ArcSwap::from_pointee(snapshot),
+            writer: Mutex::new(()),
+            index_incidents: false,
+        }))
     }
 
     #[must_use]
@@ -137,12 +166,16 @@ impl Service {
         if version == current.version {
             return Ok(false);
         }
-        let mut new_rows: Vec<(IncidentRow, String)> = Vec::new();
-        self.store
-            .scan_incidents(current.incidents.max_id(), |r, c| new_rows.push((r, c.to_owned())))
-            .await?;
-        let incidents = current.incidents.with_appended(&new_rows);
-        drop(new_rows);
+        let incidents = if self.index_incidents {
+            current.incidents.with_appended(
+                &self
+                    .store
+                    .scan_incidents(current.incidents.max_id())
+                    .await?,
+            )
+        } else {
+            current.incidents.clone()
+        };
         let mut next = small_layers(&self.store).await?;
         next.version = version;
         next.incidents = incidents;
@@ -151,7 +184,10 @@ impl Service {
     }
 
     fn context(&self) -> Context {
-        Context { catalogue: Arc::clone(&self.snapshot().catalogue), zone: self.zone.clone() }
+        Context {
+            catalogue: Arc::clone(&self.snapshot().catalogue),
+            zone: self.zone.clone(),
+        }
     }
 
     /// Imports a source into a layer. The parser runs on a blocking thread and hands
@@ -170,10 +206,22 @@ impl Service {
         rejects: RejectSink,
     ) -> Result<ImportReport, ServiceError> {
         match layer {
-            Layer::Incidents => self.import_as::<NewIncident>(source, mode, progress, rejects).await,
-            Layer::Cameras => self.import_as::<NewCamera>(source, mode, progress, rejects).await,
-            Layer::Models => self.import_as::<NewModel>(source, mode, progress, rejects).await,
-            Layer::Areas => self.import_as::<NewArea>(source, mode, progress, rejects).await,
+            Layer::Incidents => {
+                self.import_as::<NewIncident>(source, mode, progress, rejects)
+                    .await
+            }
+            Layer::Cameras => {
+                self.import_as::<NewCamera>(source, mode, progress, rejects)
+                    .await
+            }
+            Layer::Models => {
+                self.import_as::<NewModel>(source, mode, progress, rejects)
+                    .await
+            }
+            Layer::Areas => {
+                self.import_as::<NewArea>(source, mode, progress, rejects)
+                    .await
+            }
         }
     }
 
@@ -188,66 +236,81 @@ impl Service {
         let _w = self.writer.lock().await;
         let ctx = self.context();
         let (tx_batches, mut rx_batches) = mpsc::channel::<Batch>(4);
-        let parser = tokio::task::spawn_blocking(move || -> Result<ParseOutcome, std::io::Error> {
-            let mut out = ParseOutcome { read: 0, valid: 0, rejected: 0, errors: Vec::new(), errors_total: 0 };
-            let mut buf: Vec<R> = Vec::with_capacity(BATCH);
-            let mut sending = true;
-            let mut on_record = |o: Outcome<R>| {
-                out.read += 1;
-                match o {
-                    Outcome::Valid(r) => {
-                        out.valid += 1;
-                        if sending {
-                            buf.push(r);
-                            if buf.len() == BATCH {
-                                let batch = R::batch(std::mem::replace(&mut buf, Vec::with_capacity(BATCH)));
-                                // The writer hung up (a database error): stop feeding it.
-                                sending = tx_batches.blocking_send(batch).is_ok();
+        let parser =
+            tokio::task::spawn_blocking(move || -> Result<ParseOutcome, std::io::Error> {
+                let mut out = ParseOutcome {
+                    read: 0,
+                    valid: 0,
+                    rejected: 0,
+                    errors: Vec::new(),
+                    errors_total: 0,
+                };
+                let mut buf: Vec<R> = Vec::with_capacity(BATCH);
+                let mut sending = true;
+                let mut on_record = |o: Outcome<R>| {
+                    out.read += 1;
+                    match o {
+                        Outcome::Valid(r) => {
+                            out.valid += 1;
+                            if sending {
+                                buf.push(r);
+                                if buf.len() == BATCH {
+                                    let batch = R::batch(std::mem::replace(
+                                        &mut buf,
+                                        Vec::with_capacity(BATCH),
+                                    ));
+                                    // The writer hung up (a database error): stop feeding it.
+                                    sending = tx_batches.blocking_send(batch).is_ok();
+                                }
                             }
                         }
-                    }
-                    Outcome::Invalid { errors, raw } => {
-                        out.rejected += 1;
-                        if mode == ImportMode::AllOrNothing {
-                            sending = false;
-                            buf.clear();
+                        Outcome::Invalid { errors, raw } => {
+                            out.rejected += 1;
+                            if mode == ImportMode::AllOrNothing {
+                                sending = false;
+                                buf.clear();
+                            }
+                            rejects(&errors, &raw);
+                            out.errors_total += errors.len() as u64;
+                            let room = REPORT_ERRORS.saturating_sub(out.errors.len());
+                            out.errors.extend(errors.into_iter().take(room));
                         }
-                        rejects(&errors, &raw);
-                        out.errors_total += errors.len() as u64;
-                        let room = REPORT_ERRORS.saturating_sub(out.errors.len());
-                        out.errors.extend(errors.into_iter().take(room));
                     }
+                };
+                let file_errors = match source {
+                    Source::Csv { reader, options } => crate::ingest::csv::read::<R>(
+                        reader,
+                        &options,
+                        &ctx,
+                        progress,
+                        &mut on_record,
+                    )?,
+                    Source::Json(body) => {
+                        let mut progress = progress;
+                        let total = body.len() as u64;
+                        let r = crate::ingest::json::read::<R>(&body, &ctx, &mut on_record);
+                        progress(total);
+                        r.err().unwrap_or_default()
+                    }
+                };
+                if !file_errors.is_empty() {
+                    rejects(&file_errors, "");
+                    out.errors_total += file_errors.len() as u64;
+                    out.errors.splice(0..0, file_errors);
+                    out.errors.truncate(REPORT_ERRORS);
+                    sending = false;
                 }
-            };
-            let file_errors = match source {
-                Source::Csv { reader, options } => crate::ingest::csv::read::<R>(reader, &options, &ctx, progress, &mut on_record)?,
-                Source::Json(body) => {
-                    let mut progress = progress;
-                    let total = body.len() as u64;
-                    let r = crate::ingest::json::read::<R>(&body, &ctx, &mut on_record);
-                    progress(total);
-                    r.err().unwrap_or_default()
+                if sending && !buf.is_empty() {
+                    let _ = tx_batches.blocking_send(R::batch(buf));
                 }
-            };
-            if !file_errors.is_empty() {
-                rejects(&file_errors, "");
-                out.errors_total += file_errors.len() as u64;
-                out.errors.splice(0..0, file_errors);
-                out.errors.truncate(REPORT_ERRORS);
-                sending = false;
-            }
-            if sending && !buf.is_empty() {
-                let _ = tx_batches.blocking_send(R::batch(buf));
-            }
-            Ok(out)
-        });
+                Ok(out)
+            });
 
-        let mut tx = self.store.begin().await?;
-        tx.lock_for_append().await?;
+        let mut tx = self.store.begin_bulk().await?;
         let mut inserted = 0u64;
         let mut write_error = None;
         while let Some(batch) = rx_batches.recv().await {
-            match insert(&mut tx, &batch).await {
+            match tx.insert(batch).await {
                 Ok(n) => inserted += n,
                 Err(e) => {
                     write_error = Some(e);
@@ -256,13 +319,16 @@ impl Service {
             }
         }
         drop(rx_batches);
-        let parsed = parser.await.map_err(|e| ServiceError::Parser(e.to_string()))??;
+        let parsed = parser
+            .await
+            .map_err(|e| ServiceError::Parser(e.to_string()))??;
         if let Some(e) = write_error {
             tx.rollback().await?;
             return Err(e.into());
         }
         // Problems with the file itself (header, encoding) stop even a --skip-invalid import.
-        let failed = parsed.errors_total > 0 && (mode == ImportMode::AllOrNothing || parsed.read == 0);
+        let failed =
+            parsed.errors_total > 0 && (mode == ImportMode::AllOrNothing || parsed.read == 0);
         let committed = if failed {
             tx.rollback().await?;
             false
@@ -281,7 +347,11 @@ impl Service {
             read: parsed.read,
             valid: parsed.valid,
             inserted: if committed { inserted } else { 0 },
-            already_present: if committed { parsed.valid - inserted } else { 0 },
+            already_present: if committed {
+                parsed.valid - inserted
+            } else {
+                0
+            },
             rejected: parsed.rejected,
             committed,
             data_version: self.snapshot().version,
@@ -295,7 +365,11 @@ impl Service {
     ///
     /// # Errors
     /// On database failure.
-    pub async fn put_catalogue_entry(&self, kind: CatalogueKind, entry: &CatalogueEntry) -> Result<(), ServiceError> {
+    pub async fn put_catalogue_entry(
+        &self,
+        kind: CatalogueKind,
+        entry: &CatalogueEntry,
+    ) -> Result<(), ServiceError> {
         let _w = self.writer.lock().await;
         let mut tx = self.store.begin().await?;
         tx.upsert_catalogue_entry(kind, entry).await?;
@@ -309,10 +383,16 @@ impl Service {
     ///
     /// # Errors
     /// On database failure or when no randomness is available.
-    pub async fn create_token(&self, name: &str, role: Role) -> Result<(i64, String), ServiceError> {
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: Role,
+    ) -> Result<(i64, String), ServiceError> {
         let token = new_token().map_err(|e| ServiceError::Random(e.to_string()))?;
         let mut tx = self.store.begin().await?;
-        let id = tx.insert_token(name, role, &hash_token(&token), now()).await?;
+        let id = tx
+            .insert_token(name, role, &hash_token(&token), now())
+            .await?;
         tx.commit().await?;
         Ok((id, token))
     }
@@ -334,15 +414,6 @@ impl Service {
     /// On database failure.
     pub async fn role_of(&self, token: &str) -> Result<Option<Role>, ServiceError> {
         Ok(self.store.token_role(&hash_token(token)).await?)
-    }
-}
-
-async fn insert(tx: &mut StoreTx, batch: &Batch) -> Result<u64, StoreError> {
-    match batch {
-        Batch::Incidents(v) => tx.insert_incidents(v).await,
-        Batch::Cameras(v) => tx.insert_cameras(v).await,
-        Batch::Models(v) => tx.insert_models(v).await,
-        Batch::Areas(v) => tx.insert_areas(v).await,
     }
 }
 
@@ -372,11 +443,10 @@ async fn small_layers(store: &Store) -> Result<Snapshot, StoreError> {
 /// On database failure or invalid stored data.
 pub async fn load_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
     let version = store.data_version().await?;
-    let mut builder = IncidentIndex::builder(0);
-    store.scan_incidents(0, |r, c| builder.push(r, c)).await?;
+    let incidents = IncidentIndex::build(store.scan_incidents(0).await?);
     let mut s = small_layers(store).await?;
     s.version = version;
-    s.incidents = builder.finish();
+    s.incidents = incidents;
     Ok(s)
 }
 
@@ -384,11 +454,23 @@ pub async fn load_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
 ///
 /// # Errors
 /// When the file cannot be opened or read.
-pub fn open_source(path: &std::path::Path, format: Option<Format>, options: CsvOptions) -> std::io::Result<(Source, u64)> {
+pub fn open_source(
+    path: &std::path::Path,
+    format: Option<Format>,
+    options: CsvOptions,
+) -> std::io::Result<(Source, u64)> {
     let len = std::fs::metadata(path)?.len();
     Ok(match format.unwrap_or_else(|| Format::from_path(path)) {
-        Format::Csv => (Source::Csv { reader: Box::new(std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?)), options }, len),
+        Format::Csv => (
+            Source::Csv {
+                reader: Box::new(std::io::BufReader::with_capacity(
+                    1 << 20,
+                    std::fs::File::open(path)?,
+                )),
+                options,
+            },
+            len,
+        ),
         Format::Geojson => (Source::Json(std::fs::read(path)?), len),
     })
 }
-

@@ -66,6 +66,9 @@ pub type RawRing = Vec<Vec<f64>>;
 
 impl AreaGeometry {
     /// Validates polygons given as raw GeoJSON-style positions (`polygons[p][ring][pos]`).
+    /// Positions are rounded to 6 decimals first, as the store keeps them, so what is
+    /// validated is what is stored (a ring narrower than that would otherwise be accepted
+    /// and then fail to load).
     ///
     /// # Errors
     /// Says which polygon, ring and position is wrong: too few positions, not closed,
@@ -77,7 +80,10 @@ impl AreaGeometry {
         let mut out = Vec::with_capacity(polygons.len());
         for (pi, rings) in polygons.iter().enumerate() {
             if rings.is_empty() {
-                return Err(DomainError::new("geometry", format!("polygon {pi} has no ring")));
+                return Err(DomainError::new(
+                    "geometry",
+                    format!("polygon {pi} has no ring"),
+                ));
             }
             let mut lines = Vec::with_capacity(rings.len());
             for (ri, ring) in rings.iter().enumerate() {
@@ -97,13 +103,19 @@ impl AreaGeometry {
                         ));
                     }
                     let (x, y) = (pos[0], pos[1]);
-                    if !x.is_finite() || !y.is_finite() || !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+                    if !x.is_finite()
+                        || !y.is_finite()
+                        || !(-180.0..=180.0).contains(&x)
+                        || !(-90.0..=90.0).contains(&y)
+                    {
                         return Err(DomainError::new(
                             "geometry",
                             format!("{at}, position {i} [{x}, {y}] is not a lon/lat position"),
                         ));
                     }
-                    coords.push(geo::coord! { x: x, y: y });
+                    coords.push(
+                        geo::coord! { x: super::lonlat::round6(x), y: super::lonlat::round6(y) },
+                    );
                 }
                 if coords.first() != coords.last() {
                     return Err(DomainError::new(
@@ -114,12 +126,17 @@ impl AreaGeometry {
                 lines.push(geo::LineString::new(coords));
             }
             let mut it = lines.into_iter();
-            let exterior = it.next().unwrap_or_else(|| geo::LineString::new(Vec::new()));
+            let exterior = it
+                .next()
+                .unwrap_or_else(|| geo::LineString::new(Vec::new()));
             out.push(geo::Polygon::new(exterior, it.collect()));
         }
         let mp = MultiPolygon::new(out);
         if let Err(e) = mp.check_validation() {
-            return Err(DomainError::new("geometry", format!("is not a valid polygon: {e}")));
+            return Err(DomainError::new(
+                "geometry",
+                format!("is not a valid polygon: {e}"),
+            ));
         }
         Ok(Self(mp.orient(Direction::Default)))
     }
@@ -130,13 +147,21 @@ impl AreaGeometry {
     /// When the geometry is of another type or invalid.
     pub fn from_geojson(g: &geojson::Geometry) -> Result<Self, DomainError> {
         match &g.value {
-            geojson::GeometryValue::Polygon { coordinates } => Self::from_raw(&[raw_polygon(coordinates)]),
-            geojson::GeometryValue::MultiPolygon { coordinates } => {
-                Self::from_raw(&coordinates.iter().map(|p| raw_polygon(p)).collect::<Vec<_>>())
+            geojson::GeometryValue::Polygon { coordinates } => {
+                Self::from_raw(&[raw_polygon(coordinates)])
             }
+            geojson::GeometryValue::MultiPolygon { coordinates } => Self::from_raw(
+                &coordinates
+                    .iter()
+                    .map(|p| raw_polygon(p))
+                    .collect::<Vec<_>>(),
+            ),
             other => Err(DomainError::new(
                 "geometry",
-                format!("is a {}; an area must be a Polygon or MultiPolygon", other.type_name()),
+                format!(
+                    "is a {}; an area must be a Polygon or MultiPolygon",
+                    other.type_name()
+                ),
             )),
         }
     }
@@ -153,16 +178,19 @@ impl AreaGeometry {
                 .map_err(|e| DomainError::new("geometry", format!("is not GeoJSON: {e}")))?;
             return Self::from_geojson(&g);
         }
-        let w: wkt::Wkt<f64> = t
-            .parse()
-            .map_err(|e| DomainError::new("geometry", format!("is neither GeoJSON nor WKT: {e}")))?;
+        let w: wkt::Wkt<f64> = t.parse().map_err(|e| {
+            DomainError::new("geometry", format!("is neither GeoJSON nor WKT: {e}"))
+        })?;
         let ring = |ls: &wkt::types::LineString<f64>| -> RawRing {
             ls.coords().iter().map(|c| vec![c.x, c.y]).collect()
         };
-        let poly = |p: &wkt::types::Polygon<f64>| -> Vec<RawRing> { p.rings().iter().map(ring).collect() };
+        let poly =
+            |p: &wkt::types::Polygon<f64>| -> Vec<RawRing> { p.rings().iter().map(ring).collect() };
         match &w {
             wkt::Wkt::Polygon(p) => Self::from_raw(&[poly(p)]),
-            wkt::Wkt::MultiPolygon(mp) => Self::from_raw(&mp.polygons().iter().map(poly).collect::<Vec<_>>()),
+            wkt::Wkt::MultiPolygon(mp) => {
+                Self::from_raw(&mp.polygons().iter().map(poly).collect::<Vec<_>>())
+            }
             _ => Err(DomainError::new(
                 "geometry",
                 "WKT must be a POLYGON or MULTIPOLYGON",
@@ -185,11 +213,16 @@ impl AreaGeometry {
                 .collect()
         };
         let poly = |p: &geo::Polygon<f64>| -> Vec<Vec<Vec<f64>>> {
-            std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect()
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(ring)
+                .collect()
         };
         let value = match self.0.0.as_slice() {
             [one] => geojson::GeometryValue::new_polygon(poly(one)),
-            many => geojson::GeometryValue::new_multi_polygon(many.iter().map(poly).collect::<Vec<_>>()),
+            many => {
+                geojson::GeometryValue::new_multi_polygon(many.iter().map(poly).collect::<Vec<_>>())
+            }
         };
         geojson::Geometry::new(value)
     }
@@ -227,7 +260,10 @@ pub fn validate_area_code(code: &str) -> Result<(), DomainError> {
     if code.is_empty() || code.len() > 64 {
         return Err(DomainError::new("code", "must be 1–64 characters"));
     }
-    if !code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+    if !code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
         return Err(DomainError::new(
             "code",
             format!("{code:?} may contain only ASCII letters, digits, '-', '_' and '.'"),
@@ -265,7 +301,12 @@ mod tests {
         let mut open = square(106.7, 10.7, 0.01);
         open[0].pop();
         open[0].push(vec![106.7, 10.705]);
-        assert!(AreaGeometry::from_raw(&[open]).unwrap_err().reason.contains("not closed"));
+        assert!(
+            AreaGeometry::from_raw(&[open])
+                .unwrap_err()
+                .reason
+                .contains("not closed")
+        );
         let bowtie = vec![vec![
             vec![0.0, 0.0],
             vec![1.0, 1.0],
@@ -273,7 +314,12 @@ mod tests {
             vec![0.0, 1.0],
             vec![0.0, 0.0],
         ]];
-        assert!(AreaGeometry::from_raw(&[bowtie]).unwrap_err().reason.contains("valid"));
+        assert!(
+            AreaGeometry::from_raw(&[bowtie])
+                .unwrap_err()
+                .reason
+                .contains("valid")
+        );
         let short = vec![vec![vec![0.0, 0.0], vec![1.0, 1.0], vec![0.0, 0.0]]];
         assert!(AreaGeometry::from_raw(&[short]).is_err());
         let swapped = square(10.7, 106.7, 0.01);
@@ -282,7 +328,10 @@ mod tests {
 
     #[test]
     fn parses_wkt_and_geojson_text() {
-        let w = AreaGeometry::from_text("POLYGON((106.7 10.7,106.71 10.7,106.71 10.71,106.7 10.71,106.7 10.7))").unwrap();
+        let w = AreaGeometry::from_text(
+            "POLYGON((106.7 10.7,106.71 10.7,106.71 10.71,106.7 10.71,106.7 10.7))",
+        )
+        .unwrap();
         let j = AreaGeometry::from_text(
             r#"{"type":"Polygon","coordinates":[[[106.7,10.7],[106.71,10.7],[106.71,10.71],[106.7,10.71],[106.7,10.7]]]}"#,
         )
@@ -294,7 +343,10 @@ mod tests {
     #[test]
     fn kinds_and_codes() {
         assert_eq!("Phường".parse::<AreaKind>().unwrap(), AreaKind::Ward);
-        assert_eq!("complex_area".parse::<AreaKind>().unwrap(), AreaKind::ComplexArea);
+        assert_eq!(
+            "complex_area".parse::<AreaKind>().unwrap(),
+            AreaKind::ComplexArea
+        );
         assert!("city".parse::<AreaKind>().is_err());
         assert!(validate_area_code("ward-q1-03").is_ok());
         assert!(validate_area_code("phường 3").is_err());

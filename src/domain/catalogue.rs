@@ -27,7 +27,11 @@ pub const DEFAULT_CATEGORIES: &[(&str, &str, &str)] = &[
     ("snatching", "Cướp giật tài sản", "Snatching"),
     ("robbery", "Cướp tài sản", "Robbery"),
     ("fraud", "Lừa đảo chiếm đoạt tài sản", "Fraud"),
-    ("high_tech", "Tội phạm sử dụng công nghệ cao", "High-tech crime"),
+    (
+        "high_tech",
+        "Tội phạm sử dụng công nghệ cao",
+        "High-tech crime",
+    ),
     ("drugs", "Tội phạm về ma túy", "Drugs"),
     ("gambling", "Đánh bạc, tổ chức đánh bạc", "Gambling"),
     ("prostitution", "Mại dâm", "Prostitution"),
@@ -35,19 +39,31 @@ pub const DEFAULT_CATEGORIES: &[(&str, &str, &str)] = &[
     ("assault", "Cố ý gây thương tích", "Assault"),
     ("murder", "Giết người", "Murder"),
     ("property_damage", "Hủy hoại tài sản", "Property damage"),
-    ("public_disorder", "Gây rối trật tự công cộng", "Public disorder"),
+    (
+        "public_disorder",
+        "Gây rối trật tự công cộng",
+        "Public disorder",
+    ),
     ("other", "Khác", "Other"),
 ];
 
 /// Default kinds of self-managed security models (mô hình tự quản).
 pub const DEFAULT_MODEL_KINDS: &[(&str, &str, &str)] = &[
-    ("camera_model", "Mô hình camera an ninh", "Security camera model"),
+    (
+        "camera_model",
+        "Mô hình camera an ninh",
+        "Security camera model",
+    ),
     (
         "worker_boarding_house",
         "Khu nhà trọ công nhân tự quản",
         "Self-managed worker boarding house",
     ),
-    ("household_group", "Tổ liên gia tự quản", "Self-managed household group"),
+    (
+        "household_group",
+        "Tổ liên gia tự quản",
+        "Self-managed household group",
+    ),
     (
         "social_media_group",
         "Nhóm tuyên truyền trên mạng xã hội",
@@ -60,9 +76,21 @@ pub const DEFAULT_MODEL_KINDS: &[(&str, &str, &str)] = &[
     ),
     ("team_363", "Tổ 363", "363 team"),
     ("safe_street", "Tuyến đường an ninh, trật tự", "Safe street"),
-    ("safe_market", "Chợ an toàn về an ninh, trật tự", "Safe market"),
-    ("security_team", "Tổ bảo vệ an ninh, trật tự ở cơ sở", "Grassroots security team"),
-    ("religious_group", "Cơ sở tôn giáo tự quản", "Self-managed religious establishment"),
+    (
+        "safe_market",
+        "Chợ an toàn về an ninh, trật tự",
+        "Safe market",
+    ),
+    (
+        "security_team",
+        "Tổ bảo vệ an ninh, trật tự ở cơ sở",
+        "Grassroots security team",
+    ),
+    (
+        "religious_group",
+        "Cơ sở tôn giáo tự quản",
+        "Self-managed religious establishment",
+    ),
     ("other", "Mô hình khác", "Other model"),
 ];
 
@@ -118,12 +146,15 @@ pub struct Catalogue {
 /// "Trộm cắp tài sản" or "Theft" imports without editing.
 fn lookup<'a>(entries: &'a [CatalogueEntry], text: &str) -> Option<&'a CatalogueEntry> {
     let t = text.trim();
-    entries.iter().find(|e| e.code.eq_ignore_ascii_case(t)).or_else(|| {
-        let lower = t.to_lowercase();
-        entries
-            .iter()
-            .find(|e| e.label_en.to_lowercase() == lower || e.label_vi.to_lowercase() == lower)
-    })
+    entries
+        .iter()
+        .find(|e| e.code.eq_ignore_ascii_case(t))
+        .or_else(|| {
+            let lower = t.to_lowercase();
+            entries
+                .iter()
+                .find(|e| e.label_en.to_lowercase() == lower || e.label_vi.to_lowercase() == lower)
+        })
 }
 
 impl Catalogue {

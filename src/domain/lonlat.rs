@@ -19,10 +19,16 @@ impl LonLat {
     /// Names the offending field (`lon` or `lat`) when it is NaN, infinite or out of range.
     pub fn new(lon: f64, lat: f64) -> Result<Self, DomainError> {
         if !lon.is_finite() {
-            return Err(DomainError::new("lon", format!("{lon} is not a finite number")));
+            return Err(DomainError::new(
+                "lon",
+                format!("{lon} is not a finite number"),
+            ));
         }
         if !lat.is_finite() {
-            return Err(DomainError::new("lat", format!("{lat} is not a finite number")));
+            return Err(DomainError::new(
+                "lat",
+                format!("{lat} is not a finite number"),
+            ));
         }
         if !(-180.0..=180.0).contains(&lon) {
             return Err(DomainError::new(

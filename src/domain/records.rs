@@ -18,7 +18,10 @@ pub const MAX_TEXT: usize = 500;
 ///
 /// # Errors
 /// When the text is longer than [`MAX_TEXT`] characters.
-pub fn optional_text(field: &'static str, text: Option<&str>) -> Result<Option<String>, DomainError> {
+pub fn optional_text(
+    field: &'static str,
+    text: Option<&str>,
+) -> Result<Option<String>, DomainError> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > MAX_TEXT => Err(DomainError::new(
@@ -58,7 +61,10 @@ impl NewIncident {
     /// Builds an incident, computing its resolution-15 cell. The category must already be
     /// resolved against the catalogue (see [`super::Catalogue::category`]).
     #[must_use]
-    #[expect(clippy::too_many_arguments, reason = "one argument per field of the record")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the record"
+    )]
     pub fn new(
         external_id: Option<String>,
         occurred_at: i64,

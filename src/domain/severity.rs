@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 
 use super::error::DomainError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum Severity {
@@ -81,7 +83,9 @@ impl FromStr for Severity {
                 Self::LessSerious
             }
             "serious" | "2" | "nghiêm_trọng" | "nghiem_trong" => Self::Serious,
-            "very_serious" | "3" | "rất_nghiêm_trọng" | "rat_nghiem_trong" => Self::VerySerious,
+            "very_serious" | "3" | "rất_nghiêm_trọng" | "rat_nghiem_trong" => {
+                Self::VerySerious
+            }
             "especially_serious" | "4" | "đặc_biệt_nghiêm_trọng" | "dac_biet_nghiem_trong" => {
                 Self::EspeciallySerious
             }

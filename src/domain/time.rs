@@ -31,7 +31,10 @@ impl Zone {
     /// When `name` is not an IANA zone known to the bundled database.
     pub fn new(name: &str) -> Result<Self, DomainError> {
         let tz = TimeZone::get(name).map_err(|e| {
-            DomainError::new("timezone", format!("{name:?} is not a known IANA time zone: {e}"))
+            DomainError::new(
+                "timezone",
+                format!("{name:?} is not a known IANA time zone: {e}"),
+            )
         })?;
         Ok(Self {
             name: name.to_owned(),
@@ -64,9 +67,10 @@ impl Zone {
         if let Ok(ts) = t.parse::<Timestamp>() {
             return Ok(ts.as_second());
         }
-        let civil = t
-            .parse::<jiff::civil::DateTime>()
-            .or_else(|_| t.parse::<jiff::civil::Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight())));
+        let civil = t.parse::<jiff::civil::DateTime>().or_else(|_| {
+            t.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        });
         match civil {
             Ok(dt) => dt
                 .to_zoned_datetime(self.tz.clone())
@@ -87,7 +91,11 @@ impl Zone {
     pub fn format(&self, secs: i64) -> String {
         Timestamp::from_second(secs).map_or_else(
             |_| secs.to_string(),
-            |ts| ts.to_zoned_datetime(self.tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            |ts| {
+                ts.to_zoned_datetime(self.tz.clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string()
+            },
         )
     }
 }

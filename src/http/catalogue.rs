@@ -37,15 +37,26 @@ pub struct Labels {
         (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such catalogue", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn put_entry(State(state): State<AppState>, caller: Caller, Path((kind, code)): Path<(String, String)>, body: super::extract::Body) -> Result<Json<CatalogueEntry>, ApiError> {
+pub async fn put_entry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((kind, code)): Path<(String, String)>,
+    body: super::extract::Body,
+) -> Result<Json<CatalogueEntry>, ApiError> {
     caller.require(Role::Editor)?;
     let kind = match kind.as_str() {
         "categories" => CatalogueKind::Categories,
         "model_kinds" => CatalogueKind::ModelKinds,
-        other => return Err(ApiError::NotFound(format!("catalogue {other:?} (use categories or model_kinds)"))),
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "catalogue {other:?} (use categories or model_kinds)"
+            )));
+        }
     };
-    let labels: Labels = serde_json::from_slice(&body.0).map_err(|e| ApiError::param("body", e.to_string()))?;
-    let entry = CatalogueEntry::new(&code, &labels.label_vi, &labels.label_en).map_err(|e| ApiError::param(e.field.to_string(), e.reason))?;
+    let labels: Labels =
+        serde_json::from_slice(&body.0).map_err(|e| ApiError::param("body", e.to_string()))?;
+    let entry = CatalogueEntry::new(&code, &labels.label_vi, &labels.label_en)
+        .map_err(|e| ApiError::param(e.field.to_string(), e.reason))?;
     state.service.put_catalogue_entry(kind, &entry).await?;
     Ok(Json(entry))
 }

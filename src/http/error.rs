@@ -63,7 +63,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn param(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::BadParameter { parameter: parameter.into(), detail: detail.into() }
+        Self::BadParameter {
+            parameter: parameter.into(),
+            detail: detail.into(),
+        }
     }
 
     fn status(&self) -> StatusCode {
@@ -118,8 +121,12 @@ impl IntoResponse for ApiError {
                 p.errors_total = Some(report.errors_total);
                 p.errors = report.errors;
             }
-            Self::Service(ServiceError::Store(StoreError::NotFound(what))) => p.detail = format!("{what} not found"),
-            Self::Service(ServiceError::Store(StoreError::Conflict(what))) => p.detail = format!("conflicts with stored data: {what}"),
+            Self::Service(ServiceError::Store(StoreError::NotFound(what))) => {
+                p.detail = format!("{what} not found")
+            }
+            Self::Service(ServiceError::Store(StoreError::Conflict(what))) => {
+                p.detail = format!("conflicts with stored data: {what}")
+            }
             Self::Service(ref e) if status.is_server_error() => {
                 tracing::error!(error = %e, "request failed");
                 "an internal error occurred; it has been logged".clone_into(&mut p.detail);
@@ -131,9 +138,15 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut res = (status, axum::Json(p)).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"diemnong\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"diemnong\""),
+            );
         }
         res
     }

@@ -18,7 +18,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str::<T>(q).map(Params).map_err(|e| ApiError::param("query", e.to_string()))
+        serde_urlencoded::from_str::<T>(q)
+            .map(Params)
+            .map_err(|e| ApiError::param("query", e.to_string()))
     }
 }
 
@@ -34,7 +36,9 @@ impl Caller {
     pub fn require(self, role: Role) -> Result<Role, ApiError> {
         match self.0 {
             Some(r) if r >= role => Ok(r),
-            Some(r) => Err(ApiError::Forbidden(format!("this needs the {role} role; the token has {r}"))),
+            Some(r) => Err(ApiError::Forbidden(format!(
+                "this needs the {role} role; the token has {r}"
+            ))),
             None => Err(ApiError::Unauthorized(format!(
                 "this needs a token with the {role} role (Authorization: Bearer …)"
             ))),
@@ -43,22 +47,39 @@ impl Caller {
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let Some(v) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
-    let v = v.to_str().map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
     match v.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim())),
-        _ => Err(ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())),
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "the Authorization header must be `Bearer <token>`".into(),
+        )),
     }
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(token) = bearer(&parts.headers)? else { return Ok(Self(None)) };
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = bearer(&parts.headers)? else {
+            return Ok(Self(None));
+        };
         match state.service.role_of(token).await? {
             Some(role) => Ok(Self(Some(role))),
-            None => Err(ApiError::Unauthorized("the token is unknown or revoked".into())),
+            None => Err(ApiError::Unauthorized(
+                "the token is unknown or revoked".into(),
+            )),
         }
     }
 }
@@ -72,7 +93,9 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::body::Bytes::from_request(req, state).await {
             Ok(b) => Ok(Self(b)),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge(e.body_text())),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(e.body_text()))
+            }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }

@@ -75,7 +75,10 @@ pub fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
         .map_err(|_| ApiError::param("bbox", format!("{text:?} is not four numbers")))?;
     match v.as_slice() {
         [a, b, c, d] => BBox::new(*a, *b, *c, *d).map_err(|e| ApiError::param("bbox", e.reason)),
-        _ => Err(ApiError::param("bbox", "must be four numbers: min_lon,min_lat,max_lon,max_lat")),
+        _ => Err(ApiError::param(
+            "bbox",
+            "must be four numbers: min_lon,min_lat,max_lon,max_lat",
+        )),
     }
 }
 
@@ -95,21 +98,35 @@ struct Page {
 fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, ApiError> {
     if let Some(f) = &p.f {
         if !matches!(f.as_str(), "json" | "geojson") {
-            return Err(ApiError::param("f", format!("{f:?} is not json or geojson")));
+            return Err(ApiError::param(
+                "f",
+                format!("{f:?} is not json or geojson"),
+            ));
         }
     }
     if layer != Layer::Incidents {
         for (name, v) in [("category", &p.category), ("severity", &p.severity)] {
             if v.is_some() {
-                return Err(ApiError::param(name, format!("applies to incidents only, not {layer}")));
+                return Err(ApiError::param(
+                    name,
+                    format!("applies to incidents only, not {layer}"),
+                ));
             }
         }
     } else if p.kind.is_some() {
-        return Err(ApiError::param("kind", "does not apply to incidents (use category)"));
+        return Err(ApiError::param(
+            "kind",
+            "does not apply to incidents (use category)",
+        ));
     }
     let zone = state.service.zone();
     let instant = |name: &'static str, v: &Option<String>| {
-        v.as_deref().map(|t| zone.parse_instant(name, t).map_err(|e| ApiError::param(name, e.reason))).transpose()
+        v.as_deref()
+            .map(|t| {
+                zone.parse_instant(name, t)
+                    .map_err(|e| ApiError::param(name, e.reason))
+            })
+            .transpose()
     };
     let from = instant("from", &p.from)?;
     let to = instant("to", &p.to)?;
@@ -126,7 +143,12 @@ fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, A
     let after = p
         .cursor
         .as_deref()
-        .map(|c| c.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| ApiError::param("cursor", "is not a cursor from a next link")))
+        .map(|c| {
+            c.parse::<i64>()
+                .ok()
+                .filter(|v| *v >= 0)
+                .ok_or_else(|| ApiError::param("cursor", "is not a cursor from a next link"))
+        })
         .transpose()?;
     Ok(Page {
         limit,
@@ -134,22 +156,31 @@ fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, A
         from,
         to,
         bbox: p.bbox.as_deref().map(parse_bbox).transpose()?,
-        kinds: p.kind.as_deref().map(|k| list(k).map(str::to_owned).collect()),
+        kinds: p
+            .kind
+            .as_deref()
+            .map(|k| list(k).map(str::to_owned).collect()),
     })
 }
 
 /// The incident filter of a query (shared with the analyses).
-pub fn incident_filter(snap: &Snapshot, p: &ListParams, page: (Option<i64>, Option<i64>, Option<BBox>)) -> Result<Filter, ApiError> {
+pub fn incident_filter(
+    snap: &Snapshot,
+    p: &ListParams,
+    page: (Option<i64>, Option<i64>, Option<BBox>),
+) -> Result<Filter, ApiError> {
     let categories = p
         .category
         .as_deref()
         .map(|c| {
             list(c)
                 .map(|code| {
-                    let code = snap
-                        .catalogue
-                        .category(code)
-                        .ok_or_else(|| ApiError::param("category", format!("{code:?} is not in the category catalogue")))?;
+                    let code = snap.catalogue.category(code).ok_or_else(|| {
+                        ApiError::param(
+                            "category",
+                            format!("{code:?} is not in the category catalogue"),
+                        )
+                    })?;
                     // A catalogued category no incident has yet matches nothing.
                     Ok(snap.incidents.categories().get(code).unwrap_or(u16::MAX))
                 })
@@ -161,16 +192,27 @@ pub fn incident_filter(snap: &Snapshot, p: &ListParams, page: (Option<i64>, Opti
         .as_deref()
         .map(|s| {
             list(s).try_fold(0u8, |m, v| {
-                v.parse::<Severity>().map(|s| m | 1 << s.code()).map_err(|e| ApiError::param("severity", e.reason))
+                v.parse::<Severity>()
+                    .map(|s| m | 1 << s.code())
+                    .map_err(|e| ApiError::param("severity", e.reason))
             })
         })
         .transpose()?;
-    Ok(Filter { bbox: page.2, from: page.0, to: page.1, categories, severities })
+    Ok(Filter {
+        bbox: page.2,
+        from: page.0,
+        to: page.1,
+        categories,
+        severities,
+    })
 }
 
 /// The absolute URL of this request with `cursor` replaced.
 fn next_link(headers: &HeaderMap, uri: &Uri, cursor: i64) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     let mut pairs: Vec<(String, String)> = uri
         .query()
         .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
@@ -189,7 +231,13 @@ fn feature(id: i64, geometry: Value, properties: Map<String, Value>) -> Value {
     json!({"type": "Feature", "id": id, "geometry": geometry, "properties": properties})
 }
 
-fn collection(features: Vec<Value>, matched: usize, next: Option<String>, self_link: String, version: i64) -> Response {
+fn collection(
+    features: Vec<Value>,
+    matched: usize,
+    next: Option<String>,
+    self_link: String,
+    version: i64,
+) -> Response {
     let returned = features.len();
     let mut links = vec![json!({"rel": "self", "type": GEOJSON, "href": self_link})];
     if let Some(n) = next {
@@ -208,14 +256,20 @@ fn collection(features: Vec<Value>, matched: usize, next: Option<String>, self_l
 }
 
 fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     format!("http://{host}{uri}")
 }
 
 /// Pages a list of (id, position) already in id order.
 fn paginate(items: Vec<(i64, usize)>, page: &Page) -> (usize, Vec<usize>, Option<i64>) {
     let matched = items.len();
-    let rest: Vec<&(i64, usize)> = items.iter().filter(|(id, _)| page.after.is_none_or(|a| *id > a)).collect();
+    let rest: Vec<&(i64, usize)> = items
+        .iter()
+        .filter(|(id, _)| page.after.is_none_or(|a| *id > a))
+        .collect();
     let more = rest.len() > page.limit;
     let chosen: Vec<usize> = rest.iter().take(page.limit).map(|(_, i)| *i).collect();
     let last = rest.get(page.limit.saturating_sub(1)).map(|(id, _)| *id);
@@ -223,7 +277,9 @@ fn paginate(items: Vec<(i64, usize)>, page: &Page) -> (usize, Vec<usize>, Option
 }
 
 fn opt_time(state: &AppState, t: Option<i64>) -> Value {
-    t.map_or(Value::Null, |t| Value::String(state.service.zone().format(t)))
+    t.map_or(Value::Null, |t| {
+        Value::String(state.service.zone().format(t))
+    })
 }
 
 fn in_window(t: Option<i64>, page: &Page) -> bool {
@@ -241,7 +297,13 @@ fn in_window(t: Option<i64>, page: &Page) -> bool {
         (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_incidents(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+pub async fn list_incidents(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
     let page = page_params(&state, &p, Layer::Incidents)?;
     let snap = state.service.snapshot();
@@ -273,11 +335,19 @@ pub async fn list_incidents(State(state): State<AppState>, caller: Caller, heade
             feature(r.id, point(d.location), props)
         })
         .collect();
-    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+    Ok(collection(
+        features,
+        matched,
+        next.map(|c| next_link(&headers, &uri, c)),
+        self_link(&headers, &uri),
+        snap.version,
+    ))
 }
 
 fn kind_ok(page: &Page, kind: &str) -> bool {
-    page.kinds.as_ref().is_none_or(|k| k.iter().any(|x| x == kind))
+    page.kinds
+        .as_ref()
+        .is_none_or(|k| k.iter().any(|x| x == kind))
 }
 
 #[utoipa::path(get, path = "/api/v1/cameras", tag = "layers", params(ListParams),
@@ -288,7 +358,13 @@ fn kind_ok(page: &Page, kind: &str) -> bool {
         (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_cameras(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+pub async fn list_cameras(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
     let page = page_params(&state, &p, Layer::Cameras)?;
     let snap = state.service.snapshot();
@@ -315,7 +391,13 @@ pub async fn list_cameras(State(state): State<AppState>, caller: Caller, headers
             feature(c.id, point(c.data.location), props)
         })
         .collect();
-    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+    Ok(collection(
+        features,
+        matched,
+        next.map(|c| next_link(&headers, &uri, c)),
+        self_link(&headers, &uri),
+        snap.version,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/models", tag = "layers", params(ListParams),
@@ -326,7 +408,13 @@ pub async fn list_cameras(State(state): State<AppState>, caller: Caller, headers
         (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_models(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+pub async fn list_models(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
     let page = page_params(&state, &p, Layer::Models)?;
     let snap = state.service.snapshot();
@@ -349,12 +437,21 @@ pub async fn list_models(State(state): State<AppState>, caller: Caller, headers:
             props.insert("external_id".into(), json!(m.data.external_id));
             props.insert("kind".into(), json!(m.data.kind));
             props.insert("name".into(), json!(m.data.name));
-            props.insert("established_at".into(), opt_time(&state, m.data.established_at));
+            props.insert(
+                "established_at".into(),
+                opt_time(&state, m.data.established_at),
+            );
             props.insert("active".into(), json!(m.data.active));
             feature(m.id, point(m.data.location), props)
         })
         .collect();
-    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+    Ok(collection(
+        features,
+        matched,
+        next.map(|c| next_link(&headers, &uri, c)),
+        self_link(&headers, &uri),
+        snap.version,
+    ))
 }
 
 pub fn area_feature(a: &Area) -> Value {
@@ -374,10 +471,18 @@ pub fn area_feature(a: &Area) -> Value {
         (status = 200, description = "Areas (wards, districts, complex areas); public", content_type = "application/geo+json", body = Object),
         (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_areas(State(state): State<AppState>, headers: HeaderMap, OriginalUri(uri): OriginalUri, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+pub async fn list_areas(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
     let page = page_params(&state, &p, Layer::Areas)?;
     if page.from.is_some() || page.to.is_some() {
-        return Err(ApiError::param("from", "areas have no time; from/to do not apply"));
+        return Err(ApiError::param(
+            "from",
+            "areas have no time; from/to do not apply",
+        ));
     }
     let snap = state.service.snapshot();
     let layer = &snap.areas;
@@ -388,8 +493,17 @@ pub async fn list_areas(State(state): State<AppState>, headers: HeaderMap, Origi
         .filter(|(_, i)| kind_ok(&page, layer.areas()[*i].data.kind.as_str()))
         .collect();
     let (matched, chosen, next) = paginate(items, &page);
-    let features = chosen.into_iter().map(|i| area_feature(&layer.areas()[i])).collect();
-    Ok(collection(features, matched, next.map(|c| next_link(&headers, &uri, c)), self_link(&headers, &uri), snap.version))
+    let features = chosen
+        .into_iter()
+        .map(|i| area_feature(&layer.areas()[i]))
+        .collect();
+    Ok(collection(
+        features,
+        matched,
+        next.map(|c| next_link(&headers, &uri, c)),
+        self_link(&headers, &uri),
+        snap.version,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "layers",
@@ -398,16 +512,41 @@ pub async fn list_areas(State(state): State<AppState>, headers: HeaderMap, Origi
         (status = 200, description = "One area as a GeoJSON Feature", content_type = "application/geo+json", body = Object),
         (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get_area(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_area(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
     let snap = state.service.snapshot();
-    let a = snap.areas.by_code(&code).ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))?;
-    Ok(([(header::CONTENT_TYPE, GEOJSON)], area_feature(a).to_string()).into_response())
+    let a = snap
+        .areas
+        .by_code(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))?;
+    Ok((
+        [(header::CONTENT_TYPE, GEOJSON)],
+        area_feature(a).to_string(),
+    )
+        .into_response())
 }
 
-async fn import(state: AppState, caller: Caller, layer: Layer, headers: &HeaderMap, p: ImportParams, body: Bytes) -> Result<Response, ApiError> {
+async fn import(
+    state: AppState,
+    caller: Caller,
+    layer: Layer,
+    headers: &HeaderMap,
+    p: ImportParams,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     caller.require(Role::Editor)?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let source = match mime.as_str() {
         "application/json" | "application/geo+json" => Source::Json(body.to_vec()),
         "text/csv" => {
@@ -415,9 +554,20 @@ async fn import(state: AppState, caller: Caller, layer: Layer, headers: &HeaderM
                 None => b',',
                 Some("\\t" | "tab") => b'\t',
                 Some(d) if d.len() == 1 => d.as_bytes()[0],
-                Some(d) => return Err(ApiError::param("delimiter", format!("{d:?} is not one ASCII character"))),
+                Some(d) => {
+                    return Err(ApiError::param(
+                        "delimiter",
+                        format!("{d:?} is not one ASCII character"),
+                    ));
+                }
             };
-            Source::Csv { reader: Box::new(std::io::Cursor::new(body)), options: CsvOptions { delimiter, columns: Vec::new() } }
+            Source::Csv {
+                reader: Box::new(std::io::Cursor::new(body)),
+                options: CsvOptions {
+                    delimiter,
+                    columns: Vec::new(),
+                },
+            }
         }
         other => {
             return Err(ApiError::UnsupportedMedia(format!(
@@ -425,12 +575,29 @@ async fn import(state: AppState, caller: Caller, layer: Layer, headers: &HeaderM
             )));
         }
     };
-    let mode = if p.skip_invalid.unwrap_or(false) { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
-    let report = state.service.import(layer, source, mode, Box::new(|_| {}), Box::new(|_: &[RowError], _: &str| {})).await?;
+    let mode = if p.skip_invalid.unwrap_or(false) {
+        ImportMode::SkipInvalid
+    } else {
+        ImportMode::AllOrNothing
+    };
+    let report = state
+        .service
+        .import(
+            layer,
+            source,
+            mode,
+            Box::new(|_| {}),
+            Box::new(|_: &[RowError], _: &str| {}),
+        )
+        .await?;
     if !report.committed {
         return Err(ApiError::Rejected(Box::new(report)));
     }
-    let status = if report.inserted > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if report.inserted > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(report)).into_response())
 }
 

@@ -37,10 +37,22 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/", get(landing))
-        .route("/incidents", get(features::list_incidents).post(features::post_incidents))
-        .route("/cameras", get(features::list_cameras).post(features::post_cameras))
-        .route("/models", get(features::list_models).post(features::post_models))
-        .route("/areas", get(features::list_areas).post(features::post_areas))
+        .route(
+            "/incidents",
+            get(features::list_incidents).post(features::post_incidents),
+        )
+        .route(
+            "/cameras",
+            get(features::list_cameras).post(features::post_cameras),
+        )
+        .route(
+            "/models",
+            get(features::list_models).post(features::post_models),
+        )
+        .route(
+            "/areas",
+            get(features::list_areas).post(features::post_areas),
+        )
         .route("/areas/{code}", get(features::get_area))
         .route("/catalogue", get(catalogue::get_catalogue))
         .route("/catalogue/{kind}/{code}", put(catalogue::put_entry))
@@ -50,6 +62,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(health))
+        // The landing page as documented and as the map page links it (`nest` serves the
+        // nested "/" at "/api/v1" only).
+        .route("/api/v1/", get(landing))
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -57,7 +72,9 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new().gzip(true))
         .layer(TraceLayer::new_for_http())
-        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a handler panicked".into()).into_response()))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }))
 }
 
 /// Serves `router` on `listener` until Ctrl-C / SIGTERM, with periodic catch-up of writes
@@ -65,7 +82,11 @@ pub fn app(state: AppState) -> Router {
 ///
 /// # Errors
 /// When the listener fails.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState, refresh_every: Duration) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    refresh_every: Duration,
+) -> std::io::Result<()> {
     let service = Arc::clone(&state.service);
     let refresher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(refresh_every);
@@ -77,7 +98,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, refresh_e
             }
         }
     });
-    let r = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await;
+    let r = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown())
+        .await;
     refresher.abort();
     r
 }
@@ -88,7 +111,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -150,6 +174,9 @@ async fn method_not_allowed(uri: Uri) -> Response {
         "detail": format!("{} does not accept this method (see /api/v1/openapi.json)", uri.path()),
     });
     let mut res = (StatusCode::METHOD_NOT_ALLOWED, body.to_string()).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/problem+json"),
+    );
     res
 }

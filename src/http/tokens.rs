@@ -28,7 +28,6 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = CreatedToken),
@@ -36,15 +35,27 @@ pub struct CreatedToken {
         (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin role", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     caller.require(Role::Admin)?;
-    let req: NewToken = serde_json::from_slice(&body).map_err(|e| ApiError::param("body", e.to_string()))?;
+    let req: NewToken =
+        serde_json::from_slice(&body).map_err(|e| ApiError::param("body", e.to_string()))?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::param("name", "must be 1–200 characters"));
     }
     let (id, token) = state.service.create_token(name, req.role).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { id, role: req.role, token })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id,
+            role: req.role,
+            token,
+        }),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
@@ -53,7 +64,10 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Body(body): B
         (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin role", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     caller.require(Role::Admin)?;
     Ok(Json(state.service.store().tokens().await?))
 }
@@ -67,9 +81,15 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
         (status = 403, description = "Needs the admin role", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No live token with this id", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     caller.require(Role::Admin)?;
-    let id: i64 = id.parse().map_err(|_| ApiError::param("id", format!("{id:?} is not a token id")))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::param("id", format!("{id:?} is not a token id")))?;
     state.service.revoke_token(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,10 @@ impl AreaLayer {
                 .enumerate()
                 .filter_map(|(i, a)| {
                     a.data.geometry.multi_polygon().bounding_rect().map(|r| {
-                        GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i)
+                        GeomWithData::new(
+                            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                            i,
+                        )
                     })
                 })
                 .collect(),
@@ -39,7 +42,10 @@ impl AreaLayer {
 
     #[must_use]
     pub fn by_id(&self, id: i64) -> Option<&Area> {
-        self.areas.binary_search_by_key(&id, |a| a.id).ok().map(|i| &self.areas[i])
+        self.areas
+            .binary_search_by_key(&id, |a| a.id)
+            .ok()
+            .map(|i| &self.areas[i])
     }
 
     #[must_use]
@@ -54,7 +60,11 @@ impl AreaLayer {
             None => (0..self.areas.len()).collect(),
             Some(b) => {
                 let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
-                let mut v: Vec<usize> = self.tree.locate_in_envelope_intersecting(&env).map(|g| g.data).collect();
+                let mut v: Vec<usize> = self
+                    .tree
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|g| g.data)
+                    .collect();
                 v.sort_unstable();
                 v
             }

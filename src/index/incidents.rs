@@ -24,7 +24,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, Envelope, RTree, RTreeObject};
 
 use crate::domain::Severity;
-use crate::store::IncidentRow;
+use crate::store::{IncidentRow, Scanned};
 
 /// Rows per R-tree leaf page.
 pub const PAGE: usize = 64;
@@ -250,16 +250,28 @@ impl BBox {
     /// # Errors
     /// When a value is not finite, out of range, or min > max (boxes across the
     /// antimeridian are not supported: no committee straddles it).
-    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<Self, crate::domain::DomainError> {
-        let lo = crate::domain::LonLat::new(min_lon, min_lat).map_err(|e| crate::domain::DomainError::new("bbox", e.reason))?;
-        let hi = crate::domain::LonLat::new(max_lon, max_lat).map_err(|e| crate::domain::DomainError::new("bbox", e.reason))?;
+    pub fn new(
+        min_lon: f64,
+        min_lat: f64,
+        max_lon: f64,
+        max_lat: f64,
+    ) -> Result<Self, crate::domain::DomainError> {
+        let lo = crate::domain::LonLat::new(min_lon, min_lat)
+            .map_err(|e| crate::domain::DomainError::new("bbox", e.reason))?;
+        let hi = crate::domain::LonLat::new(max_lon, max_lat)
+            .map_err(|e| crate::domain::DomainError::new("bbox", e.reason))?;
         if lo.lon() > hi.lon() || lo.lat() > hi.lat() {
             return Err(crate::domain::DomainError::new(
                 "bbox",
                 "must be min_lon,min_lat,max_lon,max_lat with min ≤ max",
             ));
         }
-        Ok(Self { min_lon, min_lat, max_lon, max_lat })
+        Ok(Self {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        })
     }
 
     #[must_use]
@@ -287,8 +299,13 @@ impl Filter {
         let t = seg.time[i];
         self.from.is_none_or(|f| t >= f)
             && self.to.is_none_or(|to| t < to)
-            && self.categories.as_ref().is_none_or(|c| c.contains(&seg.category[i]))
-            && self.severities.is_none_or(|m| m & (1 << (seg.flags[i] & 3)) != 0)
+            && self
+                .categories
+                .as_ref()
+                .is_none_or(|c| c.contains(&seg.category[i]))
+            && self
+                .severities
+                .is_none_or(|m| m & (1 << (seg.flags[i] & 3)) != 0)
     }
 }
 
@@ -302,16 +319,24 @@ pub struct IncidentIndex {
 }
 
 impl IncidentIndex {
-    /// Builds an index from rows in any order.
+    /// Builds an index from scanned rows (any order).
     #[must_use]
-    pub fn build(rows: Vec<IncidentRow>, categories: Interner) -> Self {
-        let mut seg = Segment::with_capacity(rows.len());
+    pub fn build(scanned: Scanned) -> Self {
+        let mut categories = Interner::default();
+        let map: Vec<u16> = scanned
+            .categories
+            .iter()
+            .map(|c| categories.intern(c))
+            .collect();
+        let mut seg = Segment::with_capacity(scanned.rows.len());
         let mut max_id = 0;
-        for r in &rows {
-            seg.push(r);
+        for r in &scanned.rows {
+            let mut r = *r;
+            r.category = map[usize::from(r.category)];
             max_id = max_id.max(r.id);
+            seg.push(&r);
         }
-        drop(rows);
+        drop(scanned);
         Self {
             main: Arc::new(seg.into_sorted()),
             delta: Arc::default(),
@@ -320,27 +345,25 @@ impl IncidentIndex {
         }
     }
 
-    /// A builder that accepts rows one at a time as the database streams them, without
-    /// an intermediate vector of rows.
+    /// The next version: this one plus `new` (rows newer than [`Self::max_id`]). Shares
+    /// `main` unless the delta is due for a merge.
     #[must_use]
-    pub fn builder(capacity_hint: usize) -> IndexBuilder {
-        IndexBuilder { seg: Segment::with_capacity(capacity_hint), categories: Interner::default(), max_id: 0 }
-    }
-
-    /// The next version: this one plus `rows` (newer than [`Self::max_id`]), whose category
-    /// codes are given beside them. Shares `main` unless the delta is due for a merge.
-    #[must_use]
-    pub fn with_appended(&self, rows: &[(IncidentRow, String)]) -> Self {
-        if rows.is_empty() {
+    pub fn with_appended(&self, new: &Scanned) -> Self {
+        if new.rows.is_empty() {
             return self.clone();
         }
         let mut categories = (*self.categories).clone();
-        let mut delta = Segment::with_capacity(self.delta.len() + rows.len());
+        let map: Vec<u16> = new
+            .categories
+            .iter()
+            .map(|c| categories.intern(c))
+            .collect();
+        let mut delta = Segment::with_capacity(self.delta.len() + new.rows.len());
         delta.extend_from(&self.delta);
         let mut max_id = self.max_id;
-        for (r, code) in rows {
+        for r in &new.rows {
             let mut r = *r;
-            r.category = categories.intern(code);
+            r.category = map[usize::from(r.category)];
             max_id = max_id.max(r.id);
             delta.push(&r);
         }
@@ -349,9 +372,19 @@ impl IncidentIndex {
             let mut all = Segment::with_capacity(self.main.len() + delta.len());
             all.extend_from(&self.main);
             all.extend_from(&delta);
-            return Self { main: Arc::new(all.into_sorted()), delta: Arc::default(), categories, max_id };
+            return Self {
+                main: Arc::new(all.into_sorted()),
+                delta: Arc::default(),
+                categories,
+                max_id,
+            };
         }
-        Self { main: Arc::clone(&self.main), delta: Arc::new(delta), categories, max_id }
+        Self {
+            main: Arc::clone(&self.main),
+            delta: Arc::new(delta),
+            categories,
+            max_id,
+        }
     }
 
     #[must_use]
@@ -441,31 +474,6 @@ impl IncidentIndex {
     }
 }
 
-/// Collects streamed rows into an [`IncidentIndex`].
-pub struct IndexBuilder {
-    seg: Segment,
-    categories: Interner,
-    max_id: i64,
-}
-
-impl IndexBuilder {
-    pub fn push(&mut self, mut row: IncidentRow, category: &str) {
-        row.category = self.categories.intern(category);
-        self.max_id = self.max_id.max(row.id);
-        self.seg.push(&row);
-    }
-
-    #[must_use]
-    pub fn finish(self) -> IncidentIndex {
-        IncidentIndex {
-            main: Arc::new(self.seg.into_sorted()),
-            delta: Arc::default(),
-            categories: Arc::new(self.categories),
-            max_id: self.max_id,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,12 +497,15 @@ mod tests {
         ["theft", "fraud", "drugs"]
     }
 
-    fn build(rows: &[IncidentRow]) -> IncidentIndex {
-        let mut b = IncidentIndex::builder(rows.len());
-        for r in rows {
-            b.push(*r, codes()[usize::from(r.category)]);
+    fn scanned(rows: &[IncidentRow]) -> Scanned {
+        Scanned {
+            rows: rows.to_vec(),
+            categories: codes().iter().map(|c| (*c).to_owned()).collect(),
         }
-        b.finish()
+    }
+
+    fn build(rows: &[IncidentRow]) -> IncidentIndex {
+        IncidentIndex::build(scanned(rows))
     }
 
     fn linear(rows: &[IncidentRow], f: &Filter, interner: &Interner) -> Vec<i64> {
@@ -506,7 +517,8 @@ mod tests {
                     && f.from.is_none_or(|x| r.occurred_at >= x)
                     && f.to.is_none_or(|x| r.occurred_at < x)
                     && f.categories.as_ref().is_none_or(|c| c.contains(&cat))
-                    && f.severities.is_none_or(|m| m & (1 << r.severity.code()) != 0)
+                    && f.severities
+                        .is_none_or(|m| m & (1 << r.severity.code()) != 0)
             })
             .map(|r| r.id)
             .collect();
@@ -530,8 +542,7 @@ mod tests {
             sev in prop::option::of(0u8..16), after in prop::option::of(0i64..600), limit in 0usize..50) {
             let split = split.min(rows.len());
             let base = build(&rows[..split]);
-            let appended: Vec<(IncidentRow, String)> = rows[split..].iter().map(|r| (*r, codes()[usize::from(r.category)].to_owned())).collect();
-            let idx = base.with_appended(&appended);
+            let idx = base.with_appended(&scanned(&rows[split..]));
             let bbox = BBox::new(b.0, b.1, b.0 + b.2, b.1 + b.3).unwrap();
             let categories = cats.map(|c| c.iter().filter_map(|&i| idx.categories().get(codes()[usize::from(i)])).collect());
             let f = Filter { bbox: Some(bbox), from, to: from.map(|x| x + 300), categories, severities: sev };
@@ -548,10 +559,20 @@ mod tests {
 
     #[test]
     fn main_is_sorted_by_cell_and_merges() {
-        let rows: Vec<_> = (0..3000).map(|i| row(i + 1, 106.6 + (i % 97) as f64 * 0.001, 10.7 + (i % 89) as f64 * 0.001, i, 0, 0)).collect();
+        let rows: Vec<_> = (0..3000)
+            .map(|i| {
+                row(
+                    i + 1,
+                    106.6 + (i % 97) as f64 * 0.001,
+                    10.7 + (i % 89) as f64 * 0.001,
+                    i,
+                    0,
+                    0,
+                )
+            })
+            .collect();
         let idx = build(&rows[..100]);
-        let appended: Vec<_> = rows[100..].iter().map(|r| (*r, "theft".to_owned())).collect();
-        let idx = idx.with_appended(&appended);
+        let idx = idx.with_appended(&scanned(&rows[100..]));
         assert_eq!(idx.delta().len(), 0, "2,900 rows over a 100-row main merge");
         assert!(idx.main().cell.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(idx.len(), 3000);

@@ -39,7 +39,10 @@ pub struct PointLayer<T> {
 
 impl<T> Default for PointLayer<T> {
     fn default() -> Self {
-        Self { records: Vec::new(), tree: RTree::new() }
+        Self {
+            records: Vec::new(),
+            tree: RTree::new(),
+        }
     }
 }
 
@@ -79,7 +82,8 @@ impl<T: Located> PointLayer<T> {
             None => (0..self.records.len()).collect(),
             Some(b) => {
                 let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
-                let mut v: Vec<usize> = self.tree.locate_in_envelope(&env).map(|g| g.data).collect();
+                let mut v: Vec<usize> =
+                    self.tree.locate_in_envelope(&env).map(|g| g.data).collect();
                 v.sort_unstable();
                 v
             }

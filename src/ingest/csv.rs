@@ -18,7 +18,10 @@ pub struct CsvOptions {
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        Self { delimiter: b',', columns: Vec::new() }
+        Self {
+            delimiter: b',',
+            columns: Vec::new(),
+        }
     }
 }
 
@@ -38,7 +41,10 @@ impl Fields for CsvFields<'_> {
 }
 
 fn raw_line(rec: &ByteRecord, delimiter: u8) -> String {
-    let parts: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    let parts: Vec<String> = rec
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
     parts.join(&char::from(delimiter).to_string())
 }
 
@@ -60,11 +66,21 @@ pub fn read<R: Record>(
         .delimiter(opts.delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(src);
+        .from_reader(LastChunk {
+            inner: src,
+            chunk: Vec::new(),
+            start: 0,
+        });
     let mut rec = ByteRecord::new();
     let header = match rdr.read_byte_record(&mut rec) {
         Ok(true) => rec.clone(),
-        Ok(false) => return Ok(vec![RowError::at_line(1, None, "the file is empty: expected a header line")]),
+        Ok(false) => {
+            return Ok(vec![RowError::at_line(
+                1,
+                None,
+                "the file is empty: expected a header line",
+            )]);
+        }
         Err(e) => return Err(csv_io(e)),
     };
     let mut headers = Vec::with_capacity(header.len());
@@ -73,7 +89,11 @@ pub fn read<R: Record>(
         match std::str::from_utf8(h) {
             Ok(s) => headers.push(s.to_owned()),
             Err(e) => {
-                header_errors.push(RowError::at_line(1, Some(&format!("{}", i + 1)), utf8_reason(h, &e)));
+                header_errors.push(RowError::at_line(
+                    1,
+                    Some(&format!("{}", i + 1)),
+                    utf8_reason(h, &e),
+                ));
                 headers.push(String::from_utf8_lossy(h).into_owned());
             }
         }
@@ -104,13 +124,17 @@ pub fn read<R: Record>(
             Ok(false) => break,
             Err(e) => return Err(csv_io(e)),
         }
-        let line = rec.position().map_or(0, csv::Position::line);
+        let line = record_line(&rdr, &rec);
         rows += 1;
         if rows % 4096 == 0 {
             progress(rec.position().map_or(0, csv::Position::byte));
         }
         // A blank line is not a record.
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if rec.len() == 1
+            && rec
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
             continue;
         }
         let mut errors = Vec::new();
@@ -118,46 +142,123 @@ pub fn read<R: Record>(
             errors.push(RowError::at_line(
                 line,
                 None,
-                format!("has {} fields, the header has {} (check quoting and the delimiter)", rec.len(), headers.len()),
+                format!(
+                    "has {} fields, the header has {} (check quoting and the delimiter)",
+                    rec.len(),
+                    headers.len()
+                ),
             ));
         }
         for (i, c) in cols.iter().enumerate() {
             if let Some(bytes) = c.and_then(|c| rec.get(c)) {
                 if let Err(e) = std::str::from_utf8(bytes) {
-                    errors.push(RowError::at_line(line, Some(&column_name(R::FIELDS[i].name)), utf8_reason(bytes, &e)));
+                    errors.push(RowError::at_line(
+                        line,
+                        Some(&column_name(R::FIELDS[i].name)),
+                        utf8_reason(bytes, &e),
+                    ));
                 }
             }
         }
-        let fields = CsvFields { rec: &rec, cols: &cols, specs: R::FIELDS };
-        let parsed = if errors.is_empty() { Some(R::parse(&fields, ctx)) } else { None };
+        let fields = CsvFields {
+            rec: &rec,
+            cols: &cols,
+            specs: R::FIELDS,
+        };
+        let parsed = if errors.is_empty() {
+            Some(R::parse(&fields, ctx))
+        } else {
+            None
+        };
         match parsed {
             Some(Ok(r)) => {
-                if let Some(reason) = r.key().and_then(|k| dedup.check(k, || format!("line {line}"))) {
-                    errors.push(RowError::at_line(line, Some(&column_name(key_field::<R>())), reason));
+                if let Some(reason) = r
+                    .key()
+                    .and_then(|k| dedup.check(k, || format!("line {line}")))
+                {
+                    errors.push(RowError::at_line(
+                        line,
+                        Some(&column_name(key_field::<R>())),
+                        reason,
+                    ));
                 } else {
                     sink(Outcome::Valid(r));
                     continue;
                 }
             }
             Some(Err(es)) => {
-                errors.extend(es.into_iter().map(|e| RowError::at_line(line, Some(&column_name(&e.field)), e.reason)));
+                errors.extend(
+                    es.into_iter()
+                        .map(|e| RowError::at_line(line, Some(&column_name(&e.field)), e.reason)),
+                );
             }
             None => {}
         }
-        sink(Outcome::Invalid { errors, raw: raw_line(&rec, opts.delimiter) });
+        sink(Outcome::Invalid {
+            errors,
+            raw: raw_line(&rec, opts.delimiter),
+        });
     }
     progress(rdr.position().byte());
     Ok(Vec::new())
 }
 
+/// The source, keeping the chunk the parser last read so that the byte which ended a record
+/// can be looked at.
+struct LastChunk<S> {
+    inner: S,
+    chunk: Vec<u8>,
+    /// Offset of `chunk` in the source.
+    start: u64,
+}
+
+impl<S: Read> Read for LastChunk<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.start += self.chunk.len() as u64;
+        self.chunk.clear();
+        self.chunk.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The line a record starts on. csv's own `Position` of a record is where the previous one
+/// ended, before the blank lines — and the `\n` of a CRLF — that separate them, so it is a
+/// line early after a blank line and on every line of a CRLF file. Count back instead from
+/// where the record ended: past the newlines inside its quoted fields, and past its
+/// terminator when that was a `\n` (not a CR, nor the end of the file).
+fn record_line<S: Read>(rdr: &csv::Reader<LastChunk<S>>, rec: &ByteRecord) -> u64 {
+    let end = rdr.position();
+    let src = rdr.get_ref();
+    let inner: usize = rec
+        .iter()
+        .map(|f| f.iter().filter(|&&b| b == b'\n').count())
+        .sum();
+    let last = end
+        .byte()
+        .checked_sub(1)
+        .and_then(|o| o.checked_sub(src.start))
+        .and_then(|i| src.chunk.get(usize::try_from(i).ok()?));
+    let term = u64::from(last == Some(&b'\n'));
+    end.line().saturating_sub(inner as u64 + term).max(1)
+}
+
 /// The field whose value is the record's key.
 pub(crate) fn key_field<R: Record>() -> &'static str {
-    if R::FIELDS.iter().any(|f| f.name == "external_id") { "external_id" } else { "code" }
+    if R::FIELDS.iter().any(|f| f.name == "external_id") {
+        "external_id"
+    } else {
+        "code"
+    }
 }
 
 fn utf8_reason(bytes: &[u8], e: &std::str::Utf8Error) -> String {
     let at = e.valid_up_to();
-    let bad: Vec<String> = bytes[at..].iter().take(4).map(|b| format!("0x{b:02X}")).collect();
+    let bad: Vec<String> = bytes[at..]
+        .iter()
+        .take(4)
+        .map(|b| format!("0x{b:02X}"))
+        .collect();
     format!(
         "is not valid UTF-8 (bytes {} at position {at}); save the file as UTF-8",
         bad.join(" ")

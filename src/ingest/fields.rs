@@ -48,7 +48,10 @@ pub fn parse_column_map(spec: &str, fields: &[FieldSpec]) -> Result<Vec<(String,
         let field = field.trim();
         if !fields.iter().any(|f| f.name == field) {
             let names: Vec<_> = fields.iter().map(|f| f.name).collect();
-            return Err(format!("--columns: {field:?} is not a field of this layer (fields: {})", names.join(", ")));
+            return Err(format!(
+                "--columns: {field:?} is not a field of this layer (fields: {})",
+                names.join(", ")
+            ));
         }
         out.push((field.to_owned(), header.trim().to_owned()));
     }
@@ -76,7 +79,14 @@ pub fn resolve(
             let want = normalize(header);
             let p = norm.iter().position(|h| *h == want);
             if p.is_none() {
-                errors.push(RowError::at_line(1, Some(header), format!("--columns maps {} to {header:?}, which the header does not have", f.name)));
+                errors.push(RowError::at_line(
+                    1,
+                    Some(header),
+                    format!(
+                        "--columns maps {} to {header:?}, which the header does not have",
+                        f.name
+                    ),
+                ));
             }
             p
         } else {
@@ -88,12 +98,23 @@ pub fn resolve(
             let mut reason = format!(
                 "required column {} not found (accepted names: {}; map another header with --columns {}=HEADER); the header has: {}",
                 f.name,
-                std::iter::once(&f.name).chain(f.aliases).copied().collect::<Vec<_>>().join(", "),
+                std::iter::once(&f.name)
+                    .chain(f.aliases)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 f.name,
-                headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", "),
+                headers
+                    .iter()
+                    .map(|h| format!("{h:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             );
             if headers.len() == 1 {
-                if let Some(d) = [b';', b'\t', b'|', b','].iter().find(|&&d| d != delimiter && headers[0].contains(char::from(d))) {
+                if let Some(d) = [b';', b'\t', b'|', b',']
+                    .iter()
+                    .find(|&&d| d != delimiter && headers[0].contains(char::from(d)))
+                {
                     reason.push_str(&format!(
                         " — the header is one column containing {:?}: is the delimiter {:?}? use --delimiter",
                         char::from(*d),
@@ -111,12 +132,19 @@ pub fn resolve(
                 errors.push(RowError::at_line(
                     1,
                     Some(&headers[*p]),
-                    format!("column is claimed by both {} and {}; use --columns to say which", fields[j].name, fields[i].name),
+                    format!(
+                        "column is claimed by both {} and {}; use --columns to say which",
+                        fields[j].name, fields[i].name
+                    ),
                 ));
             }
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -130,7 +158,13 @@ mod tests {
 
     #[test]
     fn aliases_and_case() {
-        let cols = resolve(&h(&["ID", "Datetime", "Category", "LNG", "Latitude"]), INCIDENT_FIELDS, &[], b',').unwrap();
+        let cols = resolve(
+            &h(&["ID", "Datetime", "Category", "LNG", "Latitude"]),
+            INCIDENT_FIELDS,
+            &[],
+            b',',
+        )
+        .unwrap();
         let name = |n: &str| cols[INCIDENT_FIELDS.iter().position(|f| f.name == n).unwrap()];
         assert_eq!(name("external_id"), Some(0));
         assert_eq!(name("occurred_at"), Some(1));
@@ -142,10 +176,38 @@ mod tests {
     #[test]
     fn explicit_mapping_and_missing() {
         let explicit = parse_column_map("lon=Kinh do,lat=Vi do", INCIDENT_FIELDS).unwrap();
-        let cols = resolve(&h(&["when", "Kinh do", "Vi do", "loai"]), INCIDENT_FIELDS, &[("occurred_at".into(), "when".into()), ("category".into(), "loai".into())].into_iter().chain(explicit).collect::<Vec<_>>(), b',').unwrap();
-        assert_eq!(cols[INCIDENT_FIELDS.iter().position(|f| f.name == "lon").unwrap()], Some(1));
-        let err = resolve(&h(&["lon;lat;occurred_at;category"]), INCIDENT_FIELDS, &[], b',').unwrap_err();
-        assert!(err.iter().any(|e| e.reason.contains("is the delimiter ';'")), "{err:?}");
+        let cols = resolve(
+            &h(&["when", "Kinh do", "Vi do", "loai"]),
+            INCIDENT_FIELDS,
+            &[
+                ("occurred_at".into(), "when".into()),
+                ("category".into(), "loai".into()),
+            ]
+            .into_iter()
+            .chain(explicit)
+            .collect::<Vec<_>>(),
+            b',',
+        )
+        .unwrap();
+        assert_eq!(
+            cols[INCIDENT_FIELDS
+                .iter()
+                .position(|f| f.name == "lon")
+                .unwrap()],
+            Some(1)
+        );
+        let err = resolve(
+            &h(&["lon;lat;occurred_at;category"]),
+            INCIDENT_FIELDS,
+            &[],
+            b',',
+        )
+        .unwrap_err();
+        assert!(
+            err.iter()
+                .any(|e| e.reason.contains("is the delimiter ';'")),
+            "{err:?}"
+        );
         assert!(parse_column_map("nope=x", INCIDENT_FIELDS).is_err());
     }
 }

@@ -13,7 +13,11 @@ struct JsonFields {
 
 impl Fields for JsonFields {
     fn text(&self, field: &str) -> Option<&str> {
-        self.values.iter().find(|(f, _)| *f == field).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     fn geometry(&self) -> Option<&geojson::Geometry> {
@@ -31,16 +35,32 @@ fn escape(key: &str) -> String {
 /// # Errors
 /// A document that is not JSON, or not an array or FeatureCollection, is one error at
 /// the pointer `""` (the whole document).
-pub fn read<R: Record>(body: &[u8], ctx: &Context, mut sink: impl FnMut(Outcome<R>)) -> Result<(), Vec<RowError>> {
+pub fn read<R: Record>(
+    body: &[u8],
+    ctx: &Context,
+    mut sink: impl FnMut(Outcome<R>),
+) -> Result<(), Vec<RowError>> {
     let doc: Value = serde_json::from_slice(body).map_err(|e| {
-        vec![RowError::at_pointer("", format!("is not valid JSON: {e} (line {}, column {})", e.line(), e.column()))]
+        vec![RowError::at_pointer(
+            "",
+            format!(
+                "is not valid JSON: {e} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )]
     })?;
     let (items, base) = match &doc {
         Value::Array(a) => (a, String::new()),
         Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("FeatureCollection") => {
             match o.get("features") {
                 Some(Value::Array(a)) => (a, "/features".to_owned()),
-                _ => return Err(vec![RowError::at_pointer("/features", "a FeatureCollection needs a \"features\" array")]),
+                _ => {
+                    return Err(vec![RowError::at_pointer(
+                        "/features",
+                        "a FeatureCollection needs a \"features\" array",
+                    )]);
+                }
             }
         }
         _ => {
@@ -62,8 +82,15 @@ pub fn read<R: Record>(body: &[u8], ctx: &Context, mut sink: impl FnMut(Outcome<
             let _ = fields;
             match (item.get("type").and_then(Value::as_str), field) {
                 (Some("Feature"), "geometry") => format!("{at}/geometry"),
-                (Some("Feature"), "lon" | "lat") if item.get("geometry").is_some_and(|g| !g.is_null()) => format!("{at}/geometry"),
-                (Some("Feature"), f) => format!("{at}/properties/{}", escape(&original_key(item.get("properties"), f, R::FIELDS))),
+                (Some("Feature"), "lon" | "lat")
+                    if item.get("geometry").is_some_and(|g| !g.is_null()) =>
+                {
+                    format!("{at}/geometry")
+                }
+                (Some("Feature"), f) => format!(
+                    "{at}/properties/{}",
+                    escape(&original_key(item.get("properties"), f, R::FIELDS))
+                ),
                 (_, f) => format!("{at}/{}", escape(&original_key(Some(item), f, R::FIELDS))),
             }
         };
@@ -72,17 +99,24 @@ pub fn read<R: Record>(body: &[u8], ctx: &Context, mut sink: impl FnMut(Outcome<
                 Ok(r) => {
                     let key_field = super::csv::key_field::<R>();
                     match r.key().and_then(|k| dedup.check(k, || at.clone())) {
-                        Some(reason) => errors.push(RowError::at_pointer(pointer_of(key_field, &fields), reason)),
+                        Some(reason) => errors
+                            .push(RowError::at_pointer(pointer_of(key_field, &fields), reason)),
                         None => {
                             sink(Outcome::Valid(r));
                             continue;
                         }
                     }
                 }
-                Err(es) => errors.extend(es.into_iter().map(|e| RowError::at_pointer(pointer_of(&e.field, &fields), e.reason))),
+                Err(es) => errors.extend(
+                    es.into_iter()
+                        .map(|e| RowError::at_pointer(pointer_of(&e.field, &fields), e.reason)),
+                ),
             }
         }
-        sink(Outcome::Invalid { errors, raw: item.to_string() });
+        sink(Outcome::Invalid {
+            errors,
+            raw: item.to_string(),
+        });
     }
     Ok(())
 }
@@ -103,7 +137,10 @@ fn original_key(obj: Option<&Value>, field: &str, specs: &[super::FieldSpec]) ->
 }
 
 fn record_fields<R: Record>(item: &Value, at: &str, errors: &mut Vec<RowError>) -> JsonFields {
-    let mut out = JsonFields { values: Vec::new(), geometry: None };
+    let mut out = JsonFields {
+        values: Vec::new(),
+        geometry: None,
+    };
     let Some(obj) = item.as_object() else {
         errors.push(RowError::at_pointer(at, "must be a JSON object"));
         return out;
@@ -114,7 +151,10 @@ fn record_fields<R: Record>(item: &Value, at: &str, errors: &mut Vec<RowError>) 
             Some(Value::Object(p)) => (Some(p), format!("{at}/properties")),
             None | Some(Value::Null) => (None, String::new()),
             Some(_) => {
-                errors.push(RowError::at_pointer(format!("{at}/properties"), "must be an object or null"));
+                errors.push(RowError::at_pointer(
+                    format!("{at}/properties"),
+                    "must be an object or null",
+                ));
                 (None, String::new())
             }
         }
@@ -126,13 +166,19 @@ fn record_fields<R: Record>(item: &Value, at: &str, errors: &mut Vec<RowError>) 
             None | Some(Value::Null) => {}
             Some(g) => match serde_json::from_value::<geojson::Geometry>(g.clone()) {
                 Ok(g) => out.geometry = Some(g),
-                Err(e) => errors.push(RowError::at_pointer(format!("{at}/geometry"), format!("is not a GeoJSON geometry: {e}"))),
+                Err(e) => errors.push(RowError::at_pointer(
+                    format!("{at}/geometry"),
+                    format!("is not a GeoJSON geometry: {e}"),
+                )),
             },
         }
     }
     for (k, v) in props.into_iter().flatten() {
         let n = normalize(k);
-        let Some(spec) = R::FIELDS.iter().find(|s| s.name == n || s.aliases.contains(&n.as_str())) else {
+        let Some(spec) = R::FIELDS
+            .iter()
+            .find(|s| s.name == n || s.aliases.contains(&n.as_str()))
+        else {
             continue;
         };
         if out.values.iter().any(|(f, _)| *f == spec.name) {
@@ -143,18 +189,26 @@ fn record_fields<R: Record>(item: &Value, at: &str, errors: &mut Vec<RowError>) 
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            Value::Object(_) if spec.name == "geometry" => match serde_json::from_value::<geojson::Geometry>(v.clone()) {
-                Ok(g) => {
-                    out.geometry = Some(g);
-                    continue;
+            Value::Object(_) if spec.name == "geometry" => {
+                match serde_json::from_value::<geojson::Geometry>(v.clone()) {
+                    Ok(g) => {
+                        out.geometry = Some(g);
+                        continue;
+                    }
+                    Err(e) => {
+                        errors.push(RowError::at_pointer(
+                            format!("{props_at}/{}", escape(k)),
+                            format!("is not a GeoJSON geometry: {e}"),
+                        ));
+                        continue;
+                    }
                 }
-                Err(e) => {
-                    errors.push(RowError::at_pointer(format!("{props_at}/{}", escape(k)), format!("is not a GeoJSON geometry: {e}")));
-                    continue;
-                }
-            },
+            }
             Value::Array(_) | Value::Object(_) => {
-                errors.push(RowError::at_pointer(format!("{props_at}/{}", escape(k)), "must be a string, number or boolean"));
+                errors.push(RowError::at_pointer(
+                    format!("{props_at}/{}", escape(k)),
+                    "must be a string, number or boolean",
+                ));
                 continue;
             }
         };

@@ -77,19 +77,33 @@ pub struct RowError {
 impl RowError {
     #[must_use]
     pub fn at_line(line: u64, column: Option<&str>, reason: impl Into<String>) -> Self {
-        Self { place: Place::Line { line, column: column.map(str::to_owned) }, reason: reason.into() }
+        Self {
+            place: Place::Line {
+                line,
+                column: column.map(str::to_owned),
+            },
+            reason: reason.into(),
+        }
     }
 
     #[must_use]
     pub fn at_pointer(pointer: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { place: Place::Pointer { pointer: pointer.into() }, reason: reason.into() }
+        Self {
+            place: Place::Pointer {
+                pointer: pointer.into(),
+            },
+            reason: reason.into(),
+        }
     }
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.place {
-            Place::Line { line, column: Some(c) } => write!(f, "line {line}, column {c}: {}", self.reason),
+            Place::Line {
+                line,
+                column: Some(c),
+            } => write!(f, "line {line}, column {c}: {}", self.reason),
             Place::Line { line, column: None } => write!(f, "line {line}: {}", self.reason),
             Place::Pointer { pointer } => write!(f, "{pointer}: {}", self.reason),
         }
@@ -108,7 +122,12 @@ impl Format {
     /// Guesses from a file name: `.geojson`/`.json` are GeoJSON, anything else CSV.
     #[must_use]
     pub fn from_path(path: &std::path::Path) -> Self {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("geojson" | "json") => Self::Geojson,
             _ => Self::Csv,
         }
@@ -137,9 +156,10 @@ impl Dedup {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
         match self.seen.entry(h) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                Some(format!("{key:?} is repeated: it was first given at {}", first.get()))
-            }
+            std::collections::hash_map::Entry::Occupied(first) => Some(format!(
+                "{key:?} is repeated: it was first given at {}",
+                first.get()
+            )),
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(place());
                 None

@@ -7,33 +7,11 @@ use super::fields::{FieldSpec, Fields};
 use super::{Context, Layer};
 use crate::domain::area::validate_area_code;
 use crate::domain::records::{optional_text, parse_bool, required_text};
-use crate::domain::{AreaGeometry, DomainError, LonLat, NewArea, NewCamera, NewIncident, NewModel, Severity};
+use crate::domain::{
+    AreaGeometry, DomainError, LonLat, NewArea, NewCamera, NewIncident, NewModel, Severity,
+};
 
-/// A validated record of some layer, as one batch type the store inserts.
-#[derive(Debug)]
-pub enum Batch {
-    Incidents(Vec<NewIncident>),
-    Cameras(Vec<NewCamera>),
-    Models(Vec<NewModel>),
-    Areas(Vec<NewArea>),
-}
-
-impl Batch {
-    #[must_use]
-    pub fn len(&self) -> usize {
-        match self {
-            Self::Incidents(v) => v.len(),
-            Self::Cameras(v) => v.len(),
-            Self::Models(v) => v.len(),
-            Self::Areas(v) => v.len(),
-        }
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+pub use crate::store::Batch;
 
 /// A layer's record type.
 pub trait Record: Sized + Send + 'static {
@@ -53,22 +31,81 @@ pub trait Record: Sized + Send + 'static {
 }
 
 const fn spec(name: &'static str, aliases: &'static [&'static str], required: bool) -> FieldSpec {
-    FieldSpec { name, aliases, required }
+    FieldSpec {
+        name,
+        aliases,
+        required,
+    }
 }
 
-const EXTERNAL_ID: FieldSpec = spec("external_id", &["id", "externalid", "ext_id", "case_id", "incident_id", "ma", "ma_vu_viec", "uid"], false);
-const LON: FieldSpec = spec("lon", &["lng", "long", "longitude", "x", "kinh_do", "kinh_độ"], true);
+const EXTERNAL_ID: FieldSpec = spec(
+    "external_id",
+    &[
+        "id",
+        "externalid",
+        "ext_id",
+        "case_id",
+        "incident_id",
+        "ma",
+        "ma_vu_viec",
+        "uid",
+    ],
+    false,
+);
+const LON: FieldSpec = spec(
+    "lon",
+    &["lng", "long", "longitude", "x", "kinh_do", "kinh_độ"],
+    true,
+);
 const LAT: FieldSpec = spec("lat", &["latitude", "y", "vi_do", "vĩ_độ"], true);
 
 pub const INCIDENT_FIELDS: &[FieldSpec] = &[
     EXTERNAL_ID,
-    spec("occurred_at", &["datetime", "date", "date_time", "timestamp", "time", "occurred", "ngay", "thoi_gian", "thời_gian"], true),
-    spec("category", &["type", "crime_type", "offense", "offence", "loai", "loại", "loai_toi_pham"], true),
-    spec("severity", &["muc_do", "mức_độ", "class", "seriousness"], false),
-    spec("solved", &["cleared", "closed", "da_pha_an", "đã_phá_án", "clearance"], false),
+    spec(
+        "occurred_at",
+        &[
+            "datetime",
+            "date",
+            "date_time",
+            "timestamp",
+            "time",
+            "occurred",
+            "ngay",
+            "thoi_gian",
+            "thời_gian",
+        ],
+        true,
+    ),
+    spec(
+        "category",
+        &[
+            "type",
+            "crime_type",
+            "offense",
+            "offence",
+            "loai",
+            "loại",
+            "loai_toi_pham",
+        ],
+        true,
+    ),
+    spec(
+        "severity",
+        &["muc_do", "mức_độ", "class", "seriousness"],
+        false,
+    ),
+    spec(
+        "solved",
+        &["cleared", "closed", "da_pha_an", "đã_phá_án", "clearance"],
+        false,
+    ),
     LON,
     LAT,
-    spec("address", &["addr", "dia_chi", "địa_chỉ", "location", "street"], false),
+    spec(
+        "address",
+        &["addr", "dia_chi", "địa_chỉ", "location", "street"],
+        false,
+    ),
     spec("ward", &["phuong", "phường", "ward_name"], false),
 ];
 
@@ -77,25 +114,49 @@ pub const CAMERA_FIELDS: &[FieldSpec] = &[
     LON,
     LAT,
     spec("kind", &["type", "camera_type", "loai", "loại"], false),
-    spec("active", &["enabled", "status", "hoat_dong", "hoạt_động"], false),
-    spec("installed_at", &["installed", "install_date", "date", "ngay_lap_dat"], false),
+    spec(
+        "active",
+        &["enabled", "status", "hoat_dong", "hoạt_động"],
+        false,
+    ),
+    spec(
+        "installed_at",
+        &["installed", "install_date", "date", "ngay_lap_dat"],
+        false,
+    ),
 ];
 
 pub const MODEL_FIELDS: &[FieldSpec] = &[
     EXTERNAL_ID,
     LON,
     LAT,
-    spec("kind", &["type", "model_kind", "loai", "loại", "loai_mo_hinh"], true),
+    spec(
+        "kind",
+        &["type", "model_kind", "loai", "loại", "loai_mo_hinh"],
+        true,
+    ),
     spec("name", &["ten", "tên", "title", "ten_mo_hinh"], true),
-    spec("established_at", &["established", "date", "founded", "ngay_thanh_lap"], false),
-    spec("active", &["enabled", "status", "hoat_dong", "hoạt_động"], false),
+    spec(
+        "established_at",
+        &["established", "date", "founded", "ngay_thanh_lap"],
+        false,
+    ),
+    spec(
+        "active",
+        &["enabled", "status", "hoat_dong", "hoạt_động"],
+        false,
+    ),
 ];
 
 pub const AREA_FIELDS: &[FieldSpec] = &[
     spec("code", &["id", "external_id", "ma", "mã"], true),
     spec("name", &["ten", "tên", "title"], true),
     spec("kind", &["type", "loai", "loại", "level"], true),
-    spec("population", &["pop", "dan_so", "dân_số", "residents"], false),
+    spec(
+        "population",
+        &["pop", "dan_so", "dân_số", "residents"],
+        false,
+    ),
     spec("geometry", &["wkt", "geom", "the_geom", "shape"], true),
 ];
 
@@ -105,25 +166,39 @@ fn check<T>(errors: &mut Vec<DomainError>, r: Result<T, DomainError>) -> Option<
 }
 
 fn number(field: &'static str, text: Option<&str>) -> Result<f64, DomainError> {
-    let t = text.ok_or_else(|| DomainError::new(field, "is required"))?.trim();
+    let t = text
+        .ok_or_else(|| DomainError::new(field, "is required"))?
+        .trim();
     // Spreadsheets in Vietnamese locales write a decimal comma; a comma is never a
     // thousands separator in a coordinate.
     let v: f64 = t
         .replace(',', ".")
         .parse()
         .map_err(|_| DomainError::new(field, format!("{t:?} is not a number")))?;
-    if v.is_finite() { Ok(v) } else { Err(DomainError::new(field, format!("{t:?} is not a finite number"))) }
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(DomainError::new(
+            field,
+            format!("{t:?} is not a finite number"),
+        ))
+    }
 }
 
 /// Position from `lon`/`lat` fields, or from a GeoJSON Point geometry.
 fn location(f: &dyn Fields, errors: &mut Vec<DomainError>) -> Option<LonLat> {
     if let Some(g) = f.geometry() {
         return match &g.value {
-            geojson::GeometryValue::Point { coordinates } if coordinates.len() >= 2 => {
-                check(errors, LonLat::new(coordinates[0], coordinates[1]).map_err(|e| DomainError::new("geometry", e.reason)))
-            }
+            geojson::GeometryValue::Point { coordinates } if coordinates.len() >= 2 => check(
+                errors,
+                LonLat::new(coordinates[0], coordinates[1])
+                    .map_err(|e| DomainError::new("geometry", e.reason)),
+            ),
             other => {
-                errors.push(DomainError::new("geometry", format!("is a {}; expected a Point", other.type_name())));
+                errors.push(DomainError::new(
+                    "geometry",
+                    format!("is a {}; expected a Point", other.type_name()),
+                ));
                 None
             }
         };
@@ -133,8 +208,14 @@ fn location(f: &dyn Fields, errors: &mut Vec<DomainError>) -> Option<LonLat> {
     check(errors, LonLat::new(lon?, lat?))
 }
 
-fn optional_instant(ctx: &Context, field: &'static str, text: Option<&str>) -> Result<Option<i64>, DomainError> {
-    text.filter(|t| !t.trim().is_empty()).map(|t| ctx.zone.parse_instant(field, t)).transpose()
+fn optional_instant(
+    ctx: &Context,
+    field: &'static str,
+    text: Option<&str>,
+) -> Result<Option<i64>, DomainError> {
+    text.filter(|t| !t.trim().is_empty())
+        .map(|t| ctx.zone.parse_instant(field, t))
+        .transpose()
 }
 
 fn finish<T>(errors: Vec<DomainError>, value: Option<T>) -> Result<T, Vec<DomainError>> {
@@ -166,8 +247,16 @@ impl Record for NewIncident {
                 }),
             },
         );
-        let severity = check(&mut e, f.text("severity").map_or(Ok(Severity::LessSerious), str::parse));
-        let solved = check(&mut e, f.text("solved").map_or(Ok(false), |t| parse_bool("solved", t)));
+        let severity = check(
+            &mut e,
+            f.text("severity")
+                .map_or(Ok(Severity::LessSerious), str::parse),
+        );
+        let solved = check(
+            &mut e,
+            f.text("solved")
+                .map_or(Ok(false), |t| parse_bool("solved", t)),
+        );
         let location = location(f, &mut e);
         let address = check(&mut e, optional_text("address", f.text("address")));
         let ward = check(&mut e, optional_text("ward", f.text("ward")));
@@ -184,7 +273,16 @@ impl Record for NewIncident {
                 h.update(address.clone().flatten().unwrap_or_default().as_bytes());
                 Some(format!("auto:{}", hex::encode(&h.finalize()[..12])))
             });
-            Some(Self::new(external_id, occurred_at, category, severity?, solved?, location, address?, ward?))
+            Some(Self::new(
+                external_id,
+                occurred_at,
+                category,
+                severity?,
+                solved?,
+                location,
+                address?,
+                ward?,
+            ))
         })();
         finish(e, value)
     }
@@ -207,8 +305,15 @@ impl Record for NewCamera {
         let external_id = check(&mut e, optional_text("external_id", f.text("external_id")));
         let location = location(f, &mut e);
         let kind = check(&mut e, optional_text("kind", f.text("kind")));
-        let active = check(&mut e, f.text("active").map_or(Ok(true), |t| parse_bool("active", t)));
-        let installed_at = check(&mut e, optional_instant(ctx, "installed_at", f.text("installed_at")));
+        let active = check(
+            &mut e,
+            f.text("active")
+                .map_or(Ok(true), |t| parse_bool("active", t)),
+        );
+        let installed_at = check(
+            &mut e,
+            optional_instant(ctx, "installed_at", f.text("installed_at")),
+        );
         let value = (|| {
             Some(Self {
                 external_id: external_id?,
@@ -248,8 +353,15 @@ impl Record for NewModel {
             },
         );
         let name = check(&mut e, required_text("name", f.text("name")));
-        let established_at = check(&mut e, optional_instant(ctx, "established_at", f.text("established_at")));
-        let active = check(&mut e, f.text("active").map_or(Ok(true), |t| parse_bool("active", t)));
+        let established_at = check(
+            &mut e,
+            optional_instant(ctx, "established_at", f.text("established_at")),
+        );
+        let active = check(
+            &mut e,
+            f.text("active")
+                .map_or(Ok(true), |t| parse_bool("active", t)),
+        );
         let value = (|| {
             Some(Self {
                 external_id: external_id?,
@@ -285,7 +397,9 @@ impl Record for NewArea {
         let name = check(&mut e, required_text("name", f.text("name")));
         let kind = check(
             &mut e,
-            f.text("kind").ok_or_else(|| DomainError::new("kind", "is required")).and_then(str::parse),
+            f.text("kind")
+                .ok_or_else(|| DomainError::new("kind", "is required"))
+                .and_then(str::parse),
         );
         let population = check(
             &mut e,
@@ -295,9 +409,16 @@ impl Record for NewArea {
                     let t = t.trim();
                     // JSON numbers arrive as text; accept "25000" and "25000.0", not "25000.5".
                     t.parse::<u64>().or_else(|_| match t.parse::<f64>() {
-                        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked integral and non-negative")]
+                        #[expect(
+                            clippy::cast_possible_truncation,
+                            clippy::cast_sign_loss,
+                            reason = "checked integral and non-negative"
+                        )]
                         Ok(v) if v >= 0.0 && v.fract() == 0.0 && v < 9.0e15 => Ok(v as u64),
-                        _ => Err(DomainError::new("population", format!("{t:?} is not a whole number ≥ 0"))),
+                        _ => Err(DomainError::new(
+                            "population",
+                            format!("{t:?} is not a whole number ≥ 0"),
+                        )),
                     })
                 })
                 .transpose(),
@@ -310,7 +431,15 @@ impl Record for NewArea {
                 (None, None) => Err(DomainError::new("geometry", "is required")),
             },
         );
-        let value = (|| Some(Self { code: code?, name: name?, kind: kind?, geometry: geometry?, population: population? }))();
+        let value = (|| {
+            Some(Self {
+                code: code?,
+                name: name?,
+                kind: kind?,
+                geometry: geometry?,
+                population: population?,
+            })
+        })();
         finish(e, value)
     }
 

@@ -20,9 +20,10 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => Self::NotFound("row".to_owned()),
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                Self::Conflict(d.constraint().map_or_else(|| d.message().to_owned(), str::to_owned))
-            }
+            sqlx::Error::Database(d) if d.is_unique_violation() => Self::Conflict(
+                d.constraint()
+                    .map_or_else(|| d.message().to_owned(), str::to_owned),
+            ),
             _ => Self::Database(e),
         }
     }

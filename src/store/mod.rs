@@ -12,23 +12,32 @@
 
 mod error;
 mod rows;
+mod sqlite_bulk;
+mod sqlite_scan;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
 
 pub use error::StoreError;
-pub use rows::IncidentRow;
+pub use rows::{IncidentRow, Scanned};
 
 use crate::auth::Role;
-use crate::domain::{Area, Camera, Catalogue, CatalogueEntry, Incident, Model, NewArea, NewCamera, NewIncident, NewModel};
+use crate::domain::{
+    Area, Camera, Catalogue, CatalogueEntry, Incident, Model, NewArea, NewCamera, NewIncident,
+    NewModel,
+};
 
 /// Rows per multi-row `INSERT`: 1,000 rows × 10 columns stays well under both backends'
 /// bind-parameter limits (SQLite 32,766; PostgreSQL 65,535).
 const INSERT_CHUNK: usize = 1_000;
+/// Rows per JSON-array insert (one bound parameter, so no limit applies but memory).
+const JSON_CHUNK: usize = 5_000;
 
 /// A connection pool to one of the two backends.
 #[derive(Clone, Debug)]
@@ -62,8 +71,11 @@ macro_rules! with_tx {
     };
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `cols` columns.
-fn placeholders(rows: usize, cols: usize) -> String {
+/// `($1, $2, …), (…)` for `rows` rows of `cols` columns — or `(?, ?, …)` on SQLite, where
+/// binding a numbered parameter looks its name up with a linear scan
+/// (`sqlite3_bind_parameter_name`), which made a 10,000-parameter insert quadratic:
+/// 7,750 rows/s instead of hundreds of thousands.
+fn placeholders(rows: usize, cols: usize, anonymous: bool) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -74,8 +86,12 @@ fn placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            if anonymous {
+                s.push('?');
+            } else {
+                s.push('$');
+                s.push_str(&(r * cols + c + 1).to_string());
+            }
         }
         s.push(')');
     }
@@ -107,7 +123,10 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30));
             // SQLite has one writer; a small pool serves concurrent readers under WAL.
-            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
             Self::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -148,6 +167,24 @@ impl Store {
         })
     }
 
+    /// Starts a bulk write (an import): appends serialised across replicas, and on SQLite
+    /// a dedicated writer thread (see `sqlite_bulk`).
+    ///
+    /// # Errors
+    /// When the database cannot be reached or locked.
+    pub async fn begin_bulk(&self) -> Result<BulkTx, StoreError> {
+        Ok(match self {
+            Self::Sqlite(p) => BulkTx::Sqlite(
+                sqlite_bulk::RawTx::begin(p.connect_options().get_filename().to_path_buf()).await?,
+            ),
+            Self::Postgres(_) => {
+                let mut tx = self.begin().await?;
+                tx.lock_for_append().await?;
+                BulkTx::Sql(tx)
+            }
+        })
+    }
+
     /// The current data version (bumped by every committed change).
     ///
     /// # Errors
@@ -163,31 +200,57 @@ impl Store {
     /// On database failure.
     pub async fn catalogue(&self) -> Result<Catalogue, StoreError> {
         let mut out = Catalogue::default();
-        for (table, list) in [("categories", &mut out.categories), ("model_kinds", &mut out.model_kinds)] {
-            let sql = format!("SELECT code, label_vi, label_en FROM {table} ORDER BY position, code");
+        for (table, list) in [
+            ("categories", &mut out.categories),
+            ("model_kinds", &mut out.model_kinds),
+        ] {
+            let sql =
+                format!("SELECT code, label_vi, label_en FROM {table} ORDER BY position, code");
             let rows: Vec<(String, String, String)> = with_pool!(self, p => sqlx::query_as(AssertSqlSafe(sql.as_str())).fetch_all(p).await?);
-            list.extend(rows.into_iter().map(|(code, label_vi, label_en)| CatalogueEntry { code, label_vi, label_en }));
+            list.extend(
+                rows.into_iter()
+                    .map(|(code, label_vi, label_en)| CatalogueEntry {
+                        code,
+                        label_vi,
+                        label_en,
+                    }),
+            );
         }
         Ok(out)
     }
 
-    /// Streams incidents with `id > after_id` in id order to `sink` (what the index is built
-    /// from, at start-up and after every write).
+    /// Incidents with `id > after_id`, in id order, as the index keeps them (what the
+    /// index is built from at start-up and after every write).
+    ///
+    /// On SQLite this reads through `rusqlite` on a blocking thread: decoding a million
+    /// rows through sqlx's worker thread and channel took 4.2 s; a plain prepared
+    /// statement takes a fraction of that (see BENCHMARKS.md). Same file, same WAL
+    /// snapshot rules: it sees exactly what was committed.
     ///
     /// # Errors
     /// On database failure or a stored value that fails validation.
-    pub async fn scan_incidents(&self, after_id: i64, mut sink: impl FnMut(IncidentRow, &str) + Send) -> Result<(), StoreError> {
+    pub async fn scan_incidents(&self, after_id: i64) -> Result<Scanned, StoreError> {
         use futures_util::TryStreamExt;
         const SQL: &str = "SELECT id, occurred_at, category, severity, solved, lon, lat, h3_cell \
                            FROM incidents WHERE id > $1 ORDER BY id";
-        with_pool!(self, p => {
-            let mut rows = sqlx::query(SQL).bind(after_id).fetch(p);
-            while let Some(r) = rows.try_next().await? {
-                let (row, category) = rows::incident_row!(r);
-                sink(row, category);
+        match self {
+            Self::Sqlite(p) => {
+                let path = p.connect_options().get_filename().to_path_buf();
+                tokio::task::spawn_blocking(move || sqlite_scan::scan(&path, after_id))
+                    .await
+                    .map_err(|e| StoreError::Corrupt(format!("scan thread: {e}")))?
             }
-        });
-        Ok(())
+            Self::Postgres(p) => {
+                let mut out = Scanned::default();
+                let mut rows = sqlx::query(SQL).bind(after_id).fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    let (mut row, category) = rows::incident_row!(r);
+                    row.category = out.intern(category);
+                    out.rows.push(row);
+                }
+                Ok(out)
+            }
+        }
     }
 
     /// Full incident records for `ids` (at most a page), in id order.
@@ -197,7 +260,8 @@ impl Store {
     pub async fn incidents_by_ids(&self, ids: &[i64]) -> Result<Vec<Incident>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(INSERT_CHUNK) {
-            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",");
+            let list = &placeholders(1, chunk.len(), matches!(self, Self::Sqlite(_)))[1..];
+            let list = &list[..list.len() - 1];
             let sql = format!(
                 "SELECT id, external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward \
                  FROM incidents WHERE id IN ({list}) ORDER BY id"
@@ -212,6 +276,10 @@ impl Store {
                 }
             });
         }
+        // Each chunk comes back in id order; over several chunks, order (and drop ids asked
+        // twice) across them.
+        out.sort_unstable_by_key(|i| i.id);
+        out.dedup_by_key(|i| i.id);
         Ok(out)
     }
 
@@ -220,7 +288,8 @@ impl Store {
     /// # Errors
     /// On database failure or invalid stored data.
     pub async fn cameras(&self) -> Result<Vec<Camera>, StoreError> {
-        const SQL: &str = "SELECT id, external_id, lon, lat, kind, active, installed_at FROM cameras ORDER BY id";
+        const SQL: &str =
+            "SELECT id, external_id, lon, lat, kind, active, installed_at FROM cameras ORDER BY id";
         let mut out = Vec::new();
         with_pool!(self, p => for r in sqlx::query(SQL).fetch_all(p).await? { out.push(rows::camera!(r)); });
         Ok(out)
@@ -242,7 +311,8 @@ impl Store {
     /// # Errors
     /// On database failure or invalid stored data.
     pub async fn areas(&self) -> Result<Vec<Area>, StoreError> {
-        const SQL: &str = "SELECT id, code, name, kind, geometry, population FROM areas ORDER BY id";
+        const SQL: &str =
+            "SELECT id, code, name, kind, geometry, population FROM areas ORDER BY id";
         let mut out = Vec::new();
         with_pool!(self, p => for r in sqlx::query(SQL).fetch_all(p).await? { out.push(rows::area!(r)); });
         Ok(out)
@@ -253,9 +323,15 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn token_role(&self, hash: &str) -> Result<Option<Role>, StoreError> {
-        const SQL: &str = "SELECT role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
-        let role: Option<String> = with_pool!(self, p => sqlx::query_scalar(SQL).bind(hash).fetch_optional(p).await?);
-        role.map(|r| r.parse::<Role>().map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+        const SQL: &str =
+            "SELECT role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
+        let role: Option<String> =
+            with_pool!(self, p => sqlx::query_scalar(SQL).bind(hash).fetch_optional(p).await?);
+        role.map(|r| {
+            r.parse::<Role>()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
     }
 
     /// Every token, newest first.
@@ -263,17 +339,31 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        const SQL: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id DESC";
-        let rows: Vec<(i64, String, String, i64, Option<i64>)> = with_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        const SQL: &str =
+            "SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id DESC";
+        let rows: Vec<(i64, String, String, i64, Option<i64>)> =
+            with_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         rows.into_iter()
             .map(|(id, name, role, created_at, revoked_at)| {
-                Ok(TokenInfo { id, name, role: role.parse().map_err(|e: crate::domain::DomainError| StoreError::Corrupt(e.to_string()))?, created_at, revoked_at })
+                Ok(TokenInfo {
+                    id,
+                    name,
+                    role: role.parse().map_err(|e: crate::domain::DomainError| {
+                        StoreError::Corrupt(e.to_string())
+                    })?,
+                    created_at,
+                    revoked_at,
+                })
             })
             .collect()
     }
 }
 
 impl StoreTx {
+    const fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+
     /// Commits.
     ///
     /// # Errors
@@ -302,7 +392,9 @@ impl StoreTx {
     /// On database failure.
     pub async fn lock_for_append(&mut self) -> Result<(), StoreError> {
         if let Self::Postgres(t) = self {
-            sqlx::query("LOCK TABLE incidents, data_version IN SHARE ROW EXCLUSIVE MODE").execute(&mut **t).await?;
+            sqlx::query("LOCK TABLE incidents, data_version IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut **t)
+                .await?;
         }
         Ok(())
     }
@@ -312,7 +404,8 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn bump_version(&mut self) -> Result<i64, StoreError> {
-        const SQL: &str = "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version";
+        const SQL: &str =
+            "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version";
         let v: i64 = with_tx!(self, t => sqlx::query_scalar(SQL).fetch_one(&mut **t).await?);
         Ok(v)
     }
@@ -320,33 +413,53 @@ impl StoreTx {
     /// Inserts incidents; rows whose `external_id` is already stored are left alone, which
     /// is what makes re-importing a file a no-op. Returns how many rows were inserted.
     ///
+    /// Rows travel as one JSON array per statement, unpacked by the database
+    /// (`json_each` / `json_array_elements`): binding ten parameters a row through sqlx
+    /// cost ~10 µs a row in allocation and hand-offs, while the database parses JSON in C.
+    ///
     /// # Errors
     /// On database failure.
     pub async fn insert_incidents(&mut self, rows: &[NewIncident]) -> Result<u64, StoreError> {
+        const SQLITE: &str = "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 \
+             FROM json_each($1) WHERE true ON CONFLICT (external_id) DO NOTHING";
+        const POSTGRES: &str = "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
+             SELECT v->>0, (v->>1)::bigint, v->>2, v->>3, (v->>4)::boolean, (v->>5)::float8, (v->>6)::float8, (v->>7)::bigint, v->>8, v->>9 \
+             FROM json_array_elements($1::json) AS v ON CONFLICT (external_id) DO NOTHING";
         let mut inserted = 0;
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let sql = format!(
-                "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
-                 VALUES {} ON CONFLICT (external_id) DO NOTHING",
-                placeholders(chunk.len(), 10)
-            );
-            inserted += with_tx!(self, t => {
-                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
-                for r in chunk {
-                    q = q
-                        .bind(r.external_id.as_deref())
-                        .bind(r.occurred_at)
-                        .bind(r.category.as_str())
-                        .bind(r.severity.as_str())
-                        .bind(r.solved)
-                        .bind(r.location.lon())
-                        .bind(r.location.lat())
-                        .bind(rows::cell_to_db(r.cell))
-                        .bind(r.address.as_deref())
-                        .bind(r.ward.as_deref());
-                }
-                q.execute(&mut **t).await?.rows_affected()
-            });
+        for chunk in rows.chunks(JSON_CHUNK) {
+            let json = serde_json::to_string(
+                &chunk
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.external_id.as_deref(),
+                            r.occurred_at,
+                            r.category.as_str(),
+                            r.severity.as_str(),
+                            r.solved,
+                            r.location.lon(),
+                            r.location.lat(),
+                            rows::cell_to_db(r.cell),
+                            r.address.as_deref(),
+                            r.ward.as_deref(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|e| StoreError::Corrupt(format!("encoding a batch: {e}")))?;
+            inserted += match self {
+                Self::Sqlite(t) => sqlx::query(SQLITE)
+                    .bind(json)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected(),
+                Self::Postgres(t) => sqlx::query(POSTGRES)
+                    .bind(json)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected(),
+            };
         }
         Ok(inserted)
     }
@@ -361,7 +474,7 @@ impl StoreTx {
             let sql = format!(
                 "INSERT INTO cameras (external_id, lon, lat, kind, active, installed_at) VALUES {} \
                  ON CONFLICT (external_id) DO NOTHING",
-                placeholders(chunk.len(), 6)
+                placeholders(chunk.len(), 6, self.is_sqlite())
             );
             inserted += with_tx!(self, t => {
                 let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
@@ -390,7 +503,7 @@ impl StoreTx {
             let sql = format!(
                 "INSERT INTO models (external_id, lon, lat, kind, name, established_at, active) VALUES {} \
                  ON CONFLICT (external_id) DO NOTHING",
-                placeholders(chunk.len(), 7)
+                placeholders(chunk.len(), 7, self.is_sqlite())
             );
             inserted += with_tx!(self, t => {
                 let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
@@ -439,7 +552,11 @@ impl StoreTx {
     ///
     /// # Errors
     /// On database failure.
-    pub async fn upsert_catalogue_entry(&mut self, kind: CatalogueKind, e: &CatalogueEntry) -> Result<(), StoreError> {
+    pub async fn upsert_catalogue_entry(
+        &mut self,
+        kind: CatalogueKind,
+        e: &CatalogueEntry,
+    ) -> Result<(), StoreError> {
         let table = kind.table();
         let sql = format!(
             "INSERT INTO {table} (code, label_vi, label_en, position) \
@@ -454,7 +571,13 @@ impl StoreTx {
     ///
     /// # Errors
     /// On database failure (a hash collision would be a conflict).
-    pub async fn insert_token(&mut self, name: &str, role: Role, hash: &str, now: i64) -> Result<i64, StoreError> {
+    pub async fn insert_token(
+        &mut self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
         const SQL: &str = "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
         let id: i64 = with_tx!(self, t => sqlx::query_scalar(SQL).bind(name).bind(role.as_str()).bind(hash).bind(now).fetch_one(&mut **t).await?);
         Ok(id)
@@ -465,12 +588,91 @@ impl StoreTx {
     /// # Errors
     /// `NotFound` when no live token has this id.
     pub async fn revoke_token(&mut self, id: i64, now: i64) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+        const SQL: &str =
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
         let n = with_tx!(self, t => sqlx::query(SQL).bind(now).bind(id).execute(&mut **t).await?.rows_affected());
         if n == 0 {
             return Err(StoreError::NotFound(format!("live token {id}")));
         }
         Ok(())
+    }
+}
+
+/// Validated records of one layer, as an import hands them to the store.
+#[derive(Debug)]
+pub enum Batch {
+    Incidents(Vec<NewIncident>),
+    Cameras(Vec<NewCamera>),
+    Models(Vec<NewModel>),
+    Areas(Vec<NewArea>),
+}
+
+impl Batch {
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Incidents(v) => v.len(),
+            Self::Cameras(v) => v.len(),
+            Self::Models(v) => v.len(),
+            Self::Areas(v) => v.len(),
+        }
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An import's transaction.
+pub enum BulkTx {
+    Sql(StoreTx),
+    Sqlite(sqlite_bulk::RawTx),
+}
+
+impl BulkTx {
+    /// Inserts a batch, skipping already-stored keys; returns how many rows are new.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert(&mut self, batch: Batch) -> Result<u64, StoreError> {
+        match (self, batch) {
+            (Self::Sqlite(t), Batch::Incidents(v)) => t.insert_incidents(v).await,
+            (Self::Sqlite(t), Batch::Cameras(v)) => t.insert_cameras(v).await,
+            (Self::Sqlite(t), Batch::Models(v)) => t.insert_models(v).await,
+            (Self::Sqlite(t), Batch::Areas(v)) => t.insert_areas(v).await,
+            (Self::Sql(t), Batch::Incidents(v)) => t.insert_incidents(&v).await,
+            (Self::Sql(t), Batch::Cameras(v)) => t.insert_cameras(&v).await,
+            (Self::Sql(t), Batch::Models(v)) => t.insert_models(&v).await,
+            (Self::Sql(t), Batch::Areas(v)) => t.insert_areas(&v).await,
+        }
+    }
+
+    /// # Errors
+    /// On database failure.
+    pub async fn bump_version(&mut self) -> Result<i64, StoreError> {
+        match self {
+            Self::Sqlite(t) => t.bump_version().await,
+            Self::Sql(t) => t.bump_version().await,
+        }
+    }
+
+    /// # Errors
+    /// When the commit fails (nothing is then written).
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(t) => t.commit().await,
+            Self::Sql(t) => t.commit().await,
+        }
+    }
+
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(t) => t.rollback().await,
+            Self::Sql(t) => t.rollback().await,
+        }
     }
 }
 
@@ -490,4 +692,3 @@ impl CatalogueKind {
         }
     }
 }
-

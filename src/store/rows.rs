@@ -17,8 +17,28 @@ pub struct IncidentRow {
     pub cell: u64,
 }
 
-/// A category as the index scan meets it: the code is interned by the caller.
+/// A category as the index holds it: a small integer standing for a code.
 pub type CategoryRef = u16;
+
+/// Incident rows read for the index; each row's `category` indexes `categories`.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    pub rows: Vec<IncidentRow>,
+    pub categories: Vec<String>,
+}
+
+impl Scanned {
+    /// The local reference of `code` (a few dozen codes: a linear search is fastest).
+    pub fn intern(&mut self, code: &str) -> CategoryRef {
+        match self.categories.iter().position(|c| c == code) {
+            Some(i) => u16::try_from(i).unwrap_or(u16::MAX),
+            None => {
+                self.categories.push(code.to_owned());
+                u16::try_from(self.categories.len() - 1).unwrap_or(u16::MAX)
+            }
+        }
+    }
+}
 
 /// H3 indexes leave bit 63 clear, so they fit a signed BIGINT unchanged.
 #[expect(clippy::cast_possible_wrap, reason = "H3 indexes never set bit 63")]

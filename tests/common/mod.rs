@@ -25,21 +25,36 @@ impl TestDb {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        Self { url, backend: "sqlite", _dir: Some(dir), pg_admin: None }
+        Self {
+            url,
+            backend: "sqlite",
+            _dir: Some(dir),
+            pg_admin: None,
+        }
     }
 
     /// `None` when the PostgreSQL variable is unset (the only reason a test may skip).
     pub async fn postgres() -> Option<Self> {
         let base = std::env::var(PG_ENV).ok()?;
         let name = format!("dn_test_{}", hex_id());
-        let admin = sqlx::PgPool::connect(&base).await.expect("connect to PostgreSQL at DIEMNONG_TEST_POSTGRES_URL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+        let admin = sqlx::PgPool::connect(&base)
+            .await
+            .expect("connect to PostgreSQL at DIEMNONG_TEST_POSTGRES_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
         admin.close().await;
         let url = match base.rfind('/') {
             Some(i) if base[..i].ends_with(|c: char| c != '/') => format!("{}/{name}", &base[..i]),
             _ => format!("{base}/{name}"),
         };
-        Some(Self { url, backend: "postgres", _dir: None, pg_admin: Some((base, name)) })
+        Some(Self {
+            url,
+            backend: "postgres",
+            _dir: None,
+            pg_admin: Some((base, name)),
+        })
     }
 
     /// Every backend available: SQLite always, PostgreSQL when configured.
@@ -54,18 +69,26 @@ impl TestDb {
     }
 
     pub async fn store(&self) -> Store {
-        Store::connect(&self.url).await.expect("connect and migrate")
+        Store::connect(&self.url)
+            .await
+            .expect("connect and migrate")
     }
 
     pub async fn service(&self) -> Arc<Service> {
-        Service::open(self.store().await, Zone::default()).await.expect("open service")
+        Service::open(self.store().await, Zone::default())
+            .await
+            .expect("open service")
     }
 
     /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
     pub async fn cleanup(self) {
         if let Some((base, name)) = &self.pg_admin {
             if let Ok(admin) = sqlx::PgPool::connect(base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&admin)
+                .await;
                 admin.close().await;
             }
         }
@@ -83,7 +106,12 @@ pub async fn spawn_server(service: Arc<Service>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let _ = diemnong::http::serve(listener, AppState { service }, std::time::Duration::from_secs(1)).await;
+        let _ = diemnong::http::serve(
+            listener,
+            AppState { service },
+            std::time::Duration::from_secs(1),
+        )
+        .await;
     });
     format!("http://{addr}")
 }

@@ -60,11 +60,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if let Some(path) = url
                 .strip_prefix("sqlite://")
                 .and_then(|p| std::path::Path::new(p).parent())
+                && !path.as_os_str().is_empty()
             {
-                if !path.as_os_str().is_empty() {
-                    std::fs::create_dir_all(path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                }
+                std::fs::create_dir_all(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
             }
             let service = open(&url, zone).await?;
             for (layer, name, bytes) in SAMPLE {
@@ -268,10 +267,10 @@ async fn import(service: Arc<Service>, args: ImportArgs) -> anyhow::Result<std::
         )
         .await?;
     bar.finish_and_clear();
-    if let Some(w) = reject_writer {
-        if let Ok(mut w) = w.lock() {
-            w.flush()?;
-        }
+    if let Some(w) = reject_writer
+        && let Ok(mut w) = w.lock()
+    {
+        w.flush()?;
     }
     #[expect(clippy::cast_precision_loss, reason = "a rate for people")]
     let rate = report.read as f64 / report.seconds.max(1e-9);

@@ -96,13 +96,13 @@ struct Page {
 }
 
 fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, ApiError> {
-    if let Some(f) = &p.f {
-        if !matches!(f.as_str(), "json" | "geojson") {
-            return Err(ApiError::param(
-                "f",
-                format!("{f:?} is not json or geojson"),
-            ));
-        }
+    if let Some(f) = &p.f
+        && !matches!(f.as_str(), "json" | "geojson")
+    {
+        return Err(ApiError::param(
+            "f",
+            format!("{f:?} is not json or geojson"),
+        ));
     }
     if layer != Layer::Incidents {
         for (name, v) in [("category", &p.category), ("severity", &p.severity)] {
@@ -130,10 +130,10 @@ fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, A
     };
     let from = instant("from", &p.from)?;
     let to = instant("to", &p.to)?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if f >= t {
-            return Err(ApiError::param("to", "must be after from"));
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::param("to", "must be after from"));
     }
     let limit = match p.limit {
         Some(0) => return Err(ApiError::param("limit", "must be at least 1")),

@@ -126,7 +126,7 @@ pub fn read<R: Record>(
         }
         let line = record_line(&rdr, &rec);
         rows += 1;
-        if rows % 4096 == 0 {
+        if rows.is_multiple_of(4096) {
             progress(rec.position().map_or(0, csv::Position::byte));
         }
         // A blank line is not a record.
@@ -150,14 +150,14 @@ pub fn read<R: Record>(
             ));
         }
         for (i, c) in cols.iter().enumerate() {
-            if let Some(bytes) = c.and_then(|c| rec.get(c)) {
-                if let Err(e) = std::str::from_utf8(bytes) {
-                    errors.push(RowError::at_line(
-                        line,
-                        Some(&column_name(R::FIELDS[i].name)),
-                        utf8_reason(bytes, &e),
-                    ));
-                }
+            if let Some(bytes) = c.and_then(|c| rec.get(c))
+                && let Err(e) = std::str::from_utf8(bytes)
+            {
+                errors.push(RowError::at_line(
+                    line,
+                    Some(&column_name(R::FIELDS[i].name)),
+                    utf8_reason(bytes, &e),
+                ));
             }
         }
         let fields = CsvFields {

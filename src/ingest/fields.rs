@@ -110,34 +110,33 @@ pub fn resolve(
                     .collect::<Vec<_>>()
                     .join(", "),
             );
-            if headers.len() == 1 {
-                if let Some(d) = [b';', b'\t', b'|', b',']
+            if headers.len() == 1
+                && let Some(d) = [b';', b'\t', b'|', b',']
                     .iter()
                     .find(|&&d| d != delimiter && headers[0].contains(char::from(d)))
-                {
-                    reason.push_str(&format!(
+            {
+                reason.push_str(&format!(
                         " — the header is one column containing {:?}: is the delimiter {:?}? use --delimiter",
                         char::from(*d),
                         char::from(*d)
                     ));
-                }
             }
             errors.push(RowError::at_line(1, Some(f.name), reason));
         }
         out.push(pos);
     }
     for (i, p) in out.iter().enumerate() {
-        if let Some(p) = p {
-            if let Some(j) = out[..i].iter().position(|q| q == &Some(*p)) {
-                errors.push(RowError::at_line(
-                    1,
-                    Some(&headers[*p]),
-                    format!(
-                        "column is claimed by both {} and {}; use --columns to say which",
-                        fields[j].name, fields[i].name
-                    ),
-                ));
-            }
+        if let Some(p) = p
+            && let Some(j) = out[..i].iter().position(|q| q == &Some(*p))
+        {
+            errors.push(RowError::at_line(
+                1,
+                Some(&headers[*p]),
+                format!(
+                    "column is claimed by both {} and {}; use --columns to say which",
+                    fields[j].name, fields[i].name
+                ),
+            ));
         }
     }
     if errors.is_empty() {

@@ -94,7 +94,12 @@ impl RawTx {
             .map_err(|_| StoreError::Corrupt("writer thread died".into()))?
     }
 
-    pub async fn insert_incidents(&self, rows: Vec<NewIncident>) -> Result<u64, StoreError> {
+    /// The batch comes back with the count so that freeing it happens on the caller's
+    /// thread, not on the writer's (which is the import's bottleneck).
+    pub async fn insert_incidents(
+        &self,
+        rows: Vec<NewIncident>,
+    ) -> Result<(u64, Vec<NewIncident>), StoreError> {
         self.run(move |c| {
             let mut st = c.prepare(
                 "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
@@ -115,7 +120,8 @@ impl RawTx {
                     r.ward
                 ])? as u64;
             }
-            Ok(n)
+            drop(st);
+            Ok((n, rows))
         })
         .await
     }

@@ -82,15 +82,15 @@ impl TestDb {
 
     /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
     pub async fn cleanup(self) {
-        if let Some((base, name)) = &self.pg_admin {
-            if let Ok(admin) = sqlx::PgPool::connect(base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&admin)
-                .await;
-                admin.close().await;
-            }
+        if let Some((base, name)) = &self.pg_admin
+            && let Ok(admin) = sqlx::PgPool::connect(base).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await;
+            admin.close().await;
         }
     }
 }

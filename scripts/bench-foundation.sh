@@ -32,14 +32,18 @@ DB="dn_bench_$$"
 psql "$PG" -qc "CREATE DATABASE $DB" >/dev/null
 PGDB="${PG%/*}/$DB"
 run_import "$PGDB" postgres
-psql "$PG" -qc "DROP DATABASE $DB WITH (FORCE)" >/dev/null
 
 # Start-up: time to a built index (logged by the server) and resident memory once serving.
-PORT=18123
-RUST_LOG=info $BIN --database-url "sqlite://$OUT/bench.db" serve --bind "127.0.0.1:$PORT" >"$OUT/serve.out" 2>"$OUT/serve.log" &
-PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-built=$(grep -o 'index built.*' "$OUT/serve.log" | head -n1)
-rss=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
-kill $PID; wait $PID 2>/dev/null || true
-echo "| start-up (sqlite) | $built | server RSS $((rss / 1024)) MiB |"
+run_startup() { # url label
+  PORT=18123
+  RUST_LOG=info $BIN --database-url "$1" serve --bind "127.0.0.1:$PORT" >"$OUT/serve.out" 2>"$OUT/serve.log" &
+  PID=$!
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  built=$(grep -o 'index built.*' "$OUT/serve.log" | head -n1)
+  rss=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
+  kill $PID; wait $PID 2>/dev/null || true
+  echo "| start-up ($2) | $built | server RSS $((rss / 1024)) MiB |"
+}
+run_startup "sqlite://$OUT/bench.db" sqlite
+run_startup "$PGDB" postgres
+psql "$PG" -qc "DROP DATABASE $DB WITH (FORCE)" >/dev/null

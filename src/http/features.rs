@@ -18,8 +18,9 @@ use super::error::ApiError;
 use super::extract::{Body, Caller, Params};
 use crate::auth::Role;
 use crate::domain::lonlat::round6;
-use crate::domain::{Area, LonLat, Severity};
-use crate::index::{BBox, Filter, Snapshot};
+use crate::domain::{Area, Camera, LonLat, Model, Severity};
+use crate::index::points::Located;
+use crate::index::{BBox, Filter, PointLayer, Snapshot};
 use crate::ingest::csv::CsvOptions;
 use crate::ingest::{Layer, RowError};
 use crate::service::{ImportMode, Source};
@@ -366,38 +367,7 @@ pub async fn list_cameras(
     Params(p): Params<ListParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let page = page_params(&state, &p, Layer::Cameras)?;
-    let snap = state.service.snapshot();
-    let layer = &snap.cameras;
-    let items = layer
-        .in_bbox(page.bbox.as_ref())
-        .into_iter()
-        .map(|i| (layer.records()[i].id, i))
-        .filter(|(_, i)| {
-            let c = &layer.records()[*i].data;
-            kind_ok(&page, &c.kind) && in_window(c.installed_at, &page)
-        })
-        .collect();
-    let (matched, chosen, next) = paginate(items, &page);
-    let features = chosen
-        .into_iter()
-        .map(|i| {
-            let c = &layer.records()[i];
-            let mut props = Map::new();
-            props.insert("external_id".into(), json!(c.data.external_id));
-            props.insert("kind".into(), json!(c.data.kind));
-            props.insert("active".into(), json!(c.data.active));
-            props.insert("installed_at".into(), opt_time(&state, c.data.installed_at));
-            feature(c.id, point(c.data.location), props)
-        })
-        .collect();
-    Ok(collection(
-        features,
-        matched,
-        next.map(|c| next_link(&headers, &uri, c)),
-        self_link(&headers, &uri),
-        snap.version,
-    ))
+    list_points(&state, &headers, &uri, &p, Layer::Cameras, |s| &s.cameras)
 }
 
 #[utoipa::path(get, path = "/api/v1/models", tag = "layers", params(ListParams),
@@ -416,40 +386,92 @@ pub async fn list_models(
     Params(p): Params<ListParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let page = page_params(&state, &p, Layer::Models)?;
+    list_points(&state, &headers, &uri, &p, Layer::Models, |s| &s.models)
+}
+
+/// A point record as a listing filters and writes it.
+trait Listed: Located {
+    fn kind(&self) -> &str;
+    /// The date `from`/`to` filter on.
+    fn date(&self) -> Option<i64>;
+    fn properties(&self, state: &AppState) -> Map<String, Value>;
+}
+
+impl Listed for Camera {
+    fn kind(&self) -> &str {
+        &self.data.kind
+    }
+    fn date(&self) -> Option<i64> {
+        self.data.installed_at
+    }
+    fn properties(&self, state: &AppState) -> Map<String, Value> {
+        let mut props = Map::new();
+        props.insert("external_id".into(), json!(self.data.external_id));
+        props.insert("kind".into(), json!(self.data.kind));
+        props.insert("active".into(), json!(self.data.active));
+        props.insert(
+            "installed_at".into(),
+            opt_time(state, self.data.installed_at),
+        );
+        props
+    }
+}
+
+impl Listed for Model {
+    fn kind(&self) -> &str {
+        &self.data.kind
+    }
+    fn date(&self) -> Option<i64> {
+        self.data.established_at
+    }
+    fn properties(&self, state: &AppState) -> Map<String, Value> {
+        let mut props = Map::new();
+        props.insert("external_id".into(), json!(self.data.external_id));
+        props.insert("kind".into(), json!(self.data.kind));
+        props.insert("name".into(), json!(self.data.name));
+        props.insert(
+            "established_at".into(),
+            opt_time(state, self.data.established_at),
+        );
+        props.insert("active".into(), json!(self.data.active));
+        props
+    }
+}
+
+/// One page of a small point layer, straight from the snapshot.
+fn list_points<T: Listed>(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    p: &ListParams,
+    layer: Layer,
+    pick: impl Fn(&Snapshot) -> &PointLayer<T>,
+) -> Result<Response, ApiError> {
+    let page = page_params(state, p, layer)?;
     let snap = state.service.snapshot();
-    let layer = &snap.models;
-    let items = layer
+    let records = pick(&snap).records();
+    let items = pick(&snap)
         .in_bbox(page.bbox.as_ref())
         .into_iter()
-        .map(|i| (layer.records()[i].id, i))
-        .filter(|(_, i)| {
-            let m = &layer.records()[*i].data;
-            kind_ok(&page, &m.kind) && in_window(m.established_at, &page)
-        })
+        .map(|i| (records[i].id(), i))
+        .filter(|(_, i)| kind_ok(&page, records[*i].kind()) && in_window(records[*i].date(), &page))
         .collect();
     let (matched, chosen, next) = paginate(items, &page);
     let features = chosen
         .into_iter()
         .map(|i| {
-            let m = &layer.records()[i];
-            let mut props = Map::new();
-            props.insert("external_id".into(), json!(m.data.external_id));
-            props.insert("kind".into(), json!(m.data.kind));
-            props.insert("name".into(), json!(m.data.name));
-            props.insert(
-                "established_at".into(),
-                opt_time(&state, m.data.established_at),
-            );
-            props.insert("active".into(), json!(m.data.active));
-            feature(m.id, point(m.data.location), props)
+            feature(
+                records[i].id(),
+                point(records[i].location()),
+                records[i].properties(state),
+            )
         })
         .collect();
     Ok(collection(
         features,
         matched,
-        next.map(|c| next_link(&headers, &uri, c)),
-        self_link(&headers, &uri),
+        next.map(|c| next_link(headers, uri, c)),
+        self_link(headers, uri),
         snap.version,
     ))
 }

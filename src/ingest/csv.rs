@@ -172,10 +172,11 @@ pub fn read<R: Record>(
         };
         match parsed {
             Some(Ok(r)) => {
-                if let Some(reason) = r
-                    .key()
-                    .and_then(|k| dedup.check(k, || format!("line {line}")))
-                {
+                if let Some(reason) = r.key().and_then(|k| {
+                    dedup
+                        .check(k, line)
+                        .map(|first| super::dup_reason(k, &format!("line {first}")))
+                }) {
                     errors.push(RowError::at_line(
                         line,
                         Some(&column_name(key_field::<R>())),

@@ -78,8 +78,7 @@ pub fn read<R: Record>(
         let at = format!("{base}/{i}");
         let mut errors = Vec::new();
         let fields = record_fields::<R>(item, &at, &mut errors);
-        let pointer_of = |field: &str, fields: &JsonFields| -> String {
-            let _ = fields;
+        let pointer_of = |field: &str| -> String {
             match (item.get("type").and_then(Value::as_str), field) {
                 (Some("Feature"), "geometry") => format!("{at}/geometry"),
                 (Some("Feature"), "lon" | "lat")
@@ -98,9 +97,14 @@ pub fn read<R: Record>(
             match R::parse(&fields, ctx) {
                 Ok(r) => {
                     let key_field = super::csv::key_field::<R>();
-                    match r.key().and_then(|k| dedup.check(k, || at.clone())) {
-                        Some(reason) => errors
-                            .push(RowError::at_pointer(pointer_of(key_field, &fields), reason)),
+                    match r.key().and_then(|k| {
+                        dedup
+                            .check(k, i as u64)
+                            .map(|first| super::dup_reason(k, &format!("{base}/{first}")))
+                    }) {
+                        Some(reason) => {
+                            errors.push(RowError::at_pointer(pointer_of(key_field), reason))
+                        }
                         None => {
                             sink(Outcome::Valid(r));
                             continue;
@@ -109,7 +113,7 @@ pub fn read<R: Record>(
                 }
                 Err(es) => errors.extend(
                     es.into_iter()
-                        .map(|e| RowError::at_pointer(pointer_of(&e.field, &fields), e.reason)),
+                        .map(|e| RowError::at_pointer(pointer_of(&e.field), e.reason)),
                 ),
             }
         }

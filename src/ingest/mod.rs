@@ -143,27 +143,30 @@ pub enum Outcome<R> {
 }
 
 /// Finds keys (external ids, area codes) repeated within one source. Keeps a 64-bit hash
-/// and the first line of each key rather than the key itself, so a million ids cost
-/// ~16 MB; a false "duplicate" needs a 64-bit collision (about 3·10⁻⁸ at 10⁶ keys).
+/// and the first position (line or index) of each key rather than the key itself, so a
+/// million ids cost ~32 MB; a false "duplicate" needs a 64-bit collision (about 3·10⁻⁸
+/// at 10⁶ keys).
 #[derive(Debug, Default)]
 pub struct Dedup {
-    seen: std::collections::HashMap<u64, String>,
+    seen: std::collections::HashMap<u64, u64>,
 }
 
 impl Dedup {
-    /// Records `key` at `place`; if it was seen before, the reason, naming where.
-    pub fn check(&mut self, key: &str, place: impl FnOnce() -> String) -> Option<String> {
+    /// Records `key` at position `at`; if it was seen before, the first position.
+    pub fn check(&mut self, key: &str, at: u64) -> Option<u64> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
         match self.seen.entry(h) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(format!(
-                "{key:?} is repeated: it was first given at {}",
-                first.get()
-            )),
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(place());
+                v.insert(at);
                 None
             }
         }
     }
+}
+
+/// Why a repeated key is refused, naming where it was first given.
+pub(crate) fn dup_reason(key: &str, first: &str) -> String {
+    format!("{key:?} is repeated: it was first given at {first}")
 }

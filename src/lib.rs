@@ -2,6 +2,7 @@
 //!
 //! See `ARCHITECTURE.md` for the map of modules and how data flows through them.
 
+pub mod analysis;
 pub mod auth;
 pub mod cli;
 pub mod config;

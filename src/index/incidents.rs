@@ -295,6 +295,16 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// True when the filter restricts nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bbox.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
+            && self.categories.is_none()
+            && self.severities.is_none()
+    }
+
     fn matches_attrs(&self, seg: &Segment, i: usize) -> bool {
         let t = seg.time[i];
         self.from.is_none_or(|f| t >= f)
@@ -423,12 +433,21 @@ impl IncidentIndex {
     /// Calls `visit(segment, position)` for every incident matching `filter`.
     pub fn for_each(&self, filter: &Filter, mut visit: impl FnMut(&Segment, usize)) {
         for seg in [&*self.main, &*self.delta] {
-            seg.for_each_in_bbox(filter.bbox.as_ref(), |i| {
-                if filter.matches_attrs(seg, i) {
-                    visit(seg, i);
-                }
-            });
+            Self::for_each_in_segment(seg, filter, &mut visit);
         }
+    }
+
+    /// As [`Self::for_each`], over one segment.
+    pub fn for_each_in_segment(
+        seg: &Segment,
+        filter: &Filter,
+        mut visit: impl FnMut(&Segment, usize),
+    ) {
+        seg.for_each_in_bbox(filter.bbox.as_ref(), |i| {
+            if filter.matches_attrs(seg, i) {
+                visit(seg, i);
+            }
+        });
     }
 
     /// How many incidents match, and the ids of the first `limit` of them above `after_id`

@@ -1,0 +1,117 @@
+//! Counting incidents per H3 cell at any resolution, straight from the index.
+//!
+//! Every incident carries its resolution-15 cell. An H3 index keeps its resolution in bits
+//! 52–55 and one 3-bit digit per resolution below that, coarse to fine; a parent is the same
+//! index with the resolution field lowered and the finer digits set to 7. Because the main
+//! segment is sorted by cell, the incidents of any coarser cell form one contiguous run of
+//! it, so counting is a single pass with no hashing. The delta segment (recent writes,
+//! unsorted) is counted by sorting its parents and merged in.
+
+use h3o::{CellIndex, Resolution};
+
+use crate::index::{Filter, IncidentIndex, Segment};
+
+const RES_SHIFT: u32 = 52;
+const RES_MASK: u64 = 0xF << RES_SHIFT;
+
+/// The parent at `res` of a resolution-15 cell (bit arithmetic; `res` ≤ 15).
+#[must_use]
+pub const fn parent15(cell: u64, res: u8) -> u64 {
+    let free = 3 * (15 - res as u32);
+    let digits = if free == 0 { 0 } else { (1u64 << free) - 1 };
+    (cell & !RES_MASK) | ((res as u64) << RES_SHIFT) | digits
+}
+
+/// Occupied cells at `res` with their counts, sorted by cell.
+#[must_use]
+pub fn count_cells(
+    index: &IncidentIndex,
+    filter: &Filter,
+    res: Resolution,
+) -> Vec<(CellIndex, u32)> {
+    let r = u8::from(res);
+    let main = count_sorted(index.main(), filter, r);
+    let mut delta_parents: Vec<u64> = Vec::new();
+    if !index.delta().is_empty() {
+        IncidentIndex::for_each_in_segment(index.delta(), filter, |seg, i| {
+            delta_parents.push(parent15(seg.cell[i], r))
+        });
+        delta_parents.sort_unstable();
+    }
+    let delta = runs(delta_parents.iter().copied());
+    merge(main, delta)
+        .into_iter()
+        .filter_map(|(c, n)| CellIndex::try_from(c).ok().map(|c| (c, n)))
+        .collect()
+}
+
+/// One pass over the sorted main segment.
+fn count_sorted(seg: &Segment, filter: &Filter, res: u8) -> Vec<(u64, u32)> {
+    let mut out: Vec<(u64, u32)> = Vec::new();
+    let unfiltered = filter.is_empty();
+    let mut push = |p: u64| match out.last_mut() {
+        Some((c, n)) if *c == p => *n += 1,
+        _ => out.push((p, 1)),
+    };
+    if unfiltered {
+        for &cell in &seg.cell {
+            push(parent15(cell, res));
+        }
+    } else {
+        IncidentIndex::for_each_in_segment(seg, filter, |s, i| push(parent15(s.cell[i], res)));
+        // Page-wise bbox visits keep H3 order within and across pages only when pages come
+        // back in order; sort the (short) run list to be safe, then merge equal cells.
+        if filter.bbox.is_some() {
+            out.sort_unstable_by_key(|(c, _)| *c);
+            out = merge_adjacent(out);
+        }
+    }
+    out
+}
+
+fn merge_adjacent(v: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    let mut out: Vec<(u64, u32)> = Vec::with_capacity(v.len());
+    for (c, n) in v {
+        match out.last_mut() {
+            Some((lc, ln)) if *lc == c => *ln += n,
+            _ => out.push((c, n)),
+        }
+    }
+    out
+}
+
+fn runs(sorted: impl Iterator<Item = u64>) -> Vec<(u64, u32)> {
+    merge_adjacent(sorted.map(|c| (c, 1)).collect())
+}
+
+/// Merges two cell-sorted count lists.
+fn merge(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                out.push((x.0, x.1 + y.1));
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                out.push(*x);
+                i += 1;
+            }
+            (Some(_), Some(y)) | (None, Some(y)) => {
+                out.push(*y);
+                j += 1;
+            }
+            (Some(x), None) => {
+                out.push(*x);
+                i += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
+}

@@ -13,6 +13,7 @@ use crate::config::{
     ServeArgs, TokenCommand,
 };
 use crate::domain::Zone;
+use crate::http::analysis::AnalysisSettings;
 use crate::http::{AppState, serve};
 use crate::ingest::csv::CsvOptions;
 use crate::ingest::fields::parse_column_map;
@@ -101,14 +102,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             eprintln!(
                 "demo admin token (sign in with it; valid while this database lives): {token}"
             );
-            serve_with(service, &args).await
+            serve_with(service, &args, true).await
         }
         Command::Serve(args) => {
             let url = cli
                 .global
                 .database_url
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-            serve_with(open(&url, zone).await?, &args).await
+            serve_with(open(&url, zone).await?, &args, false).await
         }
         Command::Import(args) => {
             let url = cli
@@ -166,6 +167,7 @@ fn redact(url: &str) -> String {
 async fn serve_with(
     service: Arc<Service>,
     args: &ServeArgs,
+    demo: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
@@ -175,7 +177,16 @@ async fn serve_with(
     let _ = std::io::stdout().flush();
     serve(
         listener,
-        AppState { service },
+        AppState::with_settings(
+            service,
+            AnalysisSettings {
+                // The demo is public by design: its data is synthetic.
+                public_aggregates: args.public_aggregates || demo,
+                min_cell_count: args.min_cell_count,
+                max_cost: args.max_cost,
+                ..AnalysisSettings::default()
+            },
+        ),
         Duration::from_secs(args.refresh_secs.max(1)),
     )
     .await?;

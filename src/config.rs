@@ -56,6 +56,16 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "DIEMNONG_BIND", default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,
+    /// Serve aggregated results (density, hotspots) without a token; cells with fewer
+    /// than --min-cell-count incidents are then withheld from anonymous callers.
+    #[arg(long, env = "DIEMNONG_PUBLIC_AGGREGATES")]
+    pub public_aggregates: bool,
+    /// Smallest cell count shown to callers without a token.
+    #[arg(long, env = "DIEMNONG_MIN_CELL_COUNT", default_value_t = 3)]
+    pub min_cell_count: u32,
+    /// Largest cells × slices one analysis request may compute (larger ones get 422).
+    #[arg(long, env = "DIEMNONG_MAX_COST", default_value_t = 2_000_000)]
+    pub max_cost: u64,
     /// Seconds between checks for writes made by other processes or replicas.
     #[arg(long, env = "DIEMNONG_REFRESH_SECS", default_value_t = 2)]
     pub refresh_secs: u64,

@@ -205,6 +205,7 @@ pub fn incident_filter(
         to: page.1,
         categories,
         severities,
+        within: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP API (axum). [`app`] builds the router from an [`AppState`]; [`serve`] binds it.
 //! Each route family lives in its own module; errors become problem+json in `error`.
 
+pub mod analysis;
 pub mod catalogue;
 pub mod error;
 pub mod extract;
@@ -31,6 +32,25 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    pub analysis: Arc<analysis::AnalysisSettings>,
+    pub cache: Arc<analysis::ResultCache>,
+}
+
+impl AppState {
+    /// State with the default analysis settings (aggregates need a token).
+    #[must_use]
+    pub fn new(service: Arc<Service>) -> Self {
+        Self::with_settings(service, analysis::AnalysisSettings::default())
+    }
+
+    #[must_use]
+    pub fn with_settings(service: Arc<Service>, settings: analysis::AnalysisSettings) -> Self {
+        Self {
+            service,
+            analysis: Arc::new(settings),
+            cache: Arc::default(),
+        }
+    }
 }
 
 /// The whole API as a router (tests drive it in-process or on a real socket).
@@ -54,6 +74,8 @@ pub fn app(state: AppState) -> Router {
             get(features::list_areas).post(features::post_areas),
         )
         .route("/areas/{code}", get(features::get_area))
+        .route("/density", get(analysis::get_density))
+        .route("/hotspots", get(analysis::get_hotspots))
         .route("/catalogue", get(catalogue::get_catalogue))
         .route("/catalogue/{kind}/{code}", put(catalogue::put_entry))
         .route("/tokens", get(tokens::list).post(tokens::create))

@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::features::list_cameras, super::features::post_cameras,
         super::features::list_models, super::features::post_models,
         super::features::list_areas, super::features::post_areas, super::features::get_area,
+        super::analysis::get_density, super::analysis::get_hotspots,
         super::catalogue::get_catalogue, super::catalogue::put_entry,
         super::tokens::create, super::tokens::list, super::tokens::revoke,
         document,
@@ -20,6 +21,7 @@ use utoipa::{Modify, OpenApi};
     components(schemas(super::error::Problem, crate::ingest::RowError, crate::ingest::Place)),
     modifiers(&Bearer),
     tags((name = "layers", description = "Incidents, cameras, self-managed models and areas as GeoJSON"),
+         (name = "analysis", description = "Aggregated results: density and Gi* hotspots on H3 cells"),
          (name = "catalogue"), (name = "tokens"), (name = "service"))
 )]
 pub struct ApiDoc;

@@ -292,6 +292,9 @@ pub struct Filter {
     pub categories: Option<Vec<u16>>,
     /// Bit `s` set = severity class `s` wanted.
     pub severities: Option<u8>,
+    /// Only incidents inside this (multi)polygon (an area); pair it with its bbox for
+    /// pruning.
+    pub within: Option<Arc<geo::MultiPolygon<f64>>>,
 }
 
 impl Filter {
@@ -564,7 +567,7 @@ mod tests {
             let idx = base.with_appended(&scanned(&rows[split..]));
             let bbox = BBox::new(b.0, b.1, b.0 + b.2, b.1 + b.3).unwrap();
             let categories = cats.map(|c| c.iter().filter_map(|&i| idx.categories().get(codes()[usize::from(i)])).collect());
-            let f = Filter { bbox: Some(bbox), from, to: from.map(|x| x + 300), categories, severities: sev };
+            let f = Filter { bbox: Some(bbox), from, to: from.map(|x| x + 300), categories, severities: sev, within: None };
             let expected = linear(&rows, &f, idx.categories());
             let (n, page) = idx.page(&f, after, limit);
             prop_assert_eq!(n, expected.len());

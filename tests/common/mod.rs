@@ -108,7 +108,7 @@ pub async fn spawn_server(service: Arc<Service>) -> String {
     tokio::spawn(async move {
         let _ = diemnong::http::serve(
             listener,
-            AppState { service },
+            AppState::new(service),
             std::time::Duration::from_secs(1),
         )
         .await;

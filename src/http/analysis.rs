@@ -1,0 +1,512 @@
+//! Aggregated results: density and Gi* hotspots, as GeoJSON hexagons (or CSV).
+//!
+//! Shared by every analysis endpoint:
+//! - filters `from`/`to` (RFC 3339 or a date in the committee's zone), `category`,
+//!   `severity`, `bbox` or `area` (an area code: only incidents inside its polygon), `res`;
+//! - `format=csv` (one row per feature, `h3` first);
+//! - an ETag tied to the data version and the parameters, with `If-None-Match` → 304, and a
+//!   result cache keyed the same way;
+//! - provenance in the foreign member `diemnong` (parameters, data version, computation
+//!   time, software version);
+//! - the disclosure rule: when aggregates are public (`--public-aggregates`), callers
+//!   without a token do not see cells with fewer than `--min-cell-count` incidents (default
+//!   3). Gi* is computed on all the data first and such cells are then withheld from the
+//!   output — their values are not altered and nothing else changes, so a signed-in viewer
+//!   and an anonymous caller see the same z-scores for the cells both see;
+//! - a request whose cost (cells × slices) exceeds `--max-cost` is refused with 422.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use h3o::{CellIndex, Resolution};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{Caller, Params};
+use super::features::{GEOJSON, ListParams, incident_filter, parse_bbox};
+use crate::analysis::density::density;
+use crate::analysis::gistar::{Study, bin, gi_star, study_set};
+use crate::auth::Role;
+use crate::domain::lonlat::round6;
+use crate::index::{BBox, Filter, Snapshot};
+
+/// Default H3 resolution of the analyses.
+pub const DEFAULT_RES: u8 = 9;
+
+/// Settings of the aggregated endpoints.
+#[derive(Debug, Clone)]
+pub struct AnalysisSettings {
+    /// Serve aggregates without a token (small cells withheld).
+    pub public_aggregates: bool,
+    /// Cells with fewer incidents are withheld from callers without a token.
+    pub min_cell_count: u32,
+    /// Largest cells × slices one request may compute.
+    pub max_cost: u64,
+    /// Results kept in the cache.
+    pub cache_entries: usize,
+}
+
+impl Default for AnalysisSettings {
+    fn default() -> Self {
+        Self {
+            public_aggregates: false,
+            min_cell_count: 3,
+            max_cost: 2_000_000,
+            cache_entries: 64,
+        }
+    }
+}
+
+/// Results by (endpoint, parameters, data version, whether small cells are withheld).
+#[derive(Debug, Default)]
+pub struct ResultCache {
+    entries: Mutex<HashMap<String, Arc<(String, String)>>>,
+}
+
+impl ResultCache {
+    fn get(&self, key: &str) -> Option<Arc<(String, String)>> {
+        self.entries.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: String, value: Arc<(String, String)>, cap: usize) {
+        if let Ok(mut m) = self.entries.lock() {
+            if m.len() >= cap {
+                // Entries of older data versions are useless; a simple clear keeps this
+                // bounded without bookkeeping (the next requests refill it).
+                m.clear();
+            }
+            m.insert(key, value);
+        }
+    }
+}
+
+/// Query of `GET /api/v1/density`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DensityParams {
+    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
+    pub from: Option<String>,
+    /// Exclusive end, as `from`.
+    pub to: Option<String>,
+    /// Comma-separated category codes (any of them).
+    pub category: Option<String>,
+    /// Comma-separated severities.
+    pub severity: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    pub bbox: Option<String>,
+    /// An area code: only incidents inside its polygon.
+    pub area: Option<String>,
+    /// H3 resolution, 5–11 (default 9).
+    pub res: Option<u8>,
+    /// `geojson` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// Query of `GET /api/v1/hotspots`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HotspotParams {
+    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
+    pub from: Option<String>,
+    /// Exclusive end, as `from`.
+    pub to: Option<String>,
+    /// Comma-separated category codes (any of them).
+    pub category: Option<String>,
+    /// Comma-separated severities.
+    pub severity: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    pub bbox: Option<String>,
+    /// An area code: only incidents inside its polygon.
+    pub area: Option<String>,
+    /// H3 resolution, 5–11 (default 9).
+    pub res: Option<u8>,
+    /// Radius of the H3 disk of neighbours, 1–5 (default 1).
+    pub k: Option<u32>,
+    /// `kring` (default: occupied cells and their k-disks, empty cells as zeros) or `occupied`.
+    pub study: Option<String>,
+    /// Bins by Benjamini–Hochberg q (default true) or by raw p.
+    pub fdr: Option<bool>,
+    /// `geojson` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+struct Common<'a> {
+    from: &'a Option<String>,
+    to: &'a Option<String>,
+    category: &'a Option<String>,
+    severity: &'a Option<String>,
+    bbox: &'a Option<String>,
+    area: &'a Option<String>,
+    res: Option<u8>,
+    format: &'a Option<String>,
+}
+
+/// Parsed shared parameters.
+struct Query {
+    filter: Filter,
+    res: Resolution,
+    csv: bool,
+}
+
+fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, ApiError> {
+    let res = c.res.unwrap_or(DEFAULT_RES);
+    if !(5..=11).contains(&res) {
+        return Err(ApiError::param("res", format!("{res} is outside 5–11")));
+    }
+    let res = Resolution::try_from(res).map_err(|e| ApiError::param("res", e.to_string()))?;
+    let csv = match c.format.as_deref() {
+        None | Some("geojson" | "json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::param(
+                "format",
+                format!("{other:?} is not geojson or csv"),
+            ));
+        }
+    };
+    if c.bbox.is_some() && c.area.is_some() {
+        return Err(ApiError::param("area", "give bbox or area, not both"));
+    }
+    let zone = state.service.zone();
+    let instant = |name: &'static str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| {
+                zone.parse_instant(name, t)
+                    .map_err(|e| ApiError::param(name, e.reason))
+            })
+            .transpose()
+    };
+    let (from, to) = (instant("from", c.from)?, instant("to", c.to)?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::param("to", "must be after from"));
+    }
+    let bbox: Option<BBox> = c.bbox.as_deref().map(parse_bbox).transpose()?;
+    let list = ListParams {
+        category: c.category.clone(),
+        severity: c.severity.clone(),
+        ..ListParams::default()
+    };
+    let mut filter = incident_filter(snap, &list, (from, to, bbox))?;
+    if let Some(code) = c.area {
+        let a = snap
+            .areas
+            .by_code(code)
+            .ok_or_else(|| ApiError::param("area", format!("no area has the code {code:?}")))?;
+        let mp = a.data.geometry.multi_polygon();
+        filter.bbox = geo::BoundingRect::bounding_rect(mp)
+            .and_then(|r| BBox::new(r.min().x, r.min().y, r.max().x, r.max().y).ok());
+        filter.within = Some(Arc::new(mp.clone()));
+    }
+    Ok(Query { filter, res, csv })
+}
+
+/// A cell's hexagon as a GeoJSON Polygon (counter-clockwise, closed, 6 decimals).
+fn hexagon(cell: CellIndex) -> Value {
+    let mut ring: Vec<Value> = cell
+        .boundary()
+        .iter()
+        .map(|ll| json!([round6(ll.lng()), round6(ll.lat())]))
+        .collect();
+    if let Some(first) = ring.first().cloned() {
+        ring.push(first);
+    }
+    json!({"type": "Polygon", "coordinates": [ring]})
+}
+
+/// The response body (GeoJSON or CSV) and its content type, built from rows of
+/// properties (the first being `h3`).
+fn render(
+    rows: &[(CellIndex, Map<String, Value>)],
+    csv: bool,
+    provenance: Value,
+    warnings: &[String],
+) -> Result<(String, String), ApiError> {
+    if csv {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header: Vec<String> = rows
+            .first()
+            .map(|(_, p)| p.keys().cloned().collect())
+            .unwrap_or_else(|| vec!["h3".to_owned()]);
+        w.write_record(&header)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        for (_, p) in rows {
+            let rec: Vec<String> = header
+                .iter()
+                .map(|k| match &p[k] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    v => v.to_string(),
+                })
+                .collect();
+            w.write_record(&rec)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+        let body = String::from_utf8(
+            w.into_inner()
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok((body, "text/csv; charset=utf-8".to_owned()));
+    }
+    let features: Vec<Value> = rows
+        .iter()
+        .map(|(cell, p)| json!({"type": "Feature", "id": p["h3"], "geometry": hexagon(*cell), "properties": p}))
+        .collect();
+    let mut body =
+        json!({"type": "FeatureCollection", "features": features, "diemnong": provenance});
+    if !warnings.is_empty() {
+        body["diemnong"]["warnings"] = json!(warnings);
+    }
+    Ok((body.to_string(), GEOJSON.to_owned()))
+}
+
+/// Everything an analysis handler shares: auth and disclosure, cache, ETag, provenance,
+/// off-runtime computation.
+async fn serve_analysis(
+    state: AppState,
+    caller: Caller,
+    headers: &HeaderMap,
+    endpoint: &'static str,
+    raw_query: &str,
+    compute: impl FnOnce(
+        Arc<Snapshot>,
+        bool,
+    ) -> Result<(Vec<(CellIndex, Map<String, Value>)>, Vec<String>), ApiError>
+    + Send
+    + 'static,
+    csv: bool,
+) -> Result<Response, ApiError> {
+    let settings = Arc::clone(&state.analysis);
+    let withhold = match caller.0 {
+        Some(_) => false,
+        None if settings.public_aggregates => true,
+        None => {
+            caller.require(Role::Viewer)?;
+            false
+        }
+    };
+    let snap = state.service.snapshot();
+    let key = format!(
+        "{endpoint}?{raw_query}&v={}&withhold={withhold}",
+        snap.version
+    );
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(key.as_bytes())[..12]));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let cached = state.cache.get(&key);
+    let body = match cached {
+        Some(b) => b,
+        None => {
+            let provenance = json!({
+                "endpoint": endpoint,
+                "parameters": serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect::<Map<String, Value>>(),
+                "data_version": snap.version,
+                "computed_at": jiff::Timestamp::now().to_string(),
+                "software_version": env!("CARGO_PKG_VERSION"),
+                "small_cells_withheld_below": if withhold { Some(settings.min_cell_count) } else { None },
+            });
+            let min = settings.min_cell_count;
+            let (rows, warnings) = tokio::task::spawn_blocking(move || {
+                compute(snap, withhold).map(|(rows, w)| {
+                    let rows = if withhold {
+                        rows.into_iter()
+                            .filter(|(_, p)| {
+                                p["count"].as_u64().is_some_and(|c| c >= u64::from(min))
+                            })
+                            .collect()
+                    } else {
+                        rows
+                    };
+                    (rows, w)
+                })
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
+            let b = Arc::new(render(&rows, csv, provenance, &warnings)?);
+            state.cache.put(key, Arc::clone(&b), settings.cache_entries);
+            b
+        }
+    };
+    let mut res = (StatusCode::OK, body.0.clone()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&body.1)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(res)
+}
+
+fn cost_check(max_cost: u64, cells: usize, slices: usize) -> Result<(), ApiError> {
+    let cost = (cells as u64).saturating_mul(slices as u64);
+    if cost > max_cost {
+        return Err(ApiError::Unprocessable(format!(
+            "this request would compute {cost} cell-slices; the limit is {max_cost}: narrow the area or time range, or use a coarser res"
+        )));
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/density", tag = "analysis", params(DensityParams),
+    responses(
+        (status = 200, description = "One hexagon per occupied cell: h3, count, per_km2 (GeoJSON, or CSV with format=csv)", content_type = "application/geo+json", body = Object),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Over the cost limit", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_density(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<DensityParams>,
+) -> Result<Response, ApiError> {
+    let snap = state.service.snapshot();
+    let q = common(
+        &state,
+        &snap,
+        &Common {
+            from: &p.from,
+            to: &p.to,
+            category: &p.category,
+            severity: &p.severity,
+            bbox: &p.bbox,
+            area: &p.area,
+            res: p.res,
+            format: &p.format,
+        },
+    )?;
+    let csv = q.csv;
+    let max_cost = state.analysis.max_cost;
+    serve_analysis(
+        state.clone(),
+        caller,
+        &headers,
+        "density",
+        uri.query().unwrap_or(""),
+        move |snap, _| {
+            let cells = density(&snap.incidents, &q.filter, q.res);
+            cost_check(max_cost, cells.len(), 1)?;
+            let rows = cells
+                .into_iter()
+                .map(|c| {
+                    let mut p = Map::new();
+                    p.insert("h3".into(), json!(c.cell.to_string()));
+                    p.insert("count".into(), json!(c.count));
+                    p.insert("per_km2".into(), json!((c.per_km2 * 1e4).round() / 1e4));
+                    (c.cell, p)
+                })
+                .collect();
+            Ok((rows, Vec::new()))
+        },
+        csv,
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/hotspots", tag = "analysis", params(HotspotParams),
+    responses(
+        (status = 200, description = "Getis-Ord Gi* per cell of the study set: h3, count, gi_z, gi_p (two-sided), gi_q (Benjamini–Hochberg), gi_bin (−3…3)", content_type = "application/geo+json", body = Object),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Over the cost limit, or too few cells / no variance for Gi*", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_hotspots(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<HotspotParams>,
+) -> Result<Response, ApiError> {
+    let snap = state.service.snapshot();
+    let q = common(
+        &state,
+        &snap,
+        &Common {
+            from: &p.from,
+            to: &p.to,
+            category: &p.category,
+            severity: &p.severity,
+            bbox: &p.bbox,
+            area: &p.area,
+            res: p.res,
+            format: &p.format,
+        },
+    )?;
+    let k = p.k.unwrap_or(1);
+    if !(1..=5).contains(&k) {
+        return Err(ApiError::param("k", format!("{k} is outside 1–5")));
+    }
+    let study = match p.study.as_deref() {
+        None | Some("kring") => Study::Kring,
+        Some("occupied") => Study::Occupied,
+        Some(other) => {
+            return Err(ApiError::param(
+                "study",
+                format!("{other:?} is not kring or occupied"),
+            ));
+        }
+    };
+    let fdr = p.fdr.unwrap_or(true);
+    let csv = q.csv;
+    let max_cost = state.analysis.max_cost;
+    serve_analysis(
+        state.clone(),
+        caller,
+        &headers,
+        "hotspots",
+        uri.query().unwrap_or(""),
+        move |snap, _| {
+            let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res);
+            // Each occupied cell brings at most its k-disk (3k² + 3k + 1 cells) into the set.
+            let k_disk = 3 * (k as usize) * (k as usize) + 3 * k as usize + 1;
+            cost_check(
+                max_cost,
+                occupied.len() * if study == Study::Kring { k_disk } else { 1 },
+                1,
+            )?;
+            let set = study_set(&occupied, k, study);
+            let gi = gi_star(&set, k).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+            let rows = gi
+                .iter()
+                .map(|c| {
+                    let mut p = Map::new();
+                    p.insert("h3".into(), json!(c.cell.to_string()));
+                    p.insert("count".into(), json!(c.count));
+                    p.insert("gi_z".into(), json!(c.z));
+                    p.insert("gi_p".into(), json!(c.p));
+                    p.insert("gi_q".into(), json!(c.q));
+                    p.insert("gi_bin".into(), json!(bin(c, fdr)));
+                    (c.cell, p)
+                })
+                .collect();
+            Ok((rows, Vec::new()))
+        },
+        csv,
+    )
+    .await
+}

@@ -1,0 +1,74 @@
+//! Analysis benchmarks on 1,000,000 generated incidents (seed 138, two years, HCMC):
+//! `cargo bench --bench analysis` (or `-- N` for another size). Prints the median of 15 runs
+//! of each computation on the in-memory index, with no HTTP, cache or serialisation.
+
+use std::time::{Duration, Instant};
+
+use diemnong::analysis::cells::count_cells;
+use diemnong::analysis::density::density;
+use diemnong::analysis::gistar::{Study, gi_star, study_set};
+use diemnong::domain::{LonLat, Severity, Zone};
+use diemnong::index::{Filter, IncidentIndex};
+use diemnong::sample::{SampleConfig, generate};
+use diemnong::store::{IncidentRow, Scanned};
+use h3o::Resolution;
+
+fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut times = Vec::new();
+    let mut out = 0;
+    for _ in 0..15 {
+        let t = Instant::now();
+        out = std::hint::black_box(f());
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], out)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let dir = std::env::temp_dir().join(format!("diemnong-bench-{n}"));
+    if !dir.join("incidents.csv").exists() {
+        generate(&SampleConfig { incidents: n, ..SampleConfig::default() }, &dir)?;
+    }
+    let zone = Zone::default();
+    let mut scanned = Scanned::default();
+    let mut rdr = csv::Reader::from_path(dir.join("incidents.csv"))?;
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec?;
+        let lon: f64 = rec[5].parse()?;
+        let lat: f64 = rec[6].parse()?;
+        let cell = u64::from(LonLat::new(lon, lat)?.cell15());
+        let category = scanned.intern(&rec[2]);
+        scanned.rows.push(IncidentRow {
+            id: i64::try_from(i)? + 1,
+            occurred_at: zone.parse_instant("occurred_at", &rec[1])?,
+            category,
+            severity: rec[3].parse::<Severity>()?,
+            solved: &rec[4] == "true",
+            lon,
+            lat,
+            cell,
+        });
+    }
+    let t = Instant::now();
+    let index = IncidentIndex::build(scanned);
+    println!("incidents: {}; index build {:.0} ms; index {:.1} bytes/incident", index.len(), t.elapsed().as_secs_f64() * 1e3, index.heap_bytes() as f64 / index.len() as f64);
+    let all = Filter::default();
+    for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
+        let (d, cells) = median(|| density(&index, &all, res).len());
+        println!("density res {}: {cells} cells, {:.2} ms", u8::from(res), d.as_secs_f64() * 1e3);
+    }
+    let theft = Filter { categories: Some(vec![index.categories().get("theft").unwrap_or(0)]), ..Filter::default() };
+    let (d, cells) = median(|| count_cells(&index, &theft, Resolution::Nine).len());
+    println!("count res 9, category=theft: {cells} cells, {:.2} ms", d.as_secs_f64() * 1e3);
+    for (k, study) in [(1, Study::Kring), (1, Study::Occupied), (2, Study::Kring)] {
+        let (d, cells) = median(|| {
+            let occ = count_cells(&index, &all, Resolution::Nine);
+            let set = study_set(&occ, k, study);
+            gi_star(&set, k).map_or(0, |g| g.len())
+        });
+        println!("gi* res 9 k {k} {study:?}: {cells} cells, {:.2} ms (counting included)", d.as_secs_f64() * 1e3);
+    }
+    Ok(())
+}

@@ -26,10 +26,19 @@ fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = std::env::temp_dir().join(format!("diemnong-bench-{n}"));
     if !dir.join("incidents.csv").exists() {
-        generate(&SampleConfig { incidents: n, ..SampleConfig::default() }, &dir)?;
+        generate(
+            &SampleConfig {
+                incidents: n,
+                ..SampleConfig::default()
+            },
+            &dir,
+        )?;
     }
     let zone = Zone::default();
     let mut scanned = Scanned::default();
@@ -53,22 +62,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let t = Instant::now();
     let index = IncidentIndex::build(scanned);
-    println!("incidents: {}; index build {:.0} ms; index {:.1} bytes/incident", index.len(), t.elapsed().as_secs_f64() * 1e3, index.heap_bytes() as f64 / index.len() as f64);
+    println!(
+        "incidents: {}; index build {:.0} ms; index {:.1} bytes/incident",
+        index.len(),
+        t.elapsed().as_secs_f64() * 1e3,
+        index.heap_bytes() as f64 / index.len() as f64
+    );
     let all = Filter::default();
     for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
         let (d, cells) = median(|| density(&index, &all, res).len());
-        println!("density res {}: {cells} cells, {:.2} ms", u8::from(res), d.as_secs_f64() * 1e3);
+        println!(
+            "density res {}: {cells} cells, {:.2} ms",
+            u8::from(res),
+            d.as_secs_f64() * 1e3
+        );
     }
-    let theft = Filter { categories: Some(vec![index.categories().get("theft").unwrap_or(0)]), ..Filter::default() };
+    let theft = Filter {
+        categories: Some(vec![index.categories().get("theft").unwrap_or(0)]),
+        ..Filter::default()
+    };
     let (d, cells) = median(|| count_cells(&index, &theft, Resolution::Nine).len());
-    println!("count res 9, category=theft: {cells} cells, {:.2} ms", d.as_secs_f64() * 1e3);
+    println!(
+        "count res 9, category=theft: {cells} cells, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
     for (k, study) in [(1, Study::Kring), (1, Study::Occupied), (2, Study::Kring)] {
         let (d, cells) = median(|| {
             let occ = count_cells(&index, &all, Resolution::Nine);
             let set = study_set(&occ, k, study);
             gi_star(&set, k).map_or(0, |g| g.len())
         });
-        println!("gi* res 9 k {k} {study:?}: {cells} cells, {:.2} ms (counting included)", d.as_secs_f64() * 1e3);
+        println!(
+            "gi* res 9 k {k} {study:?}: {cells} cells, {:.2} ms (counting included)",
+            d.as_secs_f64() * 1e3
+        );
     }
     Ok(())
 }

@@ -370,6 +370,7 @@ fn cost_check(max_cost: u64, cells: usize, slices: usize) -> Result<(), ApiError
 }
 
 #[utoipa::path(get, path = "/api/v1/density", tag = "analysis", params(DensityParams),
+    security(("bearer" = []), ()),
     responses(
         (status = 200, description = "One hexagon per occupied cell: h3, count, per_km2 (GeoJSON, or CSV with format=csv)", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
@@ -428,6 +429,7 @@ pub async fn get_density(
 }
 
 #[utoipa::path(get, path = "/api/v1/hotspots", tag = "analysis", params(HotspotParams),
+    security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Getis-Ord Gi* per cell of the study set: h3, count, gi_z, gi_p (two-sided), gi_q (Benjamini–Hochberg), gi_bin (−3…3)", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),

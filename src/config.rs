@@ -94,7 +94,7 @@ pub struct ImportArgs {
     #[arg(long, env = "DIEMNONG_IMPORT_REJECTS")]
     pub rejects: Option<PathBuf>,
     /// Print the report as JSON on standard output.
-    #[arg(long)]
+    #[arg(long, env = "DIEMNONG_IMPORT_JSON")]
     pub json: bool,
 }
 
@@ -102,10 +102,10 @@ pub struct ImportArgs {
 pub enum TokenCommand {
     /// Create a token and print it alone on standard output.
     Create {
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, env = "DIEMNONG_TOKEN_ROLE")]
         role: Role,
         /// Who or what the token is for.
-        #[arg(long, default_value = "cli")]
+        #[arg(long, env = "DIEMNONG_TOKEN_NAME", default_value = "cli")]
         name: String,
     },
     /// List tokens (never their secrets).
@@ -117,14 +117,19 @@ pub enum TokenCommand {
 #[derive(Debug, Args)]
 pub struct SampleArgs {
     /// Output directory.
-    #[arg(long, default_value = "sample-data/generated")]
+    #[arg(
+        long,
+        env = "DIEMNONG_SAMPLE_OUT",
+        default_value = "sample-data/generated"
+    )]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 138)]
+    /// Seed of the generator: the same seed gives byte-identical files.
+    #[arg(long, env = "DIEMNONG_SAMPLE_SEED", default_value_t = 138)]
     pub seed: u64,
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, env = "DIEMNONG_SAMPLE_INCIDENTS", default_value_t = 100_000)]
     pub incidents: usize,
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, env = "DIEMNONG_SAMPLE_CAMERAS", default_value_t = 300)]
     pub cameras: usize,
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, env = "DIEMNONG_SAMPLE_MODELS", default_value_t = 250)]
     pub models: usize,
 }

@@ -271,22 +271,31 @@ fn render(
     Ok((body.to_string(), GEOJSON.to_owned()))
 }
 
+/// What a handler asks [`serve_analysis`] for.
+struct Job<'a> {
+    endpoint: &'static str,
+    /// The raw query string (part of the cache key and the provenance).
+    query: &'a str,
+    csv: bool,
+}
+
 /// Everything an analysis handler shares: auth and disclosure, cache, ETag, provenance,
-/// off-runtime computation.
+/// off-runtime computation. `snap` is the snapshot the handler parsed its filter against:
+/// the key, the ETag and the computation all use that one version.
 async fn serve_analysis(
     state: AppState,
+    snap: Arc<Snapshot>,
     caller: Caller,
     headers: &HeaderMap,
-    endpoint: &'static str,
-    raw_query: &str,
+    job: Job<'_>,
     compute: impl FnOnce(
         Arc<Snapshot>,
         bool,
     ) -> Result<(Vec<(CellIndex, Map<String, Value>)>, Vec<String>), ApiError>
     + Send
     + 'static,
-    csv: bool,
 ) -> Result<Response, ApiError> {
+    let csv = job.csv;
     let settings = Arc::clone(&state.analysis);
     let withhold = match caller.0 {
         Some(_) => false,
@@ -296,7 +305,7 @@ async fn serve_analysis(
             false
         }
     };
-    let snap = state.service.snapshot();
+    let (endpoint, raw_query) = (job.endpoint, job.query);
     let key = format!(
         "{endpoint}?{raw_query}&v={}&withhold={withhold}",
         snap.version
@@ -359,6 +368,16 @@ async fn serve_analysis(
     Ok(res)
 }
 
+/// `v` to 6 significant digits: densities span ~10⁻³ (res 5) to ~10⁵ per km² (res 11), so
+/// a fixed number of decimals would lose most of the precision of coarse cells.
+fn round_sig6(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powi(5 - v.abs().log10().floor() as i32);
+    (v * scale).round() / scale
+}
+
 fn cost_check(max_cost: u64, cells: usize, slices: usize) -> Result<(), ApiError> {
     let cost = (cells as u64).saturating_mul(slices as u64);
     if cost > max_cost {
@@ -404,10 +423,14 @@ pub async fn get_density(
     let max_cost = state.analysis.max_cost;
     serve_analysis(
         state.clone(),
+        snap,
         caller,
         &headers,
-        "density",
-        uri.query().unwrap_or(""),
+        Job {
+            endpoint: "density",
+            query: uri.query().unwrap_or(""),
+            csv,
+        },
         move |snap, _| {
             let cells = density(&snap.incidents, &q.filter, q.res);
             cost_check(max_cost, cells.len(), 1)?;
@@ -417,13 +440,12 @@ pub async fn get_density(
                     let mut p = Map::new();
                     p.insert("h3".into(), json!(c.cell.to_string()));
                     p.insert("count".into(), json!(c.count));
-                    p.insert("per_km2".into(), json!((c.per_km2 * 1e4).round() / 1e4));
+                    p.insert("per_km2".into(), json!(round_sig6(c.per_km2)));
                     (c.cell, p)
                 })
                 .collect();
             Ok((rows, Vec::new()))
         },
-        csv,
     )
     .await
 }
@@ -478,10 +500,14 @@ pub async fn get_hotspots(
     let max_cost = state.analysis.max_cost;
     serve_analysis(
         state.clone(),
+        snap,
         caller,
         &headers,
-        "hotspots",
-        uri.query().unwrap_or(""),
+        Job {
+            endpoint: "hotspots",
+            query: uri.query().unwrap_or(""),
+            csv,
+        },
         move |snap, _| {
             let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res);
             // Each occupied cell brings at most its k-disk (3k² + 3k + 1 cells) into the set.
@@ -508,7 +534,6 @@ pub async fn get_hotspots(
                 .collect();
             Ok((rows, Vec::new()))
         },
-        csv,
     )
     .await
 }

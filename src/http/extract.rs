@@ -18,9 +18,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str::<T>(q)
-            .map(Params)
-            .map_err(|e| ApiError::param("query", e.to_string()))
+        serde_urlencoded::from_str::<T>(q).map(Params).map_err(|e| {
+            // serde's message says what is wrong but not always with which parameter
+            // ("invalid digit found in string"). Every parameter struct is all-optional, so
+            // deserialising each pair alone finds the one at fault.
+            let culprit = serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|(k, v)| {
+                    serde_urlencoded::to_string([(k, v)])
+                        .is_ok_and(|one| serde_urlencoded::from_str::<T>(&one).is_err())
+                });
+            match culprit {
+                Some((k, v)) => ApiError::param(k, format!("{v:?}: {e}")),
+                None => ApiError::param("query", e.to_string()),
+            }
+        })
     }
 }
 

@@ -306,6 +306,7 @@ impl Filter {
             && self.to.is_none()
             && self.categories.is_none()
             && self.severities.is_none()
+            && self.within.is_none()
     }
 
     fn matches_attrs(&self, seg: &Segment, i: usize) -> bool {
@@ -319,6 +320,10 @@ impl Filter {
             && self
                 .severities
                 .is_none_or(|m| m & (1 << (seg.flags[i] & 3)) != 0)
+            // Last: the exact polygon test is the only costly one.
+            && self.within.as_ref().is_none_or(|a| {
+                geo::Contains::contains(&**a, &geo::Point::new(seg.lon[i], seg.lat[i]))
+            })
     }
 }
 

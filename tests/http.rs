@@ -1767,6 +1767,7 @@ const ROUTES: &[(&str, &str, bool)] = &[
     // server does not), so the document lists the bearer scheme as optional for them.
     ("/api/v1/density", "get", true),
     ("/api/v1/hotspots", "get", true),
+    ("/api/v1/hotspots/zones", "get", true),
 ];
 
 fn concrete(path: &str) -> String {

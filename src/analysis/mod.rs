@@ -6,3 +6,4 @@ pub mod cells;
 pub mod density;
 pub mod fdr;
 pub mod gistar;
+pub mod zones;

@@ -226,8 +226,11 @@ fn hexagon(cell: CellIndex) -> Value {
 
 /// The response body (GeoJSON or CSV) and its content type, built from rows of
 /// properties (the first being `h3`).
+/// Features as (geometry, properties).
+type Rows = Vec<(Value, Map<String, Value>)>;
+
 fn render(
-    rows: &[(CellIndex, Map<String, Value>)],
+    rows: &[(Value, Map<String, Value>)],
     csv: bool,
     provenance: Value,
     warnings: &[String],
@@ -261,7 +264,14 @@ fn render(
     }
     let features: Vec<Value> = rows
         .iter()
-        .map(|(cell, p)| json!({"type": "Feature", "id": p["h3"], "geometry": hexagon(*cell), "properties": p}))
+        .map(|(geometry, p)| {
+            let id = p
+                .get("h3")
+                .or_else(|| p.get("id"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            json!({"type": "Feature", "id": id, "geometry": geometry, "properties": p})
+        })
         .collect();
     let mut body =
         json!({"type": "FeatureCollection", "features": features, "diemnong": provenance});
@@ -288,12 +298,7 @@ async fn serve_analysis(
     caller: Caller,
     headers: &HeaderMap,
     job: Job<'_>,
-    compute: impl FnOnce(
-        Arc<Snapshot>,
-        bool,
-    ) -> Result<(Vec<(CellIndex, Map<String, Value>)>, Vec<String>), ApiError>
-    + Send
-    + 'static,
+    compute: impl FnOnce(Arc<Snapshot>, bool) -> Result<(Rows, Vec<String>), ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let csv = job.csv;
     let settings = Arc::clone(&state.analysis);
@@ -340,7 +345,10 @@ async fn serve_analysis(
                     let rows = if withhold {
                         rows.into_iter()
                             .filter(|(_, p)| {
-                                p["count"].as_u64().is_some_and(|c| c >= u64::from(min))
+                                p.get("count")
+                                    .or_else(|| p.get("incidents"))
+                                    .and_then(Value::as_u64)
+                                    .is_some_and(|c| c >= u64::from(min))
                             })
                             .collect()
                     } else {
@@ -441,7 +449,7 @@ pub async fn get_density(
                     p.insert("h3".into(), json!(c.cell.to_string()));
                     p.insert("count".into(), json!(c.count));
                     p.insert("per_km2".into(), json!(round_sig6(c.per_km2)));
-                    (c.cell, p)
+                    (hexagon(c.cell), p)
                 })
                 .collect();
             Ok((rows, Vec::new()))
@@ -481,23 +489,8 @@ pub async fn get_hotspots(
             format: &p.format,
         },
     )?;
-    let k = p.k.unwrap_or(1);
-    if !(1..=5).contains(&k) {
-        return Err(ApiError::param("k", format!("{k} is outside 1–5")));
-    }
-    let study = match p.study.as_deref() {
-        None | Some("kring") => Study::Kring,
-        Some("occupied") => Study::Occupied,
-        Some(other) => {
-            return Err(ApiError::param(
-                "study",
-                format!("{other:?} is not kring or occupied"),
-            ));
-        }
-    };
-    let fdr = p.fdr.unwrap_or(true);
+    let gi = GiSpec::parse(p.k, p.study.as_deref(), p.fdr, state.analysis.max_cost)?;
     let csv = q.csv;
-    let max_cost = state.analysis.max_cost;
     serve_analysis(
         state.clone(),
         snap,
@@ -509,17 +502,8 @@ pub async fn get_hotspots(
             csv,
         },
         move |snap, _| {
-            let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res);
-            // Each occupied cell brings at most its k-disk (3k² + 3k + 1 cells) into the set.
-            let k_disk = 3 * (k as usize) * (k as usize) + 3 * k as usize + 1;
-            cost_check(
-                max_cost,
-                occupied.len() * if study == Study::Kring { k_disk } else { 1 },
-                1,
-            )?;
-            let set = study_set(&occupied, k, study);
-            let gi = gi_star(&set, k).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-            let rows = gi
+            let cells = gi.compute(&snap, &q)?;
+            let rows = cells
                 .iter()
                 .map(|c| {
                     let mut p = Map::new();
@@ -528,12 +512,231 @@ pub async fn get_hotspots(
                     p.insert("gi_z".into(), json!(c.z));
                     p.insert("gi_p".into(), json!(c.p));
                     p.insert("gi_q".into(), json!(c.q));
-                    p.insert("gi_bin".into(), json!(bin(c, fdr)));
-                    (c.cell, p)
+                    p.insert("gi_bin".into(), json!(bin(c, gi.fdr)));
+                    (hexagon(c.cell), p)
                 })
                 .collect();
             Ok((rows, Vec::new()))
         },
     )
     .await
+}
+
+/// The Gi* parameters shared by `/hotspots` and `/hotspots/zones`.
+#[derive(Debug, Clone, Copy)]
+struct GiSpec {
+    k: u32,
+    study: Study,
+    fdr: bool,
+    max_cost: u64,
+}
+
+impl GiSpec {
+    fn parse(
+        k: Option<u32>,
+        study: Option<&str>,
+        fdr: Option<bool>,
+        max_cost: u64,
+    ) -> Result<Self, ApiError> {
+        let k = k.unwrap_or(1);
+        if !(1..=5).contains(&k) {
+            return Err(ApiError::param("k", format!("{k} is outside 1–5")));
+        }
+        let study = match study {
+            None | Some("kring") => Study::Kring,
+            Some("occupied") => Study::Occupied,
+            Some(other) => {
+                return Err(ApiError::param(
+                    "study",
+                    format!("{other:?} is not kring or occupied"),
+                ));
+            }
+        };
+        Ok(Self {
+            k,
+            study,
+            fdr: fdr.unwrap_or(true),
+            max_cost,
+        })
+    }
+
+    /// Counts, the study set and Gi*, refusing work over the cost limit first.
+    fn compute(
+        &self,
+        snap: &Snapshot,
+        q: &Query,
+    ) -> Result<Vec<crate::analysis::gistar::GiCell>, ApiError> {
+        let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res);
+        // Each occupied cell brings at most its k-disk (3k² + 3k + 1 cells) into the set.
+        let k = self.k as usize;
+        let k_disk = 3 * k * k + 3 * k + 1;
+        cost_check(
+            self.max_cost,
+            occupied.len()
+                * if self.study == Study::Kring {
+                    k_disk
+                } else {
+                    1
+                },
+            1,
+        )?;
+        let set = study_set(&occupied, self.k, self.study);
+        gi_star(&set, self.k).map_err(|e| ApiError::Unprocessable(e.to_string()))
+    }
+}
+
+/// Query of `GET /api/v1/hotspots/zones`: the hotspot parameters and `min_bin`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ZoneParams {
+    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
+    pub from: Option<String>,
+    /// Exclusive end, as `from`.
+    pub to: Option<String>,
+    /// Comma-separated category codes (any of them).
+    pub category: Option<String>,
+    /// Comma-separated severities.
+    pub severity: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    pub bbox: Option<String>,
+    /// An area code: only incidents inside its polygon.
+    pub area: Option<String>,
+    /// H3 resolution, 5–11 (default 9).
+    pub res: Option<u8>,
+    /// Radius of the H3 disk of neighbours, 1–5 (default 1).
+    pub k: Option<u32>,
+    /// `kring` (default) or `occupied`.
+    pub study: Option<String>,
+    /// Bins by Benjamini–Hochberg q (default true) or by raw p.
+    pub fdr: Option<bool>,
+    /// Smallest Gi* bin that makes a cell hot: 1 (90%), 2 (95%, default) or 3 (99%).
+    pub min_bin: Option<i8>,
+    /// `geojson` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/hotspots/zones", tag = "analysis", params(ZoneParams),
+    security(("bearer" = []), ()),
+    responses(
+        (status = 200, description = "Hotspot zones: contiguous hot cells dissolved into polygons, largest first, with id (stable), incidents, share, area_km2, top_categories, busiest_hours, busiest_weekdays, cameras, models, wards, complex_areas", content_type = "application/geo+json", body = Object),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Over the cost limit, or too few cells / no variance for Gi*", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_zones(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<ZoneParams>,
+) -> Result<Response, ApiError> {
+    let snap = state.service.snapshot();
+    let q = common(
+        &state,
+        &snap,
+        &Common {
+            from: &p.from,
+            to: &p.to,
+            category: &p.category,
+            severity: &p.severity,
+            bbox: &p.bbox,
+            area: &p.area,
+            res: p.res,
+            format: &p.format,
+        },
+    )?;
+    let gi = GiSpec::parse(p.k, p.study.as_deref(), p.fdr, state.analysis.max_cost)?;
+    let min_bin = p.min_bin.unwrap_or(2);
+    if !(1..=3).contains(&min_bin) {
+        return Err(ApiError::param(
+            "min_bin",
+            format!("{min_bin} is not 1, 2 or 3"),
+        ));
+    }
+    let csv = q.csv;
+    let tz = state.service.zone().tz().clone();
+    serve_analysis(
+        state.clone(),
+        snap,
+        caller,
+        &headers,
+        Job {
+            endpoint: "hotspots/zones",
+            query: uri.query().unwrap_or(""),
+            csv,
+        },
+        move |snap, _| {
+            let cells = gi.compute(&snap, &q)?;
+            let zones = crate::analysis::zones::zones(
+                &snap, &q.filter, q.res, &cells, gi.fdr, min_bin, &tz,
+            );
+            let rows = zones
+                .into_iter()
+                .map(|z| {
+                    let mut p = Map::new();
+                    p.insert("id".into(), json!(z.id));
+                    p.insert("incidents".into(), json!(z.incidents));
+                    p.insert("share".into(), json!((z.share * 1e6).round() / 1e6));
+                    p.insert("area_km2".into(), json!((z.area_km2 * 1e6).round() / 1e6));
+                    p.insert("cells".into(), json!(z.cells.len()));
+                    p.insert(
+                        "top_categories".into(),
+                        json!(
+                            z.top_categories
+                                .iter()
+                                .map(|(c, n)| json!({"category": c, "count": n}))
+                                .collect::<Vec<_>>()
+                        ),
+                    );
+                    p.insert(
+                        "busiest_hours".into(),
+                        json!(
+                            z.busiest_hours
+                                .iter()
+                                .map(|(h, n)| json!({"hour": h, "count": n}))
+                                .collect::<Vec<_>>()
+                        ),
+                    );
+                    p.insert(
+                        "busiest_weekdays".into(),
+                        json!(
+                            z.busiest_weekdays
+                                .iter()
+                                .map(|(d, n)| json!({"iso_weekday": d, "count": n}))
+                                .collect::<Vec<_>>()
+                        ),
+                    );
+                    p.insert("cameras".into(), json!(z.cameras));
+                    p.insert("models".into(), json!(z.models));
+                    p.insert("wards".into(), json!(z.wards));
+                    p.insert("complex_areas".into(), json!(z.complex_areas));
+                    (multipolygon(&z.geometry), p)
+                })
+                .collect();
+            Ok((rows, Vec::new()))
+        },
+    )
+    .await
+}
+
+/// A dissolved zone as GeoJSON: a Polygon when it is one piece, else a MultiPolygon;
+/// h3o's dissolve winds exteriors counter-clockwise already; 6 decimals.
+fn multipolygon(mp: &geo::MultiPolygon<f64>) -> Value {
+    let ring = |ls: &geo::LineString<f64>| -> Vec<[f64; 2]> {
+        ls.coords().map(|c| [round6(c.x), round6(c.y)]).collect()
+    };
+    let poly = |p: &geo::Polygon<f64>| -> Vec<Vec<[f64; 2]>> {
+        std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .map(ring)
+            .collect()
+    };
+    match mp.0.as_slice() {
+        [one] => json!({"type": "Polygon", "coordinates": poly(one)}),
+        many => {
+            json!({"type": "MultiPolygon", "coordinates": many.iter().map(poly).collect::<Vec<_>>()})
+        }
+    }
 }

@@ -76,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .route("/areas/{code}", get(features::get_area))
         .route("/density", get(analysis::get_density))
         .route("/hotspots", get(analysis::get_hotspots))
+        .route("/hotspots/zones", get(analysis::get_zones))
         .route("/catalogue", get(catalogue::get_catalogue))
         .route("/catalogue/{kind}/{code}", put(catalogue::put_entry))
         .route("/tokens", get(tokens::list).post(tokens::create))

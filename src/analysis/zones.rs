@@ -1,0 +1,219 @@
+//! Hotspot zones: contiguous hot cells dissolved into polygons, with what a committee asks
+//! of each — how many incidents and what share, how large, which categories, when (hours of
+//! the day and days of the week, in the committee's zone), which cameras and self-managed
+//! models stand inside, and which wards and complex areas it touches.
+//!
+//! Cells are "hot" when their Gi* bin is at least `min_bin`; two hot cells belong to the same
+//! zone when they are H3 neighbours (share an edge). Each zone is dissolved with h3o's
+//! `Solvent`, which leaves no inner hexagon edges. A zone's id is its smallest cell index in
+//! hex (`z` + 15 hex digits), so identical queries give identical ids and a zone that grows
+//! keeps its id as long as its smallest cell stays in it.
+
+use std::collections::HashMap;
+
+use geo::{BoundingRect, Contains, Intersects};
+use h3o::geom::SolventBuilder;
+use h3o::{CellIndex, Resolution};
+use jiff::tz::TimeZone;
+
+use super::cells::parent15;
+use super::gistar::{GiCell, bin};
+use crate::index::{BBox, Filter, Snapshot};
+
+/// One zone.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub id: String,
+    pub cells: Vec<CellIndex>,
+    pub geometry: geo::MultiPolygon<f64>,
+    pub incidents: u64,
+    /// `incidents` over every incident matching the filter.
+    pub share: f64,
+    pub area_km2: f64,
+    /// (category code, count), most frequent first, at most 5.
+    pub top_categories: Vec<(String, u64)>,
+    /// (hour 0–23, count), busiest first, at most 3.
+    pub busiest_hours: Vec<(u8, u64)>,
+    /// (ISO weekday 1 = Monday … 7 = Sunday, count), busiest first, at most 3.
+    pub busiest_weekdays: Vec<(u8, u64)>,
+    pub cameras: u64,
+    pub models: u64,
+    /// Codes of the wards and complex areas the zone touches.
+    pub wards: Vec<String>,
+    pub complex_areas: Vec<String>,
+}
+
+/// Groups hot cells into zones (connected through shared edges).
+fn components(hot: &[CellIndex]) -> Vec<Vec<CellIndex>> {
+    let mut sorted = hot.to_vec();
+    sorted.sort_unstable();
+    let mut seen = vec![false; sorted.len()];
+    let mut out = Vec::new();
+    for start in 0..sorted.len() {
+        if seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut stack = vec![sorted[start]];
+        let mut comp = Vec::new();
+        while let Some(c) = stack.pop() {
+            comp.push(c);
+            for n in c.grid_disk::<Vec<_>>(1) {
+                if let Ok(j) = sorted.binary_search(&n) {
+                    if !seen[j] {
+                        seen[j] = true;
+                        stack.push(n);
+                    }
+                }
+            }
+        }
+        comp.sort_unstable();
+        out.push(comp);
+    }
+    out
+}
+
+fn top<K: Copy + Ord>(counts: HashMap<K, u64>, n: usize) -> Vec<(K, u64)> {
+    let mut v: Vec<(K, u64)> = counts.into_iter().collect();
+    v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+/// Zones of the cells whose bin is at least `min_bin` (by FDR when `fdr`), with their
+/// statistics over the incidents matching `filter`.
+#[must_use]
+pub fn zones(
+    snap: &Snapshot,
+    filter: &Filter,
+    res: Resolution,
+    gi: &[GiCell],
+    fdr: bool,
+    min_bin: i8,
+    tz: &TimeZone,
+) -> Vec<Zone> {
+    let hot: Vec<CellIndex> = gi
+        .iter()
+        .filter(|c| bin(c, fdr) >= min_bin)
+        .map(|c| c.cell)
+        .collect();
+    let comps = components(&hot);
+    let mut zone_of: HashMap<u64, usize> = HashMap::new();
+    for (z, comp) in comps.iter().enumerate() {
+        for c in comp {
+            zone_of.insert(u64::from(*c), z);
+        }
+    }
+    let r = u8::from(res);
+    let mut total = 0u64;
+    let mut incidents = vec![0u64; comps.len()];
+    let mut categories: Vec<HashMap<u16, u64>> = vec![HashMap::new(); comps.len()];
+    let mut hours: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
+    let mut weekdays: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
+    snap.incidents.for_each(filter, |seg, i| {
+        total += 1;
+        if let Some(&z) = zone_of.get(&parent15(seg.cell[i], r)) {
+            incidents[z] += 1;
+            *categories[z].entry(seg.category[i]).or_default() += 1;
+            if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {
+                let dt = tz.to_datetime(ts);
+                *hours[z]
+                    .entry(u8::try_from(dt.hour()).unwrap_or(0))
+                    .or_default() += 1;
+                *weekdays[z]
+                    .entry(u8::try_from(dt.weekday().to_monday_one_offset()).unwrap_or(0))
+                    .or_default() += 1;
+            }
+        }
+    });
+    let solvent = SolventBuilder::new().build();
+    let mut out = Vec::with_capacity(comps.len());
+    for (z, comp) in comps.into_iter().enumerate() {
+        let geometry = solvent
+            .dissolve(comp.iter().copied())
+            .unwrap_or_else(|_| geo::MultiPolygon::new(Vec::new()));
+        let bbox = geometry
+            .bounding_rect()
+            .and_then(|b| BBox::new(b.min().x, b.min().y, b.max().x, b.max().y).ok());
+        let inside = |lon: f64, lat: f64| geometry.contains(&geo::Point::new(lon, lat));
+        let cameras = snap
+            .cameras
+            .in_bbox(bbox.as_ref())
+            .into_iter()
+            .filter(|&i| {
+                let l = snap.cameras.records()[i].data.location;
+                inside(l.lon(), l.lat())
+            })
+            .count() as u64;
+        let models = snap
+            .models
+            .in_bbox(bbox.as_ref())
+            .into_iter()
+            .filter(|&i| {
+                let l = snap.models.records()[i].data.location;
+                inside(l.lon(), l.lat())
+            })
+            .count() as u64;
+        let (mut wards, mut complex_areas) = (Vec::new(), Vec::new());
+        for i in snap.areas.in_bbox(bbox.as_ref()) {
+            let a = &snap.areas.areas()[i];
+            if a.data.geometry.multi_polygon().intersects(&geometry) {
+                match a.data.kind {
+                    crate::domain::AreaKind::Ward => wards.push(a.data.code.clone()),
+                    crate::domain::AreaKind::ComplexArea => complex_areas.push(a.data.code.clone()),
+                    crate::domain::AreaKind::District => {}
+                }
+            }
+        }
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+        let share = if total == 0 {
+            0.0
+        } else {
+            incidents[z] as f64 / total as f64
+        };
+        let cats = std::mem::take(&mut categories[z]);
+        out.push(Zone {
+            id: format!("z{}", comp[0]),
+            area_km2: comp.iter().map(|c| c.area_km2()).sum(),
+            geometry,
+            incidents: incidents[z],
+            share,
+            top_categories: top(cats, 5)
+                .into_iter()
+                .map(|(c, n)| (snap.incidents.categories().code(c).to_owned(), n))
+                .collect(),
+            busiest_hours: top(std::mem::take(&mut hours[z]), 3),
+            busiest_weekdays: top(std::mem::take(&mut weekdays[z]), 3),
+            cameras,
+            models,
+            wards,
+            complex_areas,
+            cells: comp,
+        });
+    }
+    // Largest first: what a committee reads first.
+    out.sort_by(|a, b| b.incidents.cmp(&a.incidents).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neighbours_join_and_gaps_split() {
+        let a: CellIndex = "8965b193453ffff".parse().unwrap();
+        let ring: Vec<CellIndex> = a.grid_disk(1);
+        let far = a
+            .grid_disk::<Vec<_>>(4)
+            .into_iter()
+            .find(|c| a.grid_distance(*c).ok() == Some(4))
+            .unwrap();
+        let mut hot = ring.clone();
+        hot.push(far);
+        let comps = components(&hot);
+        assert_eq!(comps.len(), 2);
+        assert!(comps.iter().any(|c| c.len() == 7));
+        assert!(comps.iter().any(|c| c == &vec![far]));
+    }
+}

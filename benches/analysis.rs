@@ -97,5 +97,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             d.as_secs_f64() * 1e3
         );
     }
+    let (d, cells) = median(|| {
+        diemnong::analysis::kde::kde(
+            &index,
+            &all,
+            Resolution::Nine,
+            500.0,
+            diemnong::analysis::kde::Kernel::Quartic,
+        )
+        .len()
+    });
+    println!(
+        "kde quartic 500 m res 9: {cells} cells, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
+    let tz = zone.tz().clone();
+    let from = zone.parse_instant("from", "2023-01-01")?;
+    let to = zone.parse_instant("to", "2025-01-01")?;
+    let (d, cells) = median(|| {
+        diemnong::analysis::cube::emerging(
+            &index,
+            &all,
+            Resolution::Eight,
+            1,
+            1,
+            diemnong::analysis::cube::Slice::Month,
+            &tz,
+            (Some(from), Some(to)),
+        )
+        .map_or(0, |c| c.cells.len())
+    });
+    println!(
+        "emerging res 8, 24 monthly slices, k 1, time_k 1: {cells} cells, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    let c = diemnong::analysis::dbscan::dbscan(&index, &all, 50.0, 10);
+    println!(
+        "dbscan eps 50 m, min_points 10: {} clusters, {} noise, {:.0} ms (one run)",
+        c.clusters,
+        c.labels.iter().filter(|l| **l < 0).count(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    let c = diemnong::analysis::dbscan::dbscan(&index, &all, 100.0, 10);
+    println!(
+        "dbscan eps 100 m, min_points 10: {} clusters, {:.0} ms (one run)",
+        c.clusters,
+        t.elapsed().as_secs_f64() * 1e3
+    );
     Ok(())
 }

@@ -1768,6 +1768,9 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("/api/v1/density", "get", true),
     ("/api/v1/hotspots", "get", true),
     ("/api/v1/hotspots/zones", "get", true),
+    ("/api/v1/hotspots/emerging", "get", true),
+    ("/api/v1/kde", "get", true),
+    ("/api/v1/clusters", "get", true),
 ];
 
 fn concrete(path: &str) -> String {

@@ -1,6 +1,11 @@
 //! Hotspot zones: each zone is exactly a connected component of hot cells, dissolved without
 //! inner edges, with counts that equal brute-force recounts, and stable ids.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test should fail loudly on a broken fixture"
+)]
+
 mod common;
 
 use std::collections::{HashMap, HashSet};

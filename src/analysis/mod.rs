@@ -1,9 +1,14 @@
 //! Hotspot analyses: pure functions of one index snapshot (no I/O, no async), one file per
-//! method. Work in progress toward issue 3: cell counting, density, Gi* with FDR; the
-//! HTTP endpoints, zones, emerging hotspots, KDE and clusters are still to come.
+//! method, each checked against an independent implementation (fixtures under
+//! `tests/fixtures/`, made by the scripts in `scripts/fixtures/`).
 
 pub mod cells;
+pub mod cube;
+pub mod dbscan;
 pub mod density;
+pub mod emerging;
 pub mod fdr;
 pub mod gistar;
+pub mod kde;
+pub mod mann_kendall;
 pub mod zones;

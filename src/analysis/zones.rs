@@ -59,11 +59,11 @@ fn components(hot: &[CellIndex]) -> Vec<Vec<CellIndex>> {
         while let Some(c) = stack.pop() {
             comp.push(c);
             for n in c.grid_disk::<Vec<_>>(1) {
-                if let Ok(j) = sorted.binary_search(&n) {
-                    if !seen[j] {
-                        seen[j] = true;
-                        stack.push(n);
-                    }
+                if let Ok(j) = sorted.binary_search(&n)
+                    && !seen[j]
+                {
+                    seen[j] = true;
+                    stack.push(n);
                 }
             }
         }

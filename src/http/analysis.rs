@@ -233,7 +233,7 @@ fn render(
     rows: &[(Value, Map<String, Value>)],
     csv: bool,
     provenance: Value,
-    warnings: &[String],
+    extra: Map<String, Value>,
 ) -> Result<(String, String), ApiError> {
     if csv {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -275,8 +275,9 @@ fn render(
         .collect();
     let mut body =
         json!({"type": "FeatureCollection", "features": features, "diemnong": provenance});
-    if !warnings.is_empty() {
-        body["diemnong"]["warnings"] = json!(warnings);
+    // What the computation adds to the provenance (slices, warnings).
+    if let Some(d) = body["diemnong"].as_object_mut() {
+        d.extend(extra);
     }
     Ok((body.to_string(), GEOJSON.to_owned()))
 }
@@ -298,7 +299,9 @@ async fn serve_analysis(
     caller: Caller,
     headers: &HeaderMap,
     job: Job<'_>,
-    compute: impl FnOnce(Arc<Snapshot>, bool) -> Result<(Rows, Vec<String>), ApiError> + Send + 'static,
+    compute: impl FnOnce(Arc<Snapshot>, bool) -> Result<(Rows, Map<String, Value>), ApiError>
+    + Send
+    + 'static,
 ) -> Result<Response, ApiError> {
     let csv = job.csv;
     let settings = Arc::clone(&state.analysis);
@@ -345,10 +348,12 @@ async fn serve_analysis(
                     let rows = if withhold {
                         rows.into_iter()
                             .filter(|(_, p)| {
+                                // Rows without a count (KDE) are smoothed surfaces;
+                                // the KDE handler enforces its own floor instead.
                                 p.get("count")
                                     .or_else(|| p.get("incidents"))
                                     .and_then(Value::as_u64)
-                                    .is_some_and(|c| c >= u64::from(min))
+                                    .is_none_or(|c| c >= u64::from(min))
                             })
                             .collect()
                     } else {
@@ -359,7 +364,7 @@ async fn serve_analysis(
             })
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))??;
-            let b = Arc::new(render(&rows, csv, provenance, &warnings)?);
+            let b = Arc::new(render(&rows, csv, provenance, warnings)?);
             state.cache.put(key, Arc::clone(&b), settings.cache_entries);
             b
         }
@@ -452,7 +457,7 @@ pub async fn get_density(
                     (hexagon(c.cell), p)
                 })
                 .collect();
-            Ok((rows, Vec::new()))
+            Ok((rows, Map::new()))
         },
     )
     .await
@@ -516,7 +521,7 @@ pub async fn get_hotspots(
                     (hexagon(c.cell), p)
                 })
                 .collect();
-            Ok((rows, Vec::new()))
+            Ok((rows, Map::new()))
         },
     )
     .await
@@ -715,7 +720,7 @@ pub async fn get_zones(
                     (multipolygon(&z.geometry), p)
                 })
                 .collect();
-            Ok((rows, Vec::new()))
+            Ok((rows, Map::new()))
         },
     )
     .await
@@ -739,4 +744,481 @@ fn multipolygon(mp: &geo::MultiPolygon<f64>) -> Value {
             json!({"type": "MultiPolygon", "coordinates": many.iter().map(poly).collect::<Vec<_>>()})
         }
     }
+}
+
+/// Query of `GET /api/v1/hotspots/emerging`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EmergingParams {
+    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone (default:
+    /// the first incident's slice).
+    pub from: Option<String>,
+    /// Exclusive end, as `from` (default: after the last incident).
+    pub to: Option<String>,
+    /// Comma-separated category codes (any of them).
+    pub category: Option<String>,
+    /// Comma-separated severities.
+    pub severity: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    pub bbox: Option<String>,
+    /// An area code: only incidents inside its polygon.
+    pub area: Option<String>,
+    /// H3 resolution, 5–11 (default 9).
+    pub res: Option<u8>,
+    /// Radius of the H3 disk of neighbours, 1–5 (default 1).
+    pub k: Option<u32>,
+    /// `week`, `month` (default) or `quarter`, in the committee's zone.
+    pub slice: Option<String>,
+    /// Previous slices in the time window of each bin, 0–12 (default 1).
+    pub time_k: Option<usize>,
+    /// `geojson` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/hotspots/emerging", tag = "analysis", params(EmergingParams),
+    security(("bearer" = []), ()),
+    responses(
+        (status = 200, description = "Emerging hot spots: per cell its category (ArcGIS's seventeen), Mann-Kendall trend of its Gi* z series (trend_z, trend_p, trend_tau) and per-slice counts, z and bins (+1 hot, −1 cold, 0)", content_type = "application/geo+json", body = Object),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Over the cost limit (cells × slices), or no data in the range", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_emerging(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<EmergingParams>,
+) -> Result<Response, ApiError> {
+    use crate::analysis::cube::{Slice, emerging};
+    let snap = state.service.snapshot();
+    let q = common(
+        &state,
+        &snap,
+        &Common {
+            from: &p.from,
+            to: &p.to,
+            category: &p.category,
+            severity: &p.severity,
+            bbox: &p.bbox,
+            area: &p.area,
+            res: p.res,
+            format: &p.format,
+        },
+    )?;
+    let k = p.k.unwrap_or(1);
+    if !(1..=5).contains(&k) {
+        return Err(ApiError::param("k", format!("{k} is outside 1–5")));
+    }
+    let slice = match p.slice.as_deref() {
+        None | Some("month") => Slice::Month,
+        Some("week") => Slice::Week,
+        Some("quarter") => Slice::Quarter,
+        Some(other) => {
+            return Err(ApiError::param(
+                "slice",
+                format!("{other:?} is not week, month or quarter"),
+            ));
+        }
+    };
+    let time_k = p.time_k.unwrap_or(1);
+    if time_k > 12 {
+        return Err(ApiError::param(
+            "time_k",
+            format!("{time_k} is outside 0–12"),
+        ));
+    }
+    let (from, to) = (q.filter.from, q.filter.to);
+    let csv = q.csv;
+    let max_cost = state.analysis.max_cost;
+    let zone = state.service.zone().clone();
+    serve_analysis(
+        state.clone(),
+        snap,
+        caller,
+        &headers,
+        Job { endpoint: "hotspots/emerging", query: uri.query().unwrap_or(""), csv },
+        move |snap, _| {
+            // Refuse before building: occupied cells grown by their k-disks, times slices.
+            let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
+            let kk = k as usize;
+            let span = match (from, to) {
+                (Some(f), Some(t)) => crate::analysis::cube::slice_bounds(f, t, slice, zone.tz()).len().saturating_sub(1),
+                _ => 0,
+            };
+            cost_check(max_cost, occupied * (3 * kk * kk + 3 * kk + 1), span.max(1))?;
+            let cube = emerging(&snap.incidents, &q.filter, q.res, k, time_k, slice, zone.tz(), (from, to))
+                .ok_or_else(|| ApiError::Unprocessable("no incidents match in this range: there is no cube to analyse".into()))?;
+            let slices = cube.bounds.len() - 1;
+            cost_check(max_cost, cube.cells.len(), slices)?;
+            let mut warnings = Vec::new();
+            if slices < 10 {
+                warnings.push(format!(
+                    "only {slices} time slices: ArcGIS recommends at least 10 for Emerging Hot Spot Analysis; trends and categories are weak"
+                ));
+            }
+            let starts: Vec<String> = cube.bounds[..slices].iter().map(|t| zone.format(*t)).collect();
+            let rows = cube
+                .cells
+                .iter()
+                .map(|c| {
+                    let mut p = Map::new();
+                    p.insert("h3".into(), json!(c.cell.to_string()));
+                    p.insert("count".into(), json!(c.counts.iter().map(|n| u64::from(*n)).sum::<u64>()));
+                    p.insert("category".into(), json!(c.category.as_str()));
+                    p.insert("trend_z".into(), json!(c.trend.as_ref().map(|t| t.z)));
+                    p.insert("trend_p".into(), json!(c.trend.as_ref().map(|t| t.p)));
+                    p.insert("trend_tau".into(), json!(c.trend.as_ref().map(|t| t.tau)));
+                    p.insert("bins".into(), json!(c.bins));
+                    p.insert("counts".into(), json!(c.counts));
+                    p.insert("z".into(), json!(c.z.iter().map(|v| (v * 1e9).round() / 1e9).collect::<Vec<_>>()));
+                    (hexagon(c.cell), p)
+                })
+                .collect();
+            let mut extra = Map::new();
+            extra.insert("slices".into(), json!(starts));
+            if !warnings.is_empty() {
+                extra.insert("warnings".into(), json!(warnings));
+            }
+            Ok((rows, extra))
+        },
+    )
+    .await
+}
+
+/// Query of `GET /api/v1/kde`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct KdeParams {
+    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
+    pub from: Option<String>,
+    /// Exclusive end, as `from`.
+    pub to: Option<String>,
+    /// Comma-separated category codes (any of them).
+    pub category: Option<String>,
+    /// Comma-separated severities.
+    pub severity: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    pub bbox: Option<String>,
+    /// An area code: only incidents inside its polygon.
+    pub area: Option<String>,
+    /// H3 resolution of the evaluation grid (cell centres), 5–11 (default 9).
+    pub res: Option<u8>,
+    /// Bandwidth in metres (10–10,000). Default: ArcGIS's spatial Silverman rule on the
+    /// matching incidents (echoed in the response).
+    pub bandwidth_m: Option<f64>,
+    /// `quartic` (default; as ArcGIS and QGIS) or `gaussian` (truncated at 3 bandwidths).
+    pub kernel: Option<String>,
+    /// `geojson` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// Largest bandwidth accepted (a city-scale kernel; beyond it the map is one blur).
+pub const MAX_BANDWIDTH_M: f64 = 10_000.0;
+
+/// Smallest bandwidth served to callers without a token: a narrow kernel would draw each
+/// incident as its own peak, which is the disclosure the minimum cell count prevents.
+pub const MIN_PUBLIC_BANDWIDTH_M: f64 = 250.0;
+
+#[utoipa::path(get, path = "/api/v1/kde", tag = "analysis", params(KdeParams),
+    security(("bearer" = []), ()),
+    responses(
+        (status = 200, description = "Kernel density at the centre of every cell with positive density: h3, density (incidents per km²); great-circle distances on the sphere of radius 6,371,008.8 m; the bandwidth used is in the `diemnong` member", content_type = "application/geo+json", body = Object),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Over the cost limit, or too few incidents for a default bandwidth", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_kde(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<KdeParams>,
+) -> Result<Response, ApiError> {
+    use crate::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
+    let snap = state.service.snapshot();
+    let q = common(
+        &state,
+        &snap,
+        &Common {
+            from: &p.from,
+            to: &p.to,
+            category: &p.category,
+            severity: &p.severity,
+            bbox: &p.bbox,
+            area: &p.area,
+            res: p.res,
+            format: &p.format,
+        },
+    )?;
+    let kernel = match p.kernel.as_deref() {
+        None | Some("quartic") => Kernel::Quartic,
+        Some("gaussian") => Kernel::Gaussian,
+        Some(other) => {
+            return Err(ApiError::param(
+                "kernel",
+                format!("{other:?} is not quartic or gaussian"),
+            ));
+        }
+    };
+    if let Some(b) = p.bandwidth_m
+        && !(b.is_finite() && (10.0..=MAX_BANDWIDTH_M).contains(&b))
+    {
+        return Err(ApiError::param(
+            "bandwidth_m",
+            format!("{b} is outside 10–{MAX_BANDWIDTH_M} metres"),
+        ));
+    }
+    let given = p.bandwidth_m;
+    let csv = q.csv;
+    let max_cost = state.analysis.max_cost;
+    serve_analysis(
+        state.clone(),
+        snap,
+        caller,
+        &headers,
+        Job { endpoint: "kde", query: uri.query().unwrap_or(""), csv },
+        move |snap, withhold| {
+            if withhold && given.is_some_and(|h| h < MIN_PUBLIC_BANDWIDTH_M) {
+                return Err(ApiError::param(
+                    "bandwidth_m",
+                    format!("below {MIN_PUBLIC_BANDWIDTH_M} m needs a viewer token (a narrow kernel shows single incidents)"),
+                ));
+            }
+            let (h, rule) = match given {
+                Some(h) => (h, "given"),
+                None => (
+                    silverman_bandwidth_m(&snap.incidents, &q.filter)
+                        .ok_or_else(|| ApiError::Unprocessable("a default bandwidth needs at least 2 incidents at distinct places; give bandwidth_m".into()))?
+                        .clamp(if withhold { MIN_PUBLIC_BANDWIDTH_M } else { 10.0 }, MAX_BANDWIDTH_M),
+                    "arcgis_spatial_silverman",
+                ),
+            };
+            // Cells examined: each occupied cell grown by a disk covering the kernel's support.
+            let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a small positive ratio")]
+            let k = (kernel.support_m(h) / (q.res.edge_length_m() * 1.5)).ceil() as usize + 1;
+            cost_check(max_cost, occupied.saturating_mul(3 * k * k + 3 * k + 1), 1)?;
+            let rows = kde(&snap.incidents, &q.filter, q.res, h, kernel)
+                .into_iter()
+                .map(|c| {
+                    let mut p = Map::new();
+                    p.insert("h3".into(), json!(c.cell.to_string()));
+                    p.insert("density".into(), json!(c.density));
+                    (hexagon(c.cell), p)
+                })
+                .collect();
+            let mut extra = Map::new();
+            extra.insert("bandwidth_m".into(), json!(h));
+            extra.insert("bandwidth_rule".into(), json!(rule));
+            extra.insert("kernel".into(), json!(match kernel { Kernel::Quartic => "quartic", Kernel::Gaussian => "gaussian" }));
+            Ok((rows, extra))
+        },
+    )
+    .await
+}
+
+/// Query of `GET /api/v1/clusters`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ClusterParams {
+    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
+    pub from: Option<String>,
+    /// Exclusive end, as `from`.
+    pub to: Option<String>,
+    /// Comma-separated category codes (any of them).
+    pub category: Option<String>,
+    /// Comma-separated severities.
+    pub severity: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    pub bbox: Option<String>,
+    /// An area code: only incidents inside its polygon.
+    pub area: Option<String>,
+    /// Neighbourhood radius in great-circle metres, 1–5,000 (default 100).
+    pub eps_m: Option<f64>,
+    /// Points within eps (the point itself included) that make a core point, 2–10,000
+    /// (default 10).
+    pub min_points: Option<usize>,
+    /// `geojson` (default: one convex hull per cluster) or `csv` (the members:
+    /// `external_id,cluster,core`; needs a viewer token).
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters", tag = "analysis", params(ClusterParams),
+    security(("bearer" = []), ()),
+    responses(
+        (status = 200, description = "DBSCAN clusters (great-circle metres; min_points counts the point itself): each as its convex hull with id, count, core, first and last occurred_at, top_categories; noise left out. format=csv lists the members instead", content_type = "application/geo+json", body = Object),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No token where one is needed", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Over the cost limit (points)", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_clusters(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<ClusterParams>,
+) -> Result<Response, ApiError> {
+    use crate::analysis::dbscan::dbscan;
+    let snap = state.service.snapshot();
+    let q = common(
+        &state,
+        &snap,
+        &Common {
+            from: &p.from,
+            to: &p.to,
+            category: &p.category,
+            severity: &p.severity,
+            bbox: &p.bbox,
+            area: &p.area,
+            res: None,
+            format: &p.format,
+        },
+    )?;
+    let eps = p.eps_m.unwrap_or(100.0);
+    if !(eps.is_finite() && (1.0..=5_000.0).contains(&eps)) {
+        return Err(ApiError::param(
+            "eps_m",
+            format!("{eps} is outside 1–5,000 metres"),
+        ));
+    }
+    let min_points = p.min_points.unwrap_or(10);
+    if !(2..=10_000).contains(&min_points) {
+        return Err(ApiError::param(
+            "min_points",
+            format!("{min_points} is outside 2–10,000"),
+        ));
+    }
+    let max_cost = state.analysis.max_cost;
+    if q.csv {
+        // The members are raw incidents: a viewer's to see.
+        caller.require(Role::Viewer)?;
+        let filter = q.filter;
+        let snap2 = Arc::clone(&snap);
+        let c = tokio::task::spawn_blocking(move || {
+            let c = dbscan(&snap2.incidents, &filter, eps, min_points);
+            cost_check(max_cost, c.ids.len(), 1).map(|()| c)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let mut members: Vec<(i64, i32, bool)> = (0..c.ids.len())
+            .filter(|&k| c.labels[k] >= 0)
+            .map(|k| (c.ids[k], c.labels[k], c.core[k]))
+            .collect();
+        members.sort_unstable();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["external_id", "cluster", "core"])
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        for chunk in members.chunks(1_000) {
+            let ids: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+            let rows = state.service.store().incidents_by_ids(&ids).await?;
+            let ext: HashMap<i64, String> = rows
+                .into_iter()
+                .map(|r| (r.id, r.data.external_id.unwrap_or_default()))
+                .collect();
+            for (id, label, core) in chunk {
+                w.write_record([
+                    ext.get(id).map_or("", String::as_str),
+                    &label.to_string(),
+                    if *core { "true" } else { "false" },
+                ])
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            }
+        }
+        let body = w
+            .into_inner()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
+    }
+    let zone = state.service.zone().clone();
+    serve_analysis(
+        state.clone(),
+        snap,
+        caller,
+        &headers,
+        Job {
+            endpoint: "clusters",
+            query: uri.query().unwrap_or(""),
+            csv: false,
+        },
+        move |snap, _| {
+            use geo::ConvexHull;
+            let c = dbscan(&snap.incidents, &q.filter, eps, min_points);
+            cost_check(max_cost, c.ids.len(), 1)?;
+            // Per cluster: members' positions, time span, categories.
+            struct Acc {
+                pts: Vec<geo::Point<f64>>,
+                core: u64,
+                first: i64,
+                last: i64,
+                cats: HashMap<String, u64>,
+            }
+            let pos: HashMap<i64, usize> =
+                c.ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
+            let mut acc: Vec<Acc> = (0..c.clusters)
+                .map(|_| Acc {
+                    pts: Vec::new(),
+                    core: 0,
+                    first: i64::MAX,
+                    last: i64::MIN,
+                    cats: HashMap::new(),
+                })
+                .collect();
+            snap.incidents.for_each(&q.filter, |seg, i| {
+                let Some(&k) = pos.get(&seg.id[i]) else {
+                    return;
+                };
+                let Ok(label) = usize::try_from(c.labels[k]) else {
+                    return;
+                };
+                let a = &mut acc[label];
+                a.pts.push(geo::Point::new(seg.lon[i], seg.lat[i]));
+                a.core += u64::from(c.core[k]);
+                a.first = a.first.min(seg.time[i]);
+                a.last = a.last.max(seg.time[i]);
+                *a.cats
+                    .entry(snap.incidents.categories().code(seg.category[i]).to_owned())
+                    .or_default() += 1;
+            });
+            let rows = acc
+                .into_iter()
+                .enumerate()
+                .map(|(label, a)| {
+                    let hull = geo::MultiPoint::new(a.pts.clone()).convex_hull();
+                    let mut cats: Vec<(String, u64)> = a.cats.into_iter().collect();
+                    cats.sort_unstable_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+                    cats.truncate(5);
+                    let mut p = Map::new();
+                    p.insert("id".into(), json!(label));
+                    p.insert("count".into(), json!(a.pts.len()));
+                    p.insert("core".into(), json!(a.core));
+                    p.insert("first".into(), json!(zone.format(a.first)));
+                    p.insert("last".into(), json!(zone.format(a.last)));
+                    p.insert(
+                        "top_categories".into(),
+                        json!(
+                            cats.iter()
+                                .map(|(c, n)| json!({"category": c, "count": n}))
+                                .collect::<Vec<_>>()
+                        ),
+                    );
+                    (multipolygon(&geo::MultiPolygon::new(vec![hull])), p)
+                })
+                .collect();
+            let mut extra = Map::new();
+            extra.insert("clusters".into(), json!(c.clusters));
+            extra.insert(
+                "noise".into(),
+                json!(c.labels.iter().filter(|l| **l < 0).count()),
+            );
+            Ok((rows, extra))
+        },
+    )
+    .await
 }

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::features::list_cameras, super::features::post_cameras,
         super::features::list_models, super::features::post_models,
         super::features::list_areas, super::features::post_areas, super::features::get_area,
-        super::analysis::get_density, super::analysis::get_hotspots, super::analysis::get_zones,
+        super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging,
         super::catalogue::get_catalogue, super::catalogue::put_entry,
         super::tokens::create, super::tokens::list, super::tokens::revoke,
         document,

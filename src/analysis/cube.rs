@@ -1,0 +1,312 @@
+//! The space-time cube of Emerging Hot Spot Analysis (ArcGIS Pro's method, on H3).
+//!
+//! Slices are calendar weeks (ISO, Monday first), months or quarters in the committee's zone;
+//! cells are those occupied at any time and every cell of their k-disks (empty bins count as
+//! zeros). Each (cell, slice) bin gets a Gi* z-score with binary weights over a cylinder: the
+//! cell's k-disk (itself included) in the same slice and in each of the previous `time_k`
+//! slices — bins before the first slice do not exist. The mean and the population standard
+//! deviation are taken over the whole cube (ArcGIS's "entire cube" global window); a bin's
+//! denominator uses the number of its existing neighbours W:
+//!
+//! ```text
+//! z = (Σ_j x_j − x̄ W) / (S · √((N W − W²) / (N − 1)))     N = cells × slices
+//! ```
+//!
+//! A bin is significant when its Benjamini–Hochberg q ≤ 0.05, the correction taken over the
+//! bins of its slice. Each cell's z series then gets a Mann-Kendall trend and one of the
+//! seventeen categories (see [`super::emerging`]). Complexity: O(N · |disk| · (time_k + 1)).
+
+use std::collections::HashMap;
+
+use h3o::{CellIndex, Resolution};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+
+use super::cells::parent15;
+use super::emerging::{Category, classify};
+use super::fdr::bh_adjust;
+use super::gistar::{Study, study_set, two_sided_p};
+use super::mann_kendall::{Trend, mann_kendall};
+use crate::index::{Filter, IncidentIndex};
+
+/// Calendar slice length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slice {
+    Week,
+    Month,
+    Quarter,
+}
+
+/// Significance level of a bin (on its per-slice BH q).
+pub const BIN_ALPHA: f64 = 0.05;
+
+/// Slice boundaries (Unix seconds) covering `[from, to)`: slice `t` is
+/// `[bounds[t], bounds[t + 1])`. The first slice starts at the calendar boundary at or
+/// before `from`, so partial first and last slices are whole calendar periods.
+#[must_use]
+pub fn slice_bounds(from: i64, to: i64, slice: Slice, tz: &TimeZone) -> Vec<i64> {
+    let Ok(start) = Timestamp::from_second(from) else {
+        return Vec::new();
+    };
+    let d = tz.to_datetime(start).date();
+    let first: Date = match slice {
+        Slice::Week => d
+            .checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
+            .unwrap_or(d),
+        Slice::Month => d.first_of_month(),
+        Slice::Quarter => {
+            let m = (d.month() - 1) / 3 * 3 + 1;
+            Date::new(d.year(), m, 1).unwrap_or(d)
+        }
+    };
+    let step = match slice {
+        Slice::Week => 1.week(),
+        Slice::Month => 1.month(),
+        Slice::Quarter => 3.months(),
+    };
+    let mut out = Vec::new();
+    let mut day = first;
+    loop {
+        let Ok(z) = day
+            .to_datetime(jiff::civil::Time::midnight())
+            .to_zoned_datetime(tz.clone())
+        else {
+            break;
+        };
+        let s = z.timestamp().as_second();
+        out.push(s);
+        if s >= to || out.len() > 100_000 {
+            break;
+        }
+        match day.checked_add(step) {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// One cell of the cube's result.
+#[derive(Debug, Clone)]
+pub struct EmergingCell {
+    pub cell: CellIndex,
+    /// Incidents per slice.
+    pub counts: Vec<u32>,
+    /// Gi* z per slice.
+    pub z: Vec<f64>,
+    /// +1 significant hot, −1 significant cold, 0 not, per slice.
+    pub bins: Vec<i8>,
+    pub trend: Option<Trend>,
+    pub category: Category,
+}
+
+/// The whole result.
+#[derive(Debug, Clone)]
+pub struct Cube {
+    /// Slice start times (Unix seconds); one more than slices (the end).
+    pub bounds: Vec<i64>,
+    pub cells: Vec<EmergingCell>,
+}
+
+/// Builds and analyses the cube. `from`/`to` default to the filtered data's extent.
+#[must_use]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the method's parameters, each documented"
+)]
+pub fn emerging(
+    index: &IncidentIndex,
+    filter: &Filter,
+    res: Resolution,
+    k: u32,
+    time_k: usize,
+    slice: Slice,
+    tz: &TimeZone,
+    range: (Option<i64>, Option<i64>),
+) -> Option<Cube> {
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    if range.0.is_none() || range.1.is_none() {
+        index.for_each(filter, |seg, i| {
+            lo = lo.min(seg.time[i]);
+            hi = hi.max(seg.time[i] + 1);
+        });
+    }
+    let from = range.0.unwrap_or(lo);
+    let to = range.1.unwrap_or(hi);
+    if from >= to {
+        return None;
+    }
+    let bounds = slice_bounds(from, to, slice, tz);
+    let t_n = bounds.len().saturating_sub(1);
+    if t_n == 0 {
+        return None;
+    }
+    let r = u8::from(res);
+    let mut per: HashMap<(u64, usize), u32> = HashMap::new();
+    let mut occupied: HashMap<u64, u32> = HashMap::new();
+    index.for_each(filter, |seg, i| {
+        let t = seg.time[i];
+        if t < from || t >= to {
+            return;
+        }
+        let s = bounds.partition_point(|&b| b <= t).saturating_sub(1);
+        if s < t_n {
+            let c = parent15(seg.cell[i], r);
+            *per.entry((c, s)).or_default() += 1;
+            *occupied.entry(c).or_default() += 1;
+        }
+    });
+    let mut occ: Vec<(CellIndex, u32)> = occupied
+        .into_iter()
+        .filter_map(|(c, n)| CellIndex::try_from(c).ok().map(|c| (c, n)))
+        .collect();
+    occ.sort_unstable();
+    let cells: Vec<CellIndex> = study_set(&occ, k, Study::Kring)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let n_cells = cells.len();
+    if n_cells == 0 {
+        return None;
+    }
+    // x[c * t_n + s]
+    let mut x = vec![0f64; n_cells * t_n];
+    for ((c, s), n) in &per {
+        if let Some(ci) = CellIndex::try_from(*c)
+            .ok()
+            .and_then(|cell| cells.binary_search(&cell).ok())
+        {
+            x[ci * t_n + s] = f64::from(*n);
+        }
+    }
+    #[expect(clippy::cast_precision_loss, reason = "cube sizes far below 2^52")]
+    let nf = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / nf;
+    let var = (x.iter().map(|v| v * v).sum::<f64>() / nf - mean * mean).max(0.0);
+    let sd = var.sqrt();
+    let neighbours: Vec<Vec<usize>> = cells
+        .iter()
+        .map(|c| {
+            c.grid_disk::<Vec<_>>(k)
+                .into_iter()
+                .filter_map(|n| cells.binary_search(&n).ok())
+                .collect()
+        })
+        .collect();
+    let mut z = vec![0f64; x.len()];
+    if sd > 0.0 {
+        for ci in 0..n_cells {
+            for s in 0..t_n {
+                let first = s.saturating_sub(time_k);
+                let mut sum = 0.0;
+                let mut w = 0.0;
+                for &nj in &neighbours[ci] {
+                    for t in first..=s {
+                        sum += x[nj * t_n + t];
+                        w += 1.0;
+                    }
+                }
+                let denom = sd * ((nf * w - w * w) / (nf - 1.0)).sqrt();
+                z[ci * t_n + s] = if denom > 0.0 {
+                    (sum - mean * w) / denom
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+    // Per-slice BH.
+    let mut bins = vec![0i8; x.len()];
+    for s in 0..t_n {
+        let p: Vec<f64> = (0..n_cells)
+            .map(|ci| two_sided_p(z[ci * t_n + s]))
+            .collect();
+        let q = bh_adjust(&p);
+        for ci in 0..n_cells {
+            if q[ci] <= BIN_ALPHA {
+                let v = z[ci * t_n + s];
+                bins[ci * t_n + s] = if v > 0.0 {
+                    1
+                } else if v < 0.0 {
+                    -1
+                } else {
+                    0
+                };
+            }
+        }
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "counts stored as small floats"
+    )]
+    let out = cells
+        .iter()
+        .enumerate()
+        .map(|(ci, cell)| {
+            let zs = z[ci * t_n..(ci + 1) * t_n].to_vec();
+            let bs = bins[ci * t_n..(ci + 1) * t_n].to_vec();
+            let trend = mann_kendall(&zs);
+            EmergingCell {
+                cell: *cell,
+                counts: x[ci * t_n..(ci + 1) * t_n]
+                    .iter()
+                    .map(|v| *v as u32)
+                    .collect(),
+                category: classify(&bs, trend.as_ref()),
+                z: zs,
+                bins: bs,
+                trend,
+            }
+        })
+        .collect();
+    Some(Cube { bounds, cells: out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_follow_the_calendar_in_the_zone() {
+        let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let ts = |s: &str| s.parse::<Timestamp>().unwrap().as_second();
+        // 2024-01-15 local to 2024-03-10 local: months Jan, Feb, Mar.
+        let b = slice_bounds(
+            ts("2024-01-15T00:00:00+07:00"),
+            ts("2024-03-10T00:00:00+07:00"),
+            Slice::Month,
+            &tz,
+        );
+        assert_eq!(b.len(), 4);
+        assert_eq!(b[0], ts("2024-01-01T00:00:00+07:00"));
+        assert_eq!(b[1], ts("2024-02-01T00:00:00+07:00"));
+        assert_eq!(b[3], ts("2024-04-01T00:00:00+07:00"));
+        // Quarters of 2023–2024: 8 slices.
+        let q = slice_bounds(
+            ts("2023-01-01T00:00:00+07:00"),
+            ts("2025-01-01T00:00:00+07:00"),
+            Slice::Quarter,
+            &tz,
+        );
+        assert_eq!(q.len(), 9);
+        // Weeks start on Monday: 2024-01-03 is a Wednesday, its week began 2024-01-01.
+        let w = slice_bounds(
+            ts("2024-01-03T12:00:00+07:00"),
+            ts("2024-01-20T00:00:00+07:00"),
+            Slice::Week,
+            &tz,
+        );
+        assert_eq!(w[0], ts("2024-01-01T00:00:00+07:00"));
+        assert_eq!(w[1] - w[0], 7 * 86_400);
+        // 23:30 UTC on 31 December is already the next year in Ho Chi Minh City.
+        let y = slice_bounds(
+            ts("2023-12-31T23:30:00Z"),
+            ts("2024-01-02T00:00:00Z"),
+            Slice::Month,
+            &tz,
+        );
+        assert_eq!(y[0], ts("2024-01-01T00:00:00+07:00"));
+    }
+}

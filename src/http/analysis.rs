@@ -87,57 +87,69 @@ impl ResultCache {
     }
 }
 
-/// Query of `GET /api/v1/density`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DensityParams {
-    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
-    pub from: Option<String>,
-    /// Exclusive end, as `from`.
-    pub to: Option<String>,
-    /// Comma-separated category codes (any of them).
-    pub category: Option<String>,
-    /// Comma-separated severities.
-    pub severity: Option<String>,
-    /// `min_lon,min_lat,max_lon,max_lat`.
-    pub bbox: Option<String>,
-    /// An area code: only incidents inside its polygon.
-    pub area: Option<String>,
-    /// H3 resolution, 5–11 (default 9).
-    pub res: Option<u8>,
-    /// `geojson` (default) or `csv`.
-    pub format: Option<String>,
+/// Defines a query struct of an analysis endpoint: the shared filters, `format`, and the
+/// endpoint's own fields. Strict (unknown parameters are 400), documented for OpenAPI.
+macro_rules! analysis_params {
+    ($(#[$sdoc:meta])* $name:ident { $($(#[$doc:meta])* $field:ident : $ty:ty,)* }) => {
+        $(#[$sdoc])*
+        #[derive(Debug, Default, Deserialize, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
+            pub from: Option<String>,
+            /// Exclusive end, as `from`.
+            pub to: Option<String>,
+            /// Comma-separated category codes (any of them).
+            pub category: Option<String>,
+            /// Comma-separated severities.
+            pub severity: Option<String>,
+            /// `min_lon,min_lat,max_lon,max_lat`.
+            pub bbox: Option<String>,
+            /// An area code: only incidents inside its polygon.
+            pub area: Option<String>,
+            /// `geojson` (default) or `csv`.
+            pub format: Option<String>,
+            $($(#[$doc])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The shared filters, with this endpoint's resolution.
+            fn common(&self, res: Option<u8>) -> Common<'_> {
+                Common {
+                    from: &self.from,
+                    to: &self.to,
+                    category: &self.category,
+                    severity: &self.severity,
+                    bbox: &self.bbox,
+                    area: &self.area,
+                    res,
+                    format: &self.format,
+                }
+            }
+        }
+    };
 }
 
-/// Query of `GET /api/v1/hotspots`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct HotspotParams {
-    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
-    pub from: Option<String>,
-    /// Exclusive end, as `from`.
-    pub to: Option<String>,
-    /// Comma-separated category codes (any of them).
-    pub category: Option<String>,
-    /// Comma-separated severities.
-    pub severity: Option<String>,
-    /// `min_lon,min_lat,max_lon,max_lat`.
-    pub bbox: Option<String>,
-    /// An area code: only incidents inside its polygon.
-    pub area: Option<String>,
+analysis_params!(
+    /// Query of `GET /api/v1/density`.
+    DensityParams {
     /// H3 resolution, 5–11 (default 9).
-    pub res: Option<u8>,
+    res: Option<u8>,
+});
+
+analysis_params!(
+    /// Query of `GET /api/v1/hotspots`.
+    HotspotParams {
+    /// H3 resolution, 5–11 (default 9).
+    res: Option<u8>,
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
-    pub k: Option<u32>,
+    k: Option<u32>,
     /// `kring` (default: occupied cells and their k-disks, empty cells as zeros) or `occupied`.
-    pub study: Option<String>,
+    study: Option<String>,
     /// Bins by Benjamini–Hochberg q (default true) or by raw p.
-    pub fdr: Option<bool>,
-    /// `geojson` (default) or `csv`.
-    pub format: Option<String>,
-}
+    fdr: Option<bool>,
+});
 
 struct Common<'a> {
     from: &'a Option<String>,
@@ -418,20 +430,7 @@ pub async fn get_density(
     Params(p): Params<DensityParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.service.snapshot();
-    let q = common(
-        &state,
-        &snap,
-        &Common {
-            from: &p.from,
-            to: &p.to,
-            category: &p.category,
-            severity: &p.severity,
-            bbox: &p.bbox,
-            area: &p.area,
-            res: p.res,
-            format: &p.format,
-        },
-    )?;
+    let q = common(&state, &snap, &p.common(p.res))?;
     let csv = q.csv;
     let max_cost = state.analysis.max_cost;
     serve_analysis(
@@ -480,20 +479,7 @@ pub async fn get_hotspots(
     Params(p): Params<HotspotParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.service.snapshot();
-    let q = common(
-        &state,
-        &snap,
-        &Common {
-            from: &p.from,
-            to: &p.to,
-            category: &p.category,
-            severity: &p.severity,
-            bbox: &p.bbox,
-            area: &p.area,
-            res: p.res,
-            format: &p.format,
-        },
-    )?;
+    let q = common(&state, &snap, &p.common(p.res))?;
     let gi = GiSpec::parse(p.k, p.study.as_deref(), p.fdr, state.analysis.max_cost)?;
     let csv = q.csv;
     serve_analysis(
@@ -590,36 +576,20 @@ impl GiSpec {
     }
 }
 
-/// Query of `GET /api/v1/hotspots/zones`: the hotspot parameters and `min_bin`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ZoneParams {
-    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
-    pub from: Option<String>,
-    /// Exclusive end, as `from`.
-    pub to: Option<String>,
-    /// Comma-separated category codes (any of them).
-    pub category: Option<String>,
-    /// Comma-separated severities.
-    pub severity: Option<String>,
-    /// `min_lon,min_lat,max_lon,max_lat`.
-    pub bbox: Option<String>,
-    /// An area code: only incidents inside its polygon.
-    pub area: Option<String>,
+analysis_params!(
+    /// Query of `GET /api/v1/hotspots/zones`: the hotspot parameters and `min_bin`.
+    ZoneParams {
     /// H3 resolution, 5–11 (default 9).
-    pub res: Option<u8>,
+    res: Option<u8>,
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
-    pub k: Option<u32>,
+    k: Option<u32>,
     /// `kring` (default) or `occupied`.
-    pub study: Option<String>,
+    study: Option<String>,
     /// Bins by Benjamini–Hochberg q (default true) or by raw p.
-    pub fdr: Option<bool>,
+    fdr: Option<bool>,
     /// Smallest Gi* bin that makes a cell hot: 1 (90%), 2 (95%, default) or 3 (99%).
-    pub min_bin: Option<i8>,
-    /// `geojson` (default) or `csv`.
-    pub format: Option<String>,
-}
+    min_bin: Option<i8>,
+});
 
 #[utoipa::path(get, path = "/api/v1/hotspots/zones", tag = "analysis", params(ZoneParams),
     security(("bearer" = []), ()),
@@ -638,20 +608,7 @@ pub async fn get_zones(
     Params(p): Params<ZoneParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.service.snapshot();
-    let q = common(
-        &state,
-        &snap,
-        &Common {
-            from: &p.from,
-            to: &p.to,
-            category: &p.category,
-            severity: &p.severity,
-            bbox: &p.bbox,
-            area: &p.area,
-            res: p.res,
-            format: &p.format,
-        },
-    )?;
+    let q = common(&state, &snap, &p.common(p.res))?;
     let gi = GiSpec::parse(p.k, p.study.as_deref(), p.fdr, state.analysis.max_cost)?;
     let min_bin = p.min_bin.unwrap_or(2);
     if !(1..=3).contains(&min_bin) {
@@ -746,35 +703,18 @@ fn multipolygon(mp: &geo::MultiPolygon<f64>) -> Value {
     }
 }
 
-/// Query of `GET /api/v1/hotspots/emerging`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct EmergingParams {
-    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone (default:
-    /// the first incident's slice).
-    pub from: Option<String>,
-    /// Exclusive end, as `from` (default: after the last incident).
-    pub to: Option<String>,
-    /// Comma-separated category codes (any of them).
-    pub category: Option<String>,
-    /// Comma-separated severities.
-    pub severity: Option<String>,
-    /// `min_lon,min_lat,max_lon,max_lat`.
-    pub bbox: Option<String>,
-    /// An area code: only incidents inside its polygon.
-    pub area: Option<String>,
+analysis_params!(
+    /// Query of `GET /api/v1/hotspots/emerging`.
+    EmergingParams {
     /// H3 resolution, 5–11 (default 9).
-    pub res: Option<u8>,
+    res: Option<u8>,
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
-    pub k: Option<u32>,
+    k: Option<u32>,
     /// `week`, `month` (default) or `quarter`, in the committee's zone.
-    pub slice: Option<String>,
+    slice: Option<String>,
     /// Previous slices in the time window of each bin, 0–12 (default 1).
-    pub time_k: Option<usize>,
-    /// `geojson` (default) or `csv`.
-    pub format: Option<String>,
-}
+    time_k: Option<usize>,
+});
 
 #[utoipa::path(get, path = "/api/v1/hotspots/emerging", tag = "analysis", params(EmergingParams),
     security(("bearer" = []), ()),
@@ -794,20 +734,7 @@ pub async fn get_emerging(
 ) -> Result<Response, ApiError> {
     use crate::analysis::cube::{Slice, emerging};
     let snap = state.service.snapshot();
-    let q = common(
-        &state,
-        &snap,
-        &Common {
-            from: &p.from,
-            to: &p.to,
-            category: &p.category,
-            severity: &p.severity,
-            bbox: &p.bbox,
-            area: &p.area,
-            res: p.res,
-            format: &p.format,
-        },
-    )?;
+    let q = common(&state, &snap, &p.common(p.res))?;
     let k = p.k.unwrap_or(1);
     if !(1..=5).contains(&k) {
         return Err(ApiError::param("k", format!("{k} is outside 1–5")));
@@ -888,33 +815,17 @@ pub async fn get_emerging(
     .await
 }
 
-/// Query of `GET /api/v1/kde`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct KdeParams {
-    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
-    pub from: Option<String>,
-    /// Exclusive end, as `from`.
-    pub to: Option<String>,
-    /// Comma-separated category codes (any of them).
-    pub category: Option<String>,
-    /// Comma-separated severities.
-    pub severity: Option<String>,
-    /// `min_lon,min_lat,max_lon,max_lat`.
-    pub bbox: Option<String>,
-    /// An area code: only incidents inside its polygon.
-    pub area: Option<String>,
+analysis_params!(
+    /// Query of `GET /api/v1/kde`.
+    KdeParams {
     /// H3 resolution of the evaluation grid (cell centres), 5–11 (default 9).
-    pub res: Option<u8>,
+    res: Option<u8>,
     /// Bandwidth in metres (10–10,000). Default: ArcGIS's spatial Silverman rule on the
     /// matching incidents (echoed in the response).
-    pub bandwidth_m: Option<f64>,
+    bandwidth_m: Option<f64>,
     /// `quartic` (default; as ArcGIS and QGIS) or `gaussian` (truncated at 3 bandwidths).
-    pub kernel: Option<String>,
-    /// `geojson` (default) or `csv`.
-    pub format: Option<String>,
-}
+    kernel: Option<String>,
+});
 
 /// Largest bandwidth accepted (a city-scale kernel; beyond it the map is one blur).
 pub const MAX_BANDWIDTH_M: f64 = 10_000.0;
@@ -941,20 +852,7 @@ pub async fn get_kde(
 ) -> Result<Response, ApiError> {
     use crate::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
     let snap = state.service.snapshot();
-    let q = common(
-        &state,
-        &snap,
-        &Common {
-            from: &p.from,
-            to: &p.to,
-            category: &p.category,
-            severity: &p.severity,
-            bbox: &p.bbox,
-            area: &p.area,
-            res: p.res,
-            format: &p.format,
-        },
-    )?;
+    let q = common(&state, &snap, &p.common(p.res))?;
     let kernel = match p.kernel.as_deref() {
         None | Some("quartic") => Kernel::Quartic,
         Some("gaussian") => Kernel::Gaussian,
@@ -1022,32 +920,15 @@ pub async fn get_kde(
     .await
 }
 
-/// Query of `GET /api/v1/clusters`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ClusterParams {
-    /// Inclusive start: RFC 3339, or a date / date-time in the committee's zone.
-    pub from: Option<String>,
-    /// Exclusive end, as `from`.
-    pub to: Option<String>,
-    /// Comma-separated category codes (any of them).
-    pub category: Option<String>,
-    /// Comma-separated severities.
-    pub severity: Option<String>,
-    /// `min_lon,min_lat,max_lon,max_lat`.
-    pub bbox: Option<String>,
-    /// An area code: only incidents inside its polygon.
-    pub area: Option<String>,
+analysis_params!(
+    /// Query of `GET /api/v1/clusters`.
+    ClusterParams {
     /// Neighbourhood radius in great-circle metres, 1–5,000 (default 100).
-    pub eps_m: Option<f64>,
+    eps_m: Option<f64>,
     /// Points within eps (the point itself included) that make a core point, 2–10,000
     /// (default 10).
-    pub min_points: Option<usize>,
-    /// `geojson` (default: one convex hull per cluster) or `csv` (the members:
-    /// `external_id,cluster,core`; needs a viewer token).
-    pub format: Option<String>,
-}
+    min_points: Option<usize>,
+});
 
 #[utoipa::path(get, path = "/api/v1/clusters", tag = "analysis", params(ClusterParams),
     security(("bearer" = []), ()),
@@ -1067,20 +948,7 @@ pub async fn get_clusters(
 ) -> Result<Response, ApiError> {
     use crate::analysis::dbscan::dbscan;
     let snap = state.service.snapshot();
-    let q = common(
-        &state,
-        &snap,
-        &Common {
-            from: &p.from,
-            to: &p.to,
-            category: &p.category,
-            severity: &p.severity,
-            bbox: &p.bbox,
-            area: &p.area,
-            res: None,
-            format: &p.format,
-        },
-    )?;
+    let q = common(&state, &snap, &p.common(None))?;
     let eps = p.eps_m.unwrap_or(100.0);
     if !(eps.is_finite() && (1.0..=5_000.0).contains(&eps)) {
         return Err(ApiError::param(

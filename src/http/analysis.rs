@@ -735,10 +735,7 @@ pub async fn get_emerging(
     use crate::analysis::cube::{Slice, emerging};
     let snap = state.service.snapshot();
     let q = common(&state, &snap, &p.common(p.res))?;
-    let k = p.k.unwrap_or(1);
-    if !(1..=5).contains(&k) {
-        return Err(ApiError::param("k", format!("{k} is outside 1–5")));
-    }
+    let k = GiSpec::parse(p.k, None, None, state.analysis.max_cost)?.k;
     let slice = match p.slice.as_deref() {
         None | Some("month") => Slice::Month,
         Some("week") => Slice::Week,

@@ -25,8 +25,7 @@ use diemnong::http::AppState;
 use diemnong::http::analysis::AnalysisSettings;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
-use diemnong::ingest::csv::CsvOptions;
-use diemnong::service::{ImportMode, Service, Source};
+use diemnong::service::Service;
 use h3o::Resolution;
 use reqwest::header;
 use serde_json::Value;
@@ -38,37 +37,14 @@ const GEOJSON: &str = "application/geo+json";
 // Data, servers, client
 // ---------------------------------------------------------------------------------------
 
-async fn load(service: &Service, layer: Layer, file: &str) {
-    let path = common::repo_path(file);
-    let source = if file.ends_with(".csv") {
-        Source::Csv {
-            reader: Box::new(std::fs::File::open(path).unwrap()),
-            options: CsvOptions::default(),
-        }
-    } else {
-        Source::Json(std::fs::read(path).unwrap())
-    };
-    let r = service
-        .import(
-            layer,
-            source,
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_, _| {}),
-        )
-        .await
-        .unwrap();
-    assert!(r.committed, "{file} did not import");
-}
-
 /// The service with the whole committed sample, and a viewer token.
 async fn sample() -> (TestDb, Arc<Service>, String) {
     let db = TestDb::sqlite().await;
     let service = db.service().await;
-    load(&service, Layer::Areas, "sample-data/areas.geojson").await;
-    load(&service, Layer::Cameras, "sample-data/cameras.csv").await;
-    load(&service, Layer::Models, "sample-data/models.csv").await;
-    load(&service, Layer::Incidents, "sample-data/incidents.csv").await;
+    common::import_file(&service, Layer::Areas, "sample-data/areas.geojson").await;
+    common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
+    common::import_file(&service, Layer::Models, "sample-data/models.csv").await;
+    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
     let viewer = service
         .create_token("analysis endpoints test", Role::Viewer)
         .await

@@ -12,13 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::TestDb;
+use common::{TestDb, import_file};
 use diemnong::auth::Role;
 use diemnong::http::AppState;
 use diemnong::http::analysis::AnalysisSettings;
 use diemnong::ingest::csv::CsvOptions;
 use diemnong::ingest::{Layer, RowError};
-use diemnong::service::{ImportMode, ImportReport, Service, Source, open_source};
+use diemnong::service::{ImportMode, ImportReport, Service, Source};
 use geo::Contains;
 use h3o::{CellIndex, LatLng, Resolution};
 use reqwest::header::{self, HeaderMap};
@@ -50,12 +50,6 @@ async fn import(service: &Service, layer: Layer, source: Source) -> ImportReport
         r.errors.first()
     );
     r
-}
-
-async fn import_file(service: &Service, layer: Layer, rel: &str) -> ImportReport {
-    let (source, _) = open_source(&common::repo_path(rel), None, CsvOptions::default())
-        .expect("open sample file");
-    import(service, layer, source).await
 }
 
 /// The areas and the 20,000 incidents of the committed sample.

@@ -17,29 +17,13 @@ use diemnong::analysis::dbscan::dbscan;
 use diemnong::domain::Zone;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
-use diemnong::ingest::csv::CsvOptions;
-use diemnong::service::{ImportMode, Source};
 use serde_json::Value;
 
 #[tokio::test]
 async fn dbscan_matches_scikit_learn() {
     let db = TestDb::sqlite().await;
     let service = db.service().await;
-    let file = std::fs::File::open(common::repo_path("sample-data/incidents.csv")).unwrap();
-    let source = Source::Csv {
-        reader: Box::new(file),
-        options: CsvOptions::default(),
-    };
-    service
-        .import(
-            Layer::Incidents,
-            source,
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_, _| {}),
-        )
-        .await
-        .unwrap();
+    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
     let snap = service.snapshot();
     let all_ids: Vec<i64> = snap
         .incidents

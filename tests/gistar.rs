@@ -10,8 +10,6 @@ use diemnong::analysis::gistar::{Study, bin, gi_star, study_set};
 use diemnong::domain::Zone;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
-use diemnong::ingest::csv::CsvOptions;
-use diemnong::service::{ImportMode, Source};
 use serde_json::Value;
 
 fn close(a: f64, b: f64, abs: f64, rel: f64) -> bool {
@@ -22,20 +20,7 @@ fn close(a: f64, b: f64, abs: f64, rel: f64) -> bool {
 async fn gi_star_matches_esda_on_every_fixture() {
     let db = TestDb::sqlite().await;
     let service = db.service().await;
-    let file = std::fs::File::open(common::repo_path("sample-data/incidents.csv")).unwrap();
-    let report = service
-        .import(
-            Layer::Incidents,
-            Source::Csv {
-                reader: Box::new(file),
-                options: CsvOptions::default(),
-            },
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_, _| {}),
-        )
-        .await
-        .unwrap();
+    let report = common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
     assert_eq!(report.inserted, 20_000);
     let snap = service.snapshot();
     let zone = Zone::default();

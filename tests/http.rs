@@ -8,11 +8,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::TestDb;
+use common::{TestDb, import_file};
 use diemnong::auth::Role;
 use diemnong::ingest::csv::CsvOptions;
 use diemnong::ingest::{Layer, RowError};
-use diemnong::service::{ImportMode, ImportReport, Service, Source, open_source};
+use diemnong::service::{ImportMode, ImportReport, Service, Source};
 use diemnong::store::Store;
 use reqwest::header::{self, HeaderMap};
 use serde_json::{Value, json};
@@ -43,12 +43,6 @@ async fn import(service: &Service, layer: Layer, source: Source) -> ImportReport
         r.errors.first()
     );
     r
-}
-
-async fn import_file(service: &Service, layer: Layer, rel: &str) -> ImportReport {
-    let (source, _) = open_source(&common::repo_path(rel), None, CsvOptions::default())
-        .expect("open sample file");
-    import(service, layer, source).await
 }
 
 /// The whole committed sample: 120 areas, 300 cameras, 250 models, 20,000 incidents.

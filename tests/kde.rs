@@ -11,28 +11,13 @@ use diemnong::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
 use diemnong::domain::Zone;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
-use diemnong::ingest::csv::CsvOptions;
-use diemnong::service::{ImportMode, Source};
 use serde_json::Value;
 
 #[tokio::test]
 async fn kde_and_bandwidth_match_numpy() {
     let db = TestDb::sqlite().await;
     let service = db.service().await;
-    let file = std::fs::File::open(common::repo_path("sample-data/incidents.csv")).unwrap();
-    let report = service
-        .import(
-            Layer::Incidents,
-            Source::Csv {
-                reader: Box::new(file),
-                options: CsvOptions::default(),
-            },
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_, _| {}),
-        )
-        .await
-        .unwrap();
+    let report = common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
     assert_eq!(report.inserted, 20_000);
     let snap = service.snapshot();
     let zone = Zone::default();
@@ -115,46 +100,4 @@ async fn kde_and_bandwidth_match_numpy() {
         }
         assert!(zeros > 0 && positive > 0, "{name}: both kinds covered");
     }
-}
-
-/// Timing on the whole sample (20,000 incidents), resolution 9, 500 m, both kernels.
-/// `cargo test --release --test kde -- --ignored --nocapture`.
-#[tokio::test]
-#[ignore = "timing only"]
-async fn kde_full_sample_timing() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    let file = std::fs::File::open(common::repo_path("sample-data/incidents.csv")).unwrap();
-    service
-        .import(
-            Layer::Incidents,
-            Source::Csv {
-                reader: Box::new(file),
-                options: CsvOptions::default(),
-            },
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_, _| {}),
-        )
-        .await
-        .unwrap();
-    let snap = service.snapshot();
-    for kernel in [Kernel::Quartic, Kernel::Gaussian] {
-        let t = std::time::Instant::now();
-        let out = kde(
-            &snap.incidents,
-            &Filter::default(),
-            h3o::Resolution::Nine,
-            500.0,
-            kernel,
-        );
-        eprintln!(
-            "{kernel:?} 500 m res 9: {} cells in {:?}",
-            out.len(),
-            t.elapsed()
-        );
-    }
-    let t = std::time::Instant::now();
-    let h = silverman_bandwidth_m(&snap.incidents, &Filter::default());
-    eprintln!("silverman {h:?} in {:?}", t.elapsed());
 }

@@ -17,42 +17,17 @@ use diemnong::analysis::zones::zones;
 use diemnong::auth::Role;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
-use diemnong::ingest::csv::CsvOptions;
-use diemnong::service::{ImportMode, Source};
 use geo::{ChamberlainDuquetteArea, Contains, Validation, Winding};
 use h3o::{CellIndex, Resolution};
-
-async fn load(service: &diemnong::service::Service, layer: Layer, file: &str) {
-    let path = common::repo_path(file);
-    let source = if file.ends_with(".csv") {
-        Source::Csv {
-            reader: Box::new(std::fs::File::open(path).unwrap()),
-            options: CsvOptions::default(),
-        }
-    } else {
-        Source::Json(std::fs::read(path).unwrap())
-    };
-    let r = service
-        .import(
-            layer,
-            source,
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_, _| {}),
-        )
-        .await
-        .unwrap();
-    assert!(r.committed);
-}
 
 #[tokio::test]
 async fn zones_are_the_connected_hot_cells_with_exact_statistics() {
     let db = TestDb::sqlite().await;
     let service = db.service().await;
-    load(&service, Layer::Areas, "sample-data/areas.geojson").await;
-    load(&service, Layer::Cameras, "sample-data/cameras.csv").await;
-    load(&service, Layer::Models, "sample-data/models.csv").await;
-    load(&service, Layer::Incidents, "sample-data/incidents.csv").await;
+    common::import_file(&service, Layer::Areas, "sample-data/areas.geojson").await;
+    common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
+    common::import_file(&service, Layer::Models, "sample-data/models.csv").await;
+    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
     let snap = service.snapshot();
     let filter = Filter::default();
     let tz = service.zone().tz().clone();

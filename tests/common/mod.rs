@@ -120,3 +120,30 @@ pub async fn spawn_server(service: Arc<Service>) -> String {
 pub fn repo_path(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// Imports a repository file (CSV or GeoJSON, by extension) all-or-nothing and asserts it
+/// committed.
+pub async fn import_file(
+    service: &Service,
+    layer: diemnong::ingest::Layer,
+    rel: &str,
+) -> diemnong::service::ImportReport {
+    let (source, _) = diemnong::service::open_source(
+        &repo_path(rel),
+        None,
+        diemnong::ingest::csv::CsvOptions::default(),
+    )
+    .expect("open a repository file");
+    let r = service
+        .import(
+            layer,
+            source,
+            diemnong::service::ImportMode::AllOrNothing,
+            Box::new(|_| {}),
+            Box::new(|_, _| {}),
+        )
+        .await
+        .expect("import");
+    assert!(r.committed, "{rel} did not import: {:?}", r.errors.first());
+    r
+}

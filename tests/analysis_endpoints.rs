@@ -21,7 +21,6 @@ use diemnong::analysis::gistar::{Study, gi_star, study_set};
 use diemnong::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
 use diemnong::analysis::zones::zones;
 use diemnong::auth::Role;
-use diemnong::http::AppState;
 use diemnong::http::analysis::AnalysisSettings;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
@@ -51,21 +50,6 @@ async fn sample() -> (TestDb, Arc<Service>, String) {
         .unwrap()
         .1;
     (db, service, viewer)
-}
-
-/// A real server on 127.0.0.1:0 with `settings`; returns its base URL.
-async fn spawn_with(service: Arc<Service>, settings: AnalysisSettings) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = diemnong::http::serve(
-            listener,
-            AppState::with_settings(service, settings),
-            Duration::from_secs(1),
-        )
-        .await;
-    });
-    format!("http://{addr}")
 }
 
 fn public() -> AnalysisSettings {
@@ -229,7 +213,7 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 #[tokio::test]
 async fn kde_equals_the_library_and_validates_its_parameters() {
     let (db, service, viewer) = sample().await;
-    let api = Api::new(spawn_with(Arc::clone(&service), public()).await);
+    let api = Api::new(common::spawn_server_with(Arc::clone(&service), public()).await);
     let snap = service.snapshot();
     let all = Filter::default();
     let v = Some(viewer.as_str());
@@ -345,7 +329,9 @@ async fn kde_equals_the_library_and_validates_its_parameters() {
     assert!(close(h, silverman.clamp(250.0, 10_000.0), 1e-12), "{h}");
 
     // A server without public aggregates refuses anonymous callers.
-    let private = Api::new(spawn_with(Arc::clone(&service), AnalysisSettings::default()).await);
+    let private = Api::new(
+        common::spawn_server_with(Arc::clone(&service), AnalysisSettings::default()).await,
+    );
     private
         .get("/api/v1/kde?res=9&bandwidth_m=500", None)
         .await
@@ -367,7 +353,7 @@ fn total_cells(fc: &Value) -> u64 {
 #[tokio::test]
 async fn zones_equal_the_library_and_gdal_reads_them() {
     let (db, service, viewer) = sample().await;
-    let base = spawn_with(Arc::clone(&service), public()).await;
+    let base = common::spawn_server_with(Arc::clone(&service), public()).await;
     let api = Api::new(base.clone());
     let snap = service.snapshot();
     let all = Filter::default();
@@ -518,7 +504,7 @@ fn slices(fc: &Value) -> Vec<String> {
 #[tokio::test]
 async fn emerging_hotspots_have_one_entry_per_slice() {
     let (db, service, viewer) = sample().await;
-    let api = Api::new(spawn_with(Arc::clone(&service), public()).await);
+    let api = Api::new(common::spawn_server_with(Arc::clone(&service), public()).await);
     let v = Some(viewer.as_str());
     let names: BTreeSet<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), 17);
@@ -649,7 +635,7 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
 
     // Over the cost limit.
     let tight = Api::new(
-        spawn_with(
+        common::spawn_server_with(
             Arc::clone(&service),
             AnalysisSettings {
                 max_cost: 1000,

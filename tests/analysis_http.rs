@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use common::{TestDb, import_file};
 use diemnong::auth::Role;
-use diemnong::http::AppState;
 use diemnong::http::analysis::AnalysisSettings;
 use diemnong::ingest::csv::CsvOptions;
 use diemnong::ingest::{Layer, RowError};
@@ -74,21 +73,6 @@ async fn token(service: &Service, role: Role) -> String {
         .await
         .unwrap()
         .1
-}
-
-/// A real server on 127.0.0.1:0 with the given analysis settings; returns its base URL.
-async fn spawn_with(service: Arc<Service>, settings: AnalysisSettings) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = diemnong::http::serve(
-            listener,
-            AppState::with_settings(service, settings),
-            Duration::from_secs(1),
-        )
-        .await;
-    });
-    format!("http://{addr}")
 }
 
 fn public_settings() -> AnalysisSettings {
@@ -1150,7 +1134,7 @@ async fn anonymous_callers_see_no_small_cells_when_aggregates_are_public() {
     let service = db.service().await;
     load_sample(&service).await;
     let viewer = token(&service, Role::Viewer).await;
-    let public = Api::new(spawn_with(Arc::clone(&service), public_settings()).await);
+    let public = Api::new(common::spawn_server_with(Arc::clone(&service), public_settings()).await);
 
     for (endpoint, q) in [
         ("density", "res=9"),
@@ -1310,7 +1294,7 @@ async fn requests_over_the_cost_limit_are_422() {
     load_sample(&service).await;
     let viewer = token(&service, Role::Viewer).await;
     let api = Api::new(
-        spawn_with(
+        common::spawn_server_with(
             Arc::clone(&service),
             AnalysisSettings {
                 max_cost: 10,
@@ -1573,52 +1557,12 @@ async fn bad_parameters_are_400_naming_the_parameter() {
 // 9. GDAL
 // ---------------------------------------------------------------------------------------
 
-/// Runs `ogrinfo ARGS` off the async runtime (the server under test shares it).
-async fn ogrinfo(args: Vec<String>) -> String {
-    let shown = args.join(" ");
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("ogrinfo")
-            .args(&args)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost")
-            .output()
-    })
-    .await
-    .unwrap();
-    let out = match out {
-        Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("ogrinfo is not installed: install gdal-bin (apt-get install -y gdal-bin)")
-        }
-        Err(e) => panic!("running ogrinfo: {e}"),
-    };
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "ogrinfo {shown} failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        !stderr.contains("ERROR"),
-        "ogrinfo {shown} reported errors:\n{stderr}"
-    );
-    stdout
-}
-
-/// The value after `name: ` on the line that starts with it.
-fn field<'a>(info: &'a str, name: &str) -> &'a str {
-    info.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
-        .unwrap_or_else(|| panic!("ogrinfo printed no {name:?}:\n{info}"))
-        .trim()
-}
-
 #[tokio::test]
 async fn ogrinfo_reads_the_public_density_and_hotspot_urls() {
     let db = TestDb::sqlite().await;
     let service = db.service().await;
     load_sample(&service).await;
-    let base = spawn_with(Arc::clone(&service), public_settings()).await;
+    let base = common::spawn_server_with(Arc::clone(&service), public_settings()).await;
     let api = Api::new(base.clone());
     for (path, attrs) in [
         (
@@ -1640,7 +1584,7 @@ async fn ogrinfo_reads_the_public_density_and_hotspot_urls() {
         let fc = api.get(path, None).await.geojson();
         let n = fc["features"].as_array().unwrap().len();
         assert!(n > 10, "{path}: {n}");
-        let info = ogrinfo(vec![
+        let info = common::ogrinfo(vec![
             "-ro".into(),
             "-al".into(),
             "-so".into(),
@@ -1648,11 +1592,15 @@ async fn ogrinfo_reads_the_public_density_and_hotspot_urls() {
         ])
         .await;
         assert_eq!(
-            field(&info, "Feature Count"),
+            common::field(&info, "Feature Count"),
             n.to_string(),
             "{path}:\n{info}"
         );
-        assert_eq!(field(&info, "Geometry"), "Polygon", "{path}:\n{info}");
+        assert_eq!(
+            common::field(&info, "Geometry"),
+            "Polygon",
+            "{path}:\n{info}"
+        );
         for a in attrs {
             assert!(info.contains(a), "{path}: GDAL sees {a}:\n{info}");
         }

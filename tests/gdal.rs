@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use common::TestDb;
@@ -31,52 +30,9 @@ async fn load(service: &Service, layer: Layer, rel: &str) {
     assert!(r.committed, "{rel}: {:?}", r.errors.first());
 }
 
-/// Runs `ogrinfo ARGS` off the async runtime (the server under test shares it) and returns
-/// its standard output. Fails, rather than skips, when GDAL is not installed.
-async fn ogrinfo(args: Vec<String>) -> String {
-    let shown = args.join(" ");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("ogrinfo")
-            .args(&args)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost")
-            .output()
-    })
-    .await
-    .unwrap();
-    let out = match out {
-        Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!(
-                "ogrinfo is not installed: install gdal-bin (apt-get install -y gdal-bin); CI installs it"
-            )
-        }
-        Err(e) => panic!("running ogrinfo: {e}"),
-    };
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "ogrinfo {shown} failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        !stderr.contains("ERROR"),
-        "ogrinfo {shown} reported errors:\n{stderr}"
-    );
-    stdout
-}
-
-/// The value after `name: ` on the line that starts with it.
-fn field<'a>(info: &'a str, name: &str) -> &'a str {
-    info.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
-        .unwrap_or_else(|| panic!("ogrinfo printed no {name:?}:\n{info}"))
-        .trim()
-}
-
 /// `Extent: (x0, y0) - (x1, y1)` as [x0, y0, x1, y1].
 fn extent(info: &str) -> [f64; 4] {
-    let nums: Vec<f64> = field(info, "Extent")
+    let nums: Vec<f64> = common::field(info, "Extent")
         .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
         .filter(|s| !s.is_empty() && *s != "-")
         .map(|s| s.parse().unwrap())
@@ -154,11 +110,11 @@ async fn ogrinfo_reads_the_areas_url_and_fetched_point_layers() {
 
     // Areas are public: GDAL reads the URL itself.
     let url = format!("{base}/api/v1/areas?limit=10000");
-    let info = ogrinfo(vec!["-ro".into(), "-al".into(), "-so".into(), url.clone()]).await;
+    let info = common::ogrinfo(vec!["-ro".into(), "-al".into(), "-so".into(), url.clone()]).await;
     let fc = fetch(&url, None).await;
     assert_eq!(fc["numberReturned"], 120);
-    assert_eq!(field(&info, "Feature Count"), "120", "{info}");
-    assert_eq!(field(&info, "Geometry"), "Polygon", "{info}");
+    assert_eq!(common::field(&info, "Feature Count"), "120", "{info}");
+    assert_eq!(common::field(&info, "Geometry"), "Polygon", "{info}");
     assert_extent("areas", &info, &fc);
     assert_wgs84("areas", &info);
     for attr in [
@@ -174,14 +130,18 @@ async fn ogrinfo_reads_the_areas_url_and_fetched_point_layers() {
     let fc = fetch(&url, None).await;
     let n = fc["numberReturned"].as_u64().unwrap();
     assert!(n > 0 && n < 120, "{n}");
-    let info = ogrinfo(vec![
+    let info = common::ogrinfo(vec![
         "-ro".into(),
         "-so".into(),
         format!("GeoJSON:{url}"),
         "-al".into(),
     ])
     .await;
-    assert_eq!(field(&info, "Feature Count"), n.to_string(), "{info}");
+    assert_eq!(
+        common::field(&info, "Feature Count"),
+        n.to_string(),
+        "{info}"
+    );
 
     // Incidents and cameras need a token, which ogrinfo cannot send: fetch, save, read.
     let dir = tempfile::tempdir().unwrap();
@@ -200,13 +160,13 @@ async fn ogrinfo_reads_the_areas_url_and_fetched_point_layers() {
         }
         assert!(returned > 100, "{name}: {returned}");
         let file = write_json(dir.path(), &format!("{name}.geojson"), &fc);
-        let info = ogrinfo(vec!["-ro".into(), "-al".into(), "-so".into(), file]).await;
+        let info = common::ogrinfo(vec!["-ro".into(), "-al".into(), "-so".into(), file]).await;
         assert_eq!(
-            field(&info, "Feature Count"),
+            common::field(&info, "Feature Count"),
             returned.to_string(),
             "{name}:\n{info}"
         );
-        assert_eq!(field(&info, "Geometry"), "Point", "{name}:\n{info}");
+        assert_eq!(common::field(&info, "Geometry"), "Point", "{name}:\n{info}");
         assert_extent(name, &info, &fc);
         assert_wgs84(name, &info);
         if name == "incidents" {

@@ -101,14 +101,27 @@ fn hex_id() -> String {
     hex::encode(b)
 }
 
-/// A real server on 127.0.0.1:0 over `service`; returns its base URL.
+/// A real server on 127.0.0.1:0 over `service` (aggregates need a token); returns its
+/// base URL.
 pub async fn spawn_server(service: Arc<Service>) -> String {
+    spawn_server_with(
+        service,
+        diemnong::http::analysis::AnalysisSettings::default(),
+    )
+    .await
+}
+
+/// As [`spawn_server`], with the analysis settings given.
+pub async fn spawn_server_with(
+    service: Arc<Service>,
+    settings: diemnong::http::analysis::AnalysisSettings,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let _ = diemnong::http::serve(
             listener,
-            AppState::new(service),
+            AppState::with_settings(service, settings),
             std::time::Duration::from_secs(1),
         )
         .await;
@@ -146,4 +159,47 @@ pub async fn import_file(
         .expect("import");
     assert!(r.committed, "{rel} did not import: {:?}", r.errors.first());
     r
+}
+
+/// Runs `ogrinfo ARGS` off the async runtime (the server under test shares it) and returns
+/// its standard output. Fails, rather than skips, when GDAL is not installed.
+pub async fn ogrinfo(args: Vec<String>) -> String {
+    let shown = args.join(" ");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("ogrinfo")
+            .args(&args)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost")
+            .output()
+    })
+    .await
+    .unwrap();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!(
+                "ogrinfo is not installed: install gdal-bin (apt-get install -y gdal-bin); CI installs it"
+            )
+        }
+        Err(e) => panic!("running ogrinfo: {e}"),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "ogrinfo {shown} failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("ERROR"),
+        "ogrinfo {shown} reported errors:\n{stderr}"
+    );
+    stdout
+}
+
+/// The value after `name: ` on the line that starts with it.
+pub fn field<'a>(info: &'a str, name: &str) -> &'a str {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+        .unwrap_or_else(|| panic!("ogrinfo printed no {name:?}:\n{info}"))
+        .trim()
 }

@@ -13,6 +13,69 @@ use diemnong::sample::{SampleConfig, generate};
 use diemnong::store::{IncidentRow, Scanned};
 use h3o::Resolution;
 
+/// Resident memory from `/proc/self/status`: (`VmRSS`, `VmHWM`) in bytes (0 off Linux).
+fn rss() -> (usize, usize) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    (kib("VmRSS:"), kib("VmHWM:"))
+}
+
+/// Runs `f` once and returns its result with the peak resident memory it added: the
+/// high-water mark is reset first (Linux's `clear_refs` 5), then read after. Large
+/// buffers are mapped and unmapped by the allocator, so this is close to the computation's
+/// working memory (an upper bound by the allocator's slack).
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let base = rss().0;
+    let out = f();
+    let peak = if reset {
+        rss().1.saturating_sub(base)
+    } else {
+        0
+    };
+    (out, peak)
+}
+
+/// One computation's peak working memory (run by the parent in a child process).
+fn memory(index: &IncidentIndex, what: &str) {
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    let all = Filter::default();
+    let (label, peak) = match what {
+        "kde" => (
+            "kde quartic 500 m res 9".to_owned(),
+            peak_during(|| {
+                diemnong::analysis::kde::kde(
+                    index,
+                    &all,
+                    Resolution::Nine,
+                    500.0,
+                    diemnong::analysis::kde::Kernel::Quartic,
+                )
+            })
+            .1,
+        ),
+        _ => {
+            let eps: f64 = what.trim_start_matches("dbscan").parse().unwrap_or(50.0);
+            (
+                format!("dbscan eps {eps} m, min_points 10"),
+                peak_during(|| diemnong::analysis::dbscan::dbscan(index, &all, eps, 10)).1,
+            )
+        }
+    };
+    println!(
+        "{label}: peak working memory {:.1} MiB ({:.0} bytes/incident)",
+        mib(peak),
+        peak as f64 / index.len() as f64
+    );
+}
+
 fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
     let mut times = Vec::new();
     let mut out = 0;
@@ -62,13 +125,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let t = Instant::now();
     let index = IncidentIndex::build(scanned);
+    let all = Filter::default();
+    if let Some(what) = std::env::args().find_map(|a| a.strip_prefix("mem=").map(str::to_owned)) {
+        memory(&index, &what);
+        return Ok(());
+    }
     println!(
         "incidents: {}; index build {:.0} ms; index {:.1} bytes/incident",
         index.len(),
         t.elapsed().as_secs_f64() * 1e3,
         index.heap_bytes() as f64 / index.len() as f64
     );
-    let all = Filter::default();
     for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
         let (d, cells) = median(|| density(&index, &all, res).len());
         println!(
@@ -131,20 +198,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "emerging res 8, 24 monthly slices, k 1, time_k 1: {cells} cells, {:.2} ms",
         d.as_secs_f64() * 1e3
     );
-    let t = Instant::now();
-    let c = diemnong::analysis::dbscan::dbscan(&index, &all, 50.0, 10);
-    println!(
-        "dbscan eps 50 m, min_points 10: {} clusters, {} noise, {:.0} ms (one run)",
-        c.clusters,
-        c.labels.iter().filter(|l| **l < 0).count(),
-        t.elapsed().as_secs_f64() * 1e3
-    );
-    let t = Instant::now();
-    let c = diemnong::analysis::dbscan::dbscan(&index, &all, 100.0, 10);
-    println!(
-        "dbscan eps 100 m, min_points 10: {} clusters, {:.0} ms (one run)",
-        c.clusters,
-        t.elapsed().as_secs_f64() * 1e3
-    );
+    for eps in [50.0, 100.0] {
+        let t = Instant::now();
+        let c = diemnong::analysis::dbscan::dbscan(&index, &all, eps, 10);
+        println!(
+            "dbscan eps {eps} m, min_points 10: {} clusters, {} noise, {:.0} ms (one run)",
+            c.clusters,
+            c.labels.iter().filter(|l| **l < 0).count(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    // Memory, each computation in a fresh process so that none reuses pages another freed.
+    for what in ["kde", "dbscan50", "dbscan100"] {
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .args([n.to_string(), format!("mem={what}")])
+            .output()?;
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
     Ok(())
 }

@@ -66,9 +66,24 @@ pub struct ServeArgs {
     /// Largest cells × slices one analysis request may compute (larger ones get 422).
     #[arg(long, env = "DIEMNONG_MAX_COST", default_value_t = 2_000_000)]
     pub max_cost: u64,
+    /// Analysis results kept in memory per server (0 turns the result cache off: every
+    /// request computes, as the benchmarks' "computed" column measures).
+    #[arg(long, env = "DIEMNONG_CACHE_ENTRIES", default_value_t = 64)]
+    pub cache_entries: usize,
     /// Seconds between checks for writes made by other processes or replicas.
     #[arg(long, env = "DIEMNONG_REFRESH_SECS", default_value_t = 2)]
     pub refresh_secs: u64,
+    /// Conversion programme: default target for the change in criminal cases on the same
+    /// period a year earlier, in percent (−5 = at least 5% fewer).
+    #[arg(long, env = "DIEMNONG_TARGET_CASE_CHANGE_PCT", default_value_t = crate::domain::Targets::DEFAULT_CASE_CHANGE_PCT, allow_negative_numbers = true)]
+    pub target_case_change_pct: f64,
+    /// Conversion programme: default target clearance rate (solved / cases), 0–1.
+    #[arg(long, env = "DIEMNONG_TARGET_CLEARANCE", default_value_t = crate::domain::Targets::DEFAULT_CLEARANCE_RATE)]
+    pub target_clearance: f64,
+    /// Conversion programme: default target clearance rate of very serious and especially
+    /// serious cases, 0–1.
+    #[arg(long, env = "DIEMNONG_TARGET_CLEARANCE_SERIOUS", default_value_t = crate::domain::Targets::DEFAULT_CLEARANCE_RATE_SERIOUS)]
+    pub target_clearance_serious: f64,
 }
 
 #[derive(Debug, Args)]

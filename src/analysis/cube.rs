@@ -16,14 +16,12 @@
 //! bins of its slice. Each cell's z series then gets a Mann-Kendall trend and one of the
 //! seventeen categories (see [`super::emerging`]). Complexity: O(N · |disk| · (time_k + 1)).
 
-use std::collections::HashMap;
-
 use h3o::{CellIndex, Resolution};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
-use super::cells::parent15;
+use super::cells::{count_cells, parent15};
 use super::emerging::{Category, classify};
 use super::fdr::bh_adjust;
 use super::gistar::{Study, study_set, two_sided_p};
@@ -142,26 +140,13 @@ pub fn emerging(
     if t_n == 0 {
         return None;
     }
-    let r = u8::from(res);
-    let mut per: HashMap<(u64, usize), u32> = HashMap::new();
-    let mut occupied: HashMap<u64, u32> = HashMap::new();
-    index.for_each(filter, |seg, i| {
-        let t = seg.time[i];
-        if t < from || t >= to {
-            return;
-        }
-        let s = bounds.partition_point(|&b| b <= t).saturating_sub(1);
-        if s < t_n {
-            let c = parent15(seg.cell[i], r);
-            *per.entry((c, s)).or_default() += 1;
-            *occupied.entry(c).or_default() += 1;
-        }
-    });
-    let mut occ: Vec<(CellIndex, u32)> = occupied
-        .into_iter()
-        .filter_map(|(c, n)| CellIndex::try_from(c).ok().map(|c| (c, n)))
-        .collect();
-    occ.sort_unstable();
+    // Cells occupied in [from, to), then one pass that drops each incident into its bin.
+    // No hashing: `main` is in H3 order, so consecutive rows share a parent and the cell's
+    // position is looked up only when the parent changes.
+    let mut within = filter.clone();
+    within.from = Some(within.from.map_or(from, |f| f.max(from)));
+    within.to = Some(within.to.map_or(to, |t| t.min(to)));
+    let occ = count_cells(index, &within, res);
     let cells: Vec<CellIndex> = study_set(&occ, k, Study::Kring)
         .into_iter()
         .map(|(c, _)| c)
@@ -170,16 +155,25 @@ pub fn emerging(
     if n_cells == 0 {
         return None;
     }
+    let raw: Vec<u64> = cells.iter().map(|c| u64::from(*c)).collect();
+    let r = u8::from(res);
     // x[c * t_n + s]
     let mut x = vec![0f64; n_cells * t_n];
-    for ((c, s), n) in &per {
-        if let Some(ci) = CellIndex::try_from(*c)
-            .ok()
-            .and_then(|cell| cells.binary_search(&cell).ok())
-        {
-            x[ci * t_n + s] = f64::from(*n);
+    let (mut last_parent, mut last_ci) = (u64::MAX, None);
+    index.for_each(&within, |seg, i| {
+        let p = parent15(seg.cell[i], r);
+        if p != last_parent {
+            last_parent = p;
+            last_ci = raw.binary_search(&p).ok();
         }
-    }
+        let t = seg.time[i];
+        let s = bounds.partition_point(|&b| b <= t).saturating_sub(1);
+        if let Some(ci) = last_ci
+            && s < t_n
+        {
+            x[ci * t_n + s] += 1.0;
+        }
+    });
     #[expect(clippy::cast_precision_loss, reason = "cube sizes far below 2^52")]
     let nf = x.len() as f64;
     let mean = x.iter().sum::<f64>() / nf;

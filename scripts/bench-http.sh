@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# HTTP benchmarks (BENCHMARKS.md, "Endpoints over HTTP"): every analysis endpoint of a server
+# holding N generated incidents (default 1,000,000, seed 138) in SQLite, timed by curl from
+# request to last byte: "computed" with the result cache off (--cache-entries 0, median of 5
+# requests), "cached" with the cache on (median of 5 requests after a first one), and the
+# size of the body.
+# Usage: bash scripts/bench-http.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-1000000}"
+OUT=target/bench-http
+BIN=target/release/diemnong
+PORT=18124
+mkdir -p "$OUT"
+cargo build --release --locked -q
+
+DB="$OUT/bench-$N.db"
+if [ ! -f "$DB" ]; then
+  echo "generating and importing $N incidents…" >&2
+  $BIN sample --out "$OUT/data" --incidents "$N" 2>/dev/null
+  $BIN --database-url "sqlite://$DB" import areas "$OUT/data/areas.geojson" 2>/dev/null
+  $BIN --database-url "sqlite://$DB" import incidents "$OUT/data/incidents.csv" 2>/dev/null
+  $BIN --database-url "sqlite://$DB" import cameras "$OUT/data/cameras.csv" 2>/dev/null
+  $BIN --database-url "sqlite://$DB" import models "$OUT/data/models.csv" 2>/dev/null
+fi
+TOKEN=$($BIN --database-url "sqlite://$DB" token create --role viewer --name bench-http 2>/dev/null)
+
+# Two years, city-wide, as in the analysis bench.
+R="from=2023-01-01&to=2025-01-01"
+ENDPOINTS=(
+  "density?res=9&$R"
+  "hotspots?res=9&$R"
+  "hotspots/zones?res=9&$R"
+  "hotspots/emerging?res=8&slice=month&$R"
+  "kde?res=9&bandwidth_m=500&$R"
+  "clusters?eps_m=50&min_points=10&$R"
+  "density?res=9&$R&format=csv"
+)
+
+start() { # cache-entries
+  $BIN --database-url "sqlite://$DB" serve --bind "127.0.0.1:$PORT" --cache-entries "$1" \
+    >"$OUT/serve.out" 2>"$OUT/serve.log" &
+  PID=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; exit 1
+}
+stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
+
+# median milliseconds of 5 requests, and the body size of the last
+measure() { # path
+  local times=() size=0 t s
+  for _ in 1 2 3 4 5; do
+    read -r t s < <(curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" \
+      -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$PORT/api/v1/$1")
+    times+=("$t"); size=$s
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk -v s="$size" '{printf "%.1f %d\n", $1 * 1000, s}'
+}
+
+declare -A computed size
+start 0
+for e in "${ENDPOINTS[@]}"; do read -r computed[$e] size[$e] < <(measure "$e"); done
+stop
+
+start 64
+echo "| endpoint ($N incidents) | computed | cached | body |"
+echo "|---|---|---|---|"
+for e in "${ENDPOINTS[@]}"; do
+  curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/$e"
+  read -r cached _ < <(measure "$e")
+  kib=$(awk -v b="${size[$e]}" 'BEGIN {printf "%.0f KiB", b / 1024}')
+  echo "| \`/api/v1/$e\` | ${computed[$e]} ms | $cached ms | $kib |"
+done
+stop

@@ -8,13 +8,44 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 
+apt_updated=""
+apt_install() {
+  echo "installing: $*" >&2
+  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
 need=()
 command -v ogrinfo >/dev/null || need+=(gdal-bin)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+command -v python3 >/dev/null || need+=(python3 python3-venv)
+# The yearly report is printed to PDF by Debian's chromium (tests/report.rs) and read back
+# with poppler's pdftotext/pdfinfo; DejaVu covers Vietnamese in the printed report.
+command -v chromium >/dev/null || need+=(chromium)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+
+# The external GeoJSON validator (scripts/validate_geojson.py; tests/geojson_valid.rs runs
+# it): a venv with the pinned packages, (re)installed when missing or when the requirements
+# change. The tests find its Python through DIEMNONG_TEST_PYTHON.
+venv="${DIEMNONG_TEST_VENV:-$PWD/.venv-test}"
+reqs=scripts/requirements-test.txt
+if ! "$venv/bin/python" -c '' 2>/dev/null; then
+  rm -rf "$venv"
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    # Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
+    rm -rf "$venv"
+    apt_install python3-venv
+    python3 -m venv "$venv"
+  fi
 fi
+want="$(sha256sum "$reqs" | cut -d' ' -f1)"
+if [ "$(cat "$venv/.requirements-test.sha256" 2>/dev/null)" != "$want" ]; then
+  echo "installing $reqs into $venv" >&2
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$reqs"
+  echo "$want" >"$venv/.requirements-test.sha256"
+fi
+export DIEMNONG_TEST_PYTHON="$venv/bin/python"
 
 # The PostgreSQL tests create (and drop) one database per test on this server.
 export DIEMNONG_TEST_POSTGRES_URL="${DIEMNONG_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"

@@ -169,6 +169,12 @@ async fn serve_with(
     args: &ServeArgs,
     demo: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
+    let targets = crate::domain::Targets::new(
+        args.target_case_change_pct,
+        args.target_clearance,
+        args.target_clearance_serious,
+    )
+    .map_err(|e| anyhow::anyhow!("invalid default target (--target-…): {e}"))?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -184,9 +190,10 @@ async fn serve_with(
                 public_aggregates: args.public_aggregates || demo,
                 min_cell_count: args.min_cell_count,
                 max_cost: args.max_cost,
-                ..AnalysisSettings::default()
+                cache_entries: args.cache_entries,
             },
-        ),
+        )
+        .with_targets(targets),
         Duration::from_secs(args.refresh_secs.max(1)),
     )
     .await?;

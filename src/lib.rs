@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod index;
 pub mod ingest;
+pub mod programme;
 pub mod sample;
 pub mod service;
 pub mod store;

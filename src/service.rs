@@ -397,6 +397,22 @@ impl Service {
         Ok((id, token))
     }
 
+    /// Runs a write composed elsewhere (the conversion programme's, `crate::programme`)
+    /// under the writer lock, then refreshes the snapshot, as every write here does.
+    /// `write` commits its own transaction and bumps the data version in it.
+    ///
+    /// # Errors
+    /// Whatever `write` returns; database failure while refreshing.
+    pub async fn write<T, E: From<ServiceError>>(
+        &self,
+        write: impl AsyncFnOnce(&Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _w = self.writer.lock().await;
+        let out = write(&self.store).await?;
+        self.refresh_locked().await.map_err(E::from)?;
+        Ok(out)
+    }
+
     /// Revokes a token.
     ///
     /// # Errors
@@ -432,6 +448,7 @@ async fn small_layers(store: &Store) -> Result<Snapshot, StoreError> {
         models: Arc::new(PointLayer::new(store.models().await?)),
         areas: Arc::new(AreaLayer::new(store.areas().await?)),
         catalogue: Arc::new(store.catalogue().await?),
+        programme: Arc::new(crate::domain::Programme::new(store.designations().await?)),
     })
 }
 

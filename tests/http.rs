@@ -1751,6 +1751,12 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("/api/v1/areas", "get", false),
     ("/api/v1/areas", "post", true),
     ("/api/v1/areas/{code}", "get", false),
+    ("/api/v1/areas/{code}/history", "get", true),
+    ("/api/v1/areas/{code}/kpis", "get", true),
+    ("/api/v1/areas/{code}/designations", "post", true),
+    ("/api/v1/areas/{code}/designations/{year}", "patch", true),
+    ("/api/v1/areas/{code}/transitions", "post", true),
+    ("/api/v1/report", "get", true),
     ("/api/v1/catalogue", "get", false),
     ("/api/v1/catalogue/{kind}/{code}", "put", true),
     ("/api/v1/tokens", "get", true),
@@ -1771,6 +1777,7 @@ fn concrete(path: &str) -> String {
     path.replace("{code}", "ward-q1-01")
         .replace("{kind}", "categories")
         .replace("{id}", "1")
+        .replace("{year}", "2024")
 }
 
 #[tokio::test]

@@ -10,5 +10,6 @@ pub mod emerging;
 pub mod fdr;
 pub mod gistar;
 pub mod kde;
+pub mod kpis;
 pub mod mann_kendall;
 pub mod zones;

@@ -5,6 +5,8 @@ pub mod area;
 pub mod catalogue;
 pub mod error;
 pub mod lonlat;
+pub mod period;
+pub mod programme;
 pub mod records;
 pub mod severity;
 pub mod time;
@@ -13,6 +15,11 @@ pub use area::{Area, AreaGeometry, AreaKind, NewArea};
 pub use catalogue::{Catalogue, CatalogueEntry};
 pub use error::DomainError;
 pub use lonlat::LonLat;
+pub use period::Period;
+pub use programme::{
+    Actor, Designation, DesignationTerms, EventKind, IllegalTransition, NewDesignation, Programme,
+    ProgrammeEvent, ProgrammeStatus, TargetOverrides, Targets,
+};
 pub use records::{Camera, Incident, Model, NewCamera, NewIncident, NewModel};
 pub use severity::Severity;
 pub use time::Zone;

@@ -76,6 +76,9 @@ impl ResultCache {
     }
 
     fn put(&self, key: String, value: Arc<(String, String)>, cap: usize) {
+        if cap == 0 {
+            return;
+        }
         if let Ok(mut m) = self.entries.lock() {
             if m.len() >= cap {
                 // Entries of older data versions are useless; a simple clear keeps this
@@ -930,7 +933,7 @@ analysis_params!(
 #[utoipa::path(get, path = "/api/v1/clusters", tag = "analysis", params(ClusterParams),
     security(("bearer" = []), ()),
     responses(
-        (status = 200, description = "DBSCAN clusters (great-circle metres; min_points counts the point itself): each as its convex hull with id, count, core, first and last occurred_at, top_categories; noise left out. format=csv lists the members instead", content_type = "application/geo+json", body = Object),
+        (status = 200, description = "DBSCAN clusters (great-circle metres; min_points counts the point itself): each as the convex hull of its members (a counter-clockwise Polygon; when the members are coincident or collinear, whose hull has no area, a small valid polygon covering them instead: octagons of 5 m radius around the point, or around both ends of the segment, and the strip between) with id, count, core, first and last occurred_at, top_categories; noise left out. format=csv lists the members instead", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
         (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No token where one is needed", body = super::error::Problem, content_type = "application/problem+json"),
@@ -1013,7 +1016,6 @@ pub async fn get_clusters(
             csv: false,
         },
         move |snap, _| {
-            use geo::ConvexHull;
             let c = dbscan(&snap.incidents, &q.filter, eps, min_points);
             cost_check(max_cost, c.ids.len(), 1)?;
             // Per cluster: members' positions, time span, categories.
@@ -1051,11 +1053,70 @@ pub async fn get_clusters(
                     .entry(snap.incidents.categories().code(seg.category[i]).to_owned())
                     .or_default() += 1;
             });
+            /// Radius, in metres, of the octagons a degenerate cluster outline is drawn with.
+            const DEGENERATE_BUFFER_M: f64 = 5.0;
+            /// A cluster's outline: the convex hull of its members, taken after rounding
+            /// them to the 6 decimals served (so rounding cannot fold a thin hull),
+            /// counter-clockwise. When the members are one place (coincident) or lie on one
+            /// line (two points, or collinear), that hull is a point or a segment, which is
+            /// no valid polygon (RFC 7946 §3.1.6, OGC Simple Features); the outline is then
+            /// the hull of two octagons of radius `DEGENERATE_BUFFER_M` around the segment's
+            /// ends: a 10 m-wide octagon-capped strip along the segment, or a 10 m octagon
+            /// around the point. It covers every member and is valid and counter-clockwise.
+            fn cluster_outline(pts: &[geo::Point<f64>]) -> geo::Polygon<f64> {
+                use geo::ConvexHull;
+                use geo::orient::{Direction, Orient};
+                let rounded: Vec<geo::Point<f64>> = pts
+                    .iter()
+                    .map(|p| geo::Point::new(round6(p.x()), round6(p.y())))
+                    .collect();
+                let hull = geo::MultiPoint::new(rounded).convex_hull();
+                // Twice the hull's area in whole micro-degrees²: exact, as every vertex is
+                // on the 1e-6 grid, so "no area" is decided without rounding error.
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "|lon|, |lat| <= 180e6 fit an i64"
+                )]
+                let micro = |v: f64| i128::from((v * 1e6).round() as i64);
+                let area2: i128 = hull
+                    .exterior()
+                    .lines()
+                    .map(|l| micro(l.start.x) * micro(l.end.y) - micro(l.end.x) * micro(l.start.y))
+                    .sum();
+                if area2 != 0 {
+                    return hull.orient(Direction::Default);
+                }
+                // The segment's ends (the same point twice when all coincide).
+                let cmp = |a: &&geo::Coord<f64>, b: &&geo::Coord<f64>| {
+                    a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y))
+                };
+                let (Some(lo), Some(hi)) = (
+                    hull.exterior().coords().min_by(cmp),
+                    hull.exterior().coords().max_by(cmp),
+                ) else {
+                    return hull;
+                };
+                let m_per_deg = crate::analysis::kde::EARTH_RADIUS_M.to_radians();
+                let mut octagons = Vec::with_capacity(16);
+                for c in [lo, hi] {
+                    let m_per_deg_lon = m_per_deg * c.y.to_radians().cos();
+                    for k in 0..8 {
+                        let a = std::f64::consts::FRAC_PI_8 * f64::from(2 * k + 1);
+                        octagons.push(geo::Point::new(
+                            round6(c.x + DEGENERATE_BUFFER_M * a.cos() / m_per_deg_lon),
+                            round6(c.y + DEGENERATE_BUFFER_M * a.sin() / m_per_deg),
+                        ));
+                    }
+                }
+                geo::MultiPoint::new(octagons)
+                    .convex_hull()
+                    .orient(Direction::Default)
+            }
             let rows = acc
                 .into_iter()
                 .enumerate()
                 .map(|(label, a)| {
-                    let hull = geo::MultiPoint::new(a.pts.clone()).convex_hull();
+                    let hull = cluster_outline(&a.pts);
                     let mut cats: Vec<(String, u64)> = a.cats.into_iter().collect();
                     cats.sort_unstable_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
                     cats.truncate(5);

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::ingest::RowError;
+use crate::programme::ProgrammeError;
 use crate::service::{ImportReport, ServiceError};
 use crate::store::StoreError;
 
@@ -57,6 +58,8 @@ pub enum ApiError {
     Unprocessable(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
+    #[error(transparent)]
+    Programme(ProgrammeError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -82,6 +85,29 @@ impl ApiError {
             Self::Service(ServiceError::Store(StoreError::NotFound(_))) => StatusCode::NOT_FOUND,
             Self::Service(ServiceError::Store(StoreError::Conflict(_))) => StatusCode::CONFLICT,
             Self::Service(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Programme(e) => match e {
+                ProgrammeError::Invalid(_) => StatusCode::BAD_REQUEST,
+                ProgrammeError::NoArea(_) | ProgrammeError::NotDesignated { .. } => {
+                    StatusCode::NOT_FOUND
+                }
+                ProgrammeError::NotComplex { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                ProgrammeError::AlreadyDesignated { .. }
+                | ProgrammeError::PreviousOpen { .. }
+                | ProgrammeError::Closed { .. }
+                | ProgrammeError::Illegal(_) => StatusCode::CONFLICT,
+                // Not reached: `From` unwraps service errors into `Service`.
+                ProgrammeError::Service(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+        }
+    }
+}
+
+impl From<ProgrammeError> for ApiError {
+    fn from(e: ProgrammeError) -> Self {
+        match e {
+            // Database failures and store conflicts keep their one mapping.
+            ProgrammeError::Service(e) => Self::Service(e),
+            e => Self::Programme(e),
         }
     }
 }
@@ -130,6 +156,17 @@ impl IntoResponse for ApiError {
             Self::Service(ref e) if status.is_server_error() => {
                 tracing::error!(error = %e, "request failed");
                 "an internal error occurred; it has been logged".clone_into(&mut p.detail);
+            }
+            Self::Programme(ref e) => {
+                p.allowed = e.allowed().iter().map(|s| s.as_str().to_owned()).collect();
+                if let ProgrammeError::Invalid(d) = e {
+                    p.detail = d.to_string();
+                    p.parameter = Some(d.field.to_string());
+                }
+                if status.is_server_error() {
+                    tracing::error!(error = %e, "request failed");
+                    "an internal error occurred; it has been logged".clone_into(&mut p.detail);
+                }
             }
             Self::Internal(ref e) => {
                 tracing::error!(error = %e, "request failed");

@@ -113,3 +113,64 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
         }
     }
 }
+
+/// Who is calling, with the token's name and id: what the conversion programme's history
+/// records as "who".
+#[derive(Debug, Clone)]
+pub struct Identity(pub Option<crate::store::TokenInfo>);
+
+impl Identity {
+    /// The caller as an actor, if its role is at least `role`: 401 without a token, 403
+    /// with a weaker one.
+    ///
+    /// # Errors
+    /// As above.
+    pub fn require(&self, role: Role) -> Result<crate::domain::Actor, ApiError> {
+        Caller(self.0.as_ref().map(|t| t.role)).require(role)?;
+        Ok(self.0.as_ref().map_or_else(
+            || crate::domain::Actor {
+                name: String::new(),
+                token_id: None,
+            },
+            |t| crate::domain::Actor {
+                name: t.name.clone(),
+                token_id: Some(t.id),
+            },
+        ))
+    }
+}
+
+impl Identity {
+    /// Resolves the bearer token of `headers`, for handlers that need it only sometimes
+    /// (a public listing must not fail over a token it does not need).
+    ///
+    /// # Errors
+    /// 401 for a malformed header or an unknown or revoked token.
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
+        let Some(token) = bearer(headers)? else {
+            return Ok(Self(None));
+        };
+        match state
+            .service
+            .store()
+            .token_by_hash(&crate::auth::hash_token(token))
+            .await?
+        {
+            Some(info) => Ok(Self(Some(info))),
+            None => Err(ApiError::Unauthorized(
+                "the token is unknown or revoked".into(),
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Identity {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Self::of(state, &parts.headers).await
+    }
+}

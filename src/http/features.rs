@@ -55,6 +55,10 @@ pub struct ListParams {
     pub cursor: Option<String>,
     /// Output format: `json` or `geojson` (both GeoJSON).
     pub f: Option<String>,
+    /// Areas only: the conversion programme's year. Lists the complex areas designated for
+    /// it, with status, years not converted, flag, headline KPIs and traffic lights
+    /// (viewer token).
+    pub year: Option<i64>,
 }
 
 /// Query of an import.
@@ -103,6 +107,12 @@ fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, A
         return Err(ApiError::param(
             "f",
             format!("{f:?} is not json or geojson"),
+        ));
+    }
+    if layer != Layer::Areas && p.year.is_some() {
+        return Err(ApiError::param(
+            "year",
+            format!("applies to areas only, not {layer}"),
         ));
     }
     if layer != Layer::Incidents {
@@ -491,8 +501,9 @@ pub fn area_feature(a: &Area) -> Value {
 /// layer for everyone), so they need no token.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "layers", params(ListParams),
     responses(
-        (status = 200, description = "Areas (wards, districts, complex areas); public", content_type = "application/geo+json", body = Object),
+        (status = 200, description = "Areas (wards, districts, complex areas); public. With `year`: the complex areas designated for that year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer token)", content_type = "application/geo+json", body = Object),
         (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`year` without a viewer token", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_areas(
     State(state): State<AppState>,
@@ -501,6 +512,28 @@ pub async fn list_areas(
     Params(p): Params<ListParams>,
 ) -> Result<Response, ApiError> {
     let page = page_params(&state, &p, Layer::Areas)?;
+    if let Some(year) = p.year {
+        if p.cursor.is_some() || p.limit.is_some() {
+            return Err(ApiError::param(
+                if p.cursor.is_some() {
+                    "cursor"
+                } else {
+                    "limit"
+                },
+                "does not apply with year (the year's designations come in one page)",
+            ));
+        }
+        let identity = super::extract::Identity::of(&state, &headers).await?;
+        return super::areas::overview(
+            &state,
+            &identity,
+            year,
+            p.kind.as_deref(),
+            page.bbox,
+            self_link(&headers, &uri),
+        )
+        .await;
+    }
     if page.from.is_some() || page.to.is_some() {
         return Err(ApiError::param(
             "from",
@@ -532,7 +565,7 @@ pub async fn list_areas(
 #[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "layers",
     params(("code" = String, Path, description = "The area's unique code")),
     responses(
-        (status = 200, description = "One area as a GeoJSON Feature", content_type = "application/geo+json", body = Object),
+        (status = 200, description = "One area as a GeoJSON Feature; `programme` lists its designations, newest first (year, status, unit, years_not_converted, flagged)", content_type = "application/geo+json", body = Object),
         (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_area(
@@ -544,11 +577,14 @@ pub async fn get_area(
         .areas
         .by_code(&code)
         .ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))?;
-    Ok((
-        [(header::CONTENT_TYPE, GEOJSON)],
-        area_feature(a).to_string(),
-    )
-        .into_response())
+    let mut f = area_feature(a);
+    if let Some(p) = f["properties"].as_object_mut() {
+        p.insert(
+            "programme".into(),
+            super::areas::public_programme(&snap, &code),
+        );
+    }
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], f.to_string()).into_response())
 }
 
 async fn import(

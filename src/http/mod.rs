@@ -2,11 +2,13 @@
 //! Each route family lives in its own module; errors become problem+json in `error`.
 
 pub mod analysis;
+pub mod areas;
 pub mod catalogue;
 pub mod error;
 pub mod extract;
 pub mod features;
 pub mod openapi;
+pub mod report;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, patch, post, put};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -34,6 +36,8 @@ pub struct AppState {
     pub service: Arc<Service>,
     pub analysis: Arc<analysis::AnalysisSettings>,
     pub cache: Arc<analysis::ResultCache>,
+    /// The conversion programme's targets and shared caches.
+    pub programme: Arc<areas::ProgrammeState>,
 }
 
 impl AppState {
@@ -49,7 +53,15 @@ impl AppState {
             service,
             analysis: Arc::new(settings),
             cache: Arc::default(),
+            programme: Arc::default(),
         }
+    }
+
+    /// This state with the committee's default targets for the conversion programme.
+    #[must_use]
+    pub fn with_targets(mut self, targets: crate::domain::Targets) -> Self {
+        self.programme = Arc::new(areas::ProgrammeState::new(targets));
+        self
     }
 }
 
@@ -74,6 +86,15 @@ pub fn app(state: AppState) -> Router {
             get(features::list_areas).post(features::post_areas),
         )
         .route("/areas/{code}", get(features::get_area))
+        .route("/areas/{code}/history", get(areas::get_history))
+        .route("/areas/{code}/kpis", get(areas::get_kpis))
+        .route("/areas/{code}/designations", post(areas::post_designation))
+        .route(
+            "/areas/{code}/designations/{year}",
+            patch(areas::patch_designation),
+        )
+        .route("/areas/{code}/transitions", post(areas::post_transition))
+        .route("/report", get(report::get_report))
         .route("/density", get(analysis::get_density))
         .route("/kde", get(analysis::get_kde))
         .route("/clusters", get(analysis::get_clusters))

@@ -13,15 +13,20 @@ use utoipa::{Modify, OpenApi};
         super::features::list_cameras, super::features::post_cameras,
         super::features::list_models, super::features::post_models,
         super::features::list_areas, super::features::post_areas, super::features::get_area,
+        super::areas::get_history, super::areas::get_kpis, super::areas::post_designation,
+        super::areas::patch_designation, super::areas::post_transition, super::report::get_report,
         super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging,
         super::catalogue::get_catalogue, super::catalogue::put_entry,
         super::tokens::create, super::tokens::list, super::tokens::revoke,
         document,
     ),
-    components(schemas(super::error::Problem, crate::ingest::RowError, crate::ingest::Place)),
+    components(schemas(super::error::Problem, crate::ingest::RowError, crate::ingest::Place,
+        crate::domain::ProgrammeStatus, crate::domain::Targets, crate::domain::ProgrammeEvent,
+        crate::domain::Designation)),
     modifiers(&Bearer),
     tags((name = "layers", description = "Incidents, cameras, self-managed models and areas as GeoJSON"),
          (name = "analysis", description = "Aggregated results: density and Gi* hotspots on H3 cells"),
+         (name = "programme", description = "The conversion programme of complex areas: designations, status workflow, history, KPIs against targets, the yearly report"),
          (name = "catalogue"), (name = "tokens"), (name = "service"))
 )]
 pub struct ApiDoc;

@@ -1,7 +1,12 @@
 //! Areas (wards, districts, complex areas) with an R-tree of their bounding boxes, for
-//! point-in-polygon through the tree and exact `geo` predicates.
+//! point-in-polygon through the tree and exact `geo` predicates, and each area's H3 cover
+//! (computed on first use, then kept as long as this version of the layer).
+
+use std::sync::OnceLock;
 
 use geo::{BoundingRect, Contains};
+use h3o::geom::{ContainmentMode, TilerBuilder};
+use h3o::{CellIndex, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -12,6 +17,28 @@ use crate::domain::Area;
 pub struct AreaLayer {
     areas: Vec<Area>,
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    /// Per area, its cover at [`COVER_RES`] (filled lazily: most areas are never asked).
+    covers: Vec<OnceLock<Vec<CellIndex>>>,
+}
+
+/// Resolution of the cached covers: the KPIs' hotspot resolution (the analyses' default).
+pub const COVER_RES: Resolution = Resolution::Nine;
+
+/// The cells at `res` whose hexagon meets the polygons (inside or touching the boundary,
+/// or covering a polygon smaller than a cell), sorted.
+#[must_use]
+pub fn cover(mp: &geo::MultiPolygon<f64>, res: Resolution) -> Vec<CellIndex> {
+    let mut tiler = TilerBuilder::new(res)
+        .containment_mode(ContainmentMode::Covers)
+        .build();
+    // Stored geometries were validated on the way in; an invalid one covers nothing.
+    if tiler.add_batch(mp.0.iter().cloned()).is_err() {
+        return Vec::new();
+    }
+    let mut cells: Vec<CellIndex> = tiler.into_coverage().collect();
+    cells.sort_unstable();
+    cells.dedup();
+    cells
 }
 
 impl AreaLayer {
@@ -32,7 +59,30 @@ impl AreaLayer {
                 })
                 .collect(),
         );
-        Self { areas, tree }
+        let covers = areas.iter().map(|_| OnceLock::new()).collect();
+        Self {
+            areas,
+            tree,
+            covers,
+        }
+    }
+
+    /// The position of the area with this code.
+    #[must_use]
+    pub fn position(&self, code: &str) -> Option<usize> {
+        self.areas.iter().position(|a| a.data.code == code)
+    }
+
+    /// The cover of the area at position `pos` at [`COVER_RES`], sorted; computed once per
+    /// version of the layer. Empty for a position out of range.
+    #[must_use]
+    pub fn cover(&self, pos: usize) -> &[CellIndex] {
+        match (self.covers.get(pos), self.areas.get(pos)) {
+            (Some(slot), Some(a)) => {
+                slot.get_or_init(|| cover(a.data.geometry.multi_polygon(), COVER_RES))
+            }
+            _ => &[],
+        }
     }
 
     #[must_use]

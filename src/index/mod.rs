@@ -17,7 +17,7 @@ pub use areas::AreaLayer;
 pub use incidents::{BBox, Filter, IncidentIndex, Segment};
 pub use points::PointLayer;
 
-use crate::domain::{Camera, Catalogue, Model};
+use crate::domain::{Camera, Catalogue, Model, Programme};
 
 /// One consistent version of everything.
 #[derive(Debug, Clone, Default)]
@@ -29,4 +29,6 @@ pub struct Snapshot {
     pub models: Arc<PointLayer<Model>>,
     pub areas: Arc<AreaLayer>,
     pub catalogue: Arc<Catalogue>,
+    /// The conversion programme's designations and their current statuses.
+    pub programme: Arc<Programme>,
 }

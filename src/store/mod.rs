@@ -71,6 +71,10 @@ macro_rules! with_tx {
     };
 }
 
+// After the macros, which it uses.
+mod programme;
+pub use programme::{Locked, NewEvent};
+
 /// `($1, $2, …), (…)` for `rows` rows of `cols` columns — or `(?, ?, …)` on SQLite, where
 /// binding a numbered parameter looks its name up with a linear scan
 /// (`sqlite3_bind_parameter_name`), which made a 10,000-parameter insert quadratic:
@@ -330,6 +334,28 @@ impl Store {
         role.map(|r| {
             r.parse::<Role>()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
+    }
+
+    /// The live (not revoked) token with this SHA-256 hash: who is calling, for the
+    /// history of the conversion programme.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        const SQL: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens \
+                           WHERE token_hash = $1 AND revoked_at IS NULL";
+        let row: Option<(i64, String, String, i64, Option<i64>)> =
+            with_pool!(self, p => sqlx::query_as(SQL).bind(hash).fetch_optional(p).await?);
+        row.map(|(id, name, role, created_at, revoked_at)| {
+            Ok(TokenInfo {
+                id,
+                name,
+                role: role.parse()?,
+                created_at,
+                revoked_at,
+            })
         })
         .transpose()
     }

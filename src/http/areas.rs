@@ -1,0 +1,767 @@
+//! The conversion programme of complex areas over HTTP: the committee's overview
+//! (`GET /api/v1/areas?kind=complex_area&year=Y`), an area's history and KPIs, and the
+//! editor's writes (designation, edits, status transitions).
+//!
+//! Reads need a viewer token (the history names people; KPIs count incidents in small
+//! places), writes an editor token. KPIs are computed from one snapshot per request; the
+//! city-wide Gi* hot sets they share are cached per data version and period, and each
+//! area's H3 cover is cached by the area index.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{Body, Identity, Params};
+use super::features::{GEOJSON, area_feature};
+use crate::analysis::kpis::{AreaKpis, HotSet, KpiInput, hot_set, kpis};
+use crate::auth::Role;
+use crate::domain::period::{YEARS, year_of};
+use crate::domain::{
+    AreaKind, Designation, DesignationTerms, NewDesignation, Period, ProgrammeEvent,
+    ProgrammeStatus, TargetOverrides, Targets, Zone,
+};
+use crate::index::{BBox, Snapshot};
+use crate::programme::{Edit, Move};
+
+/// Hot sets kept before the cache is cleared (periods × data versions).
+const HOT_CACHE: usize = 256;
+
+/// A hot set's key: data version, period start and end, whether zones were computed.
+type HotKey = (i64, i64, i64, bool);
+
+/// The committee's settings for the programme, and the caches its reads share.
+#[derive(Debug, Default)]
+pub struct ProgrammeState {
+    /// Targets a designation gets for what its request leaves out, and the targets KPIs
+    /// are judged by for areas without a designation.
+    pub targets: Targets,
+    /// Hot sets by (data version, from, to, with zones).
+    hot: Mutex<HashMap<HotKey, Arc<HotSet>>>,
+}
+
+impl ProgrammeState {
+    #[must_use]
+    pub fn new(targets: Targets) -> Self {
+        Self {
+            targets,
+            hot: Mutex::default(),
+        }
+    }
+
+    /// The city-wide hot set of `period` in this snapshot (computed once per version).
+    pub fn hot(&self, snap: &Snapshot, period: Period, zones: bool, zone: &Zone) -> Arc<HotSet> {
+        let key = (snap.version, period.from, period.to, zones);
+        if let Some(h) = self.hot.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return h;
+        }
+        let h = Arc::new(hot_set(snap, period, zones, zone.tz()));
+        if let Ok(mut m) = self.hot.lock() {
+            if m.len() >= HOT_CACHE {
+                // Older versions' entries are useless; clearing keeps this bounded.
+                m.clear();
+            }
+            m.insert(key, Arc::clone(&h));
+        }
+        h
+    }
+}
+
+/// A period as a query asks for it: `year`, or `from` and `to`; the current year without.
+fn period_of(
+    zone: &Zone,
+    year: Option<i64>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Period, Option<i16>), ApiError> {
+    let tz = zone.tz();
+    match (year, from, to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ApiError::param(
+            "year",
+            "give year, or from and to, not both",
+        )),
+        (Some(y), None, None) => {
+            let y = parse_year(y)?;
+            Ok((
+                Period::year(y, tz).map_err(|e| ApiError::param("year", e.reason))?,
+                Some(y),
+            ))
+        }
+        (None, Some(f), Some(t)) => {
+            let f = zone
+                .parse_instant("from", f)
+                .map_err(|e| ApiError::param("from", e.reason))?;
+            let t = zone
+                .parse_instant("to", t)
+                .map_err(|e| ApiError::param("to", e.reason))?;
+            Ok((
+                Period::new(f, t).map_err(|e| ApiError::param("to", e.reason))?,
+                None,
+            ))
+        }
+        (None, Some(_), None) => Err(ApiError::param("to", "give to with from")),
+        (None, None, Some(_)) => Err(ApiError::param("from", "give from with to")),
+        (None, None, None) => {
+            let y = year_of(crate::service::now(), tz)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((
+                Period::year(y, tz).map_err(|e| ApiError::param("year", e.reason))?,
+                Some(y),
+            ))
+        }
+    }
+}
+
+/// A programme year from a query or body.
+pub fn parse_year(y: i64) -> Result<i16, ApiError> {
+    i16::try_from(y)
+        .ok()
+        .filter(|y| YEARS.contains(y))
+        .ok_or_else(|| {
+            ApiError::param(
+                "year",
+                format!("{y} is outside {}–{}", YEARS.start(), YEARS.end()),
+            )
+        })
+}
+
+/// What a KPI computation is asked.
+pub struct KpiJob {
+    /// The area's position in the snapshot's area layer.
+    pub pos: usize,
+    pub targets: Targets,
+    /// Also the monthly series (and each month's own hot cells).
+    pub monthly: bool,
+}
+
+/// The KPIs of several areas over one period, off the async runtime, sharing one hot set.
+///
+/// # Errors
+/// When the period is too long for a monthly series, or the blocking task fails.
+pub async fn compute_kpis(
+    state: &AppState,
+    snap: &Arc<Snapshot>,
+    period: Period,
+    jobs: Vec<KpiJob>,
+) -> Result<Vec<AreaKpis>, ApiError> {
+    let (snap, zone, programme) = (
+        Arc::clone(snap),
+        state.service.zone().clone(),
+        Arc::clone(&state.programme),
+    );
+    tokio::task::spawn_blocking(move || {
+        let tz = zone.tz();
+        let previous = period
+            .previous_year(tz)
+            .map_err(|e| ApiError::param("from", e.reason))?;
+        let hot = programme.hot(&snap, period, true, &zone);
+        let need_months = jobs.iter().any(|j| j.monthly);
+        let (months, monthly_hot) = if need_months {
+            let months = period
+                .months(tz)
+                .map_err(|e| ApiError::param("to", e.reason))?
+                .into_iter()
+                .map(|(label, m)| {
+                    m.previous_year(tz)
+                        .map(|p| (label, m, p))
+                        .map_err(|e| ApiError::param("from", e.reason))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let hot = months
+                .iter()
+                .map(|(_, m, _)| programme.hot(&snap, *m, false, &zone))
+                .collect::<Vec<_>>();
+            (months, hot)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(jobs
+            .iter()
+            .map(|j| {
+                let area = &snap.areas.areas()[j.pos];
+                kpis(
+                    &snap,
+                    &KpiInput {
+                        area,
+                        cover: snap.areas.cover(j.pos),
+                        period,
+                        previous,
+                        months: if j.monthly { &months } else { &[] },
+                        targets: j.targets,
+                        hot: &hot,
+                        monthly_hot: if j.monthly { &monthly_hot } else { &[] },
+                    },
+                )
+            })
+            .collect())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+fn area_pos(snap: &Snapshot, code: &str) -> Result<usize, ApiError> {
+    snap.areas
+        .position(code)
+        .ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))
+}
+
+fn provenance(snap: &Snapshot) -> Value {
+    json!({
+        "data_version": snap.version,
+        "computed_at": jiff::Timestamp::now().to_string(),
+        "software_version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+fn targets_json(t: &Targets, source: &str) -> Value {
+    json!({
+        "case_change_pct": t.case_change_pct,
+        "clearance_rate": t.clearance_rate,
+        "clearance_rate_serious": t.clearance_rate_serious,
+        "source": source,
+    })
+}
+
+/// A designation as the API writes it (times in the committee's zone) with its derived
+/// run of years not converted.
+pub fn designation_json(snap: &Snapshot, d: &Designation, zone: &Zone) -> Value {
+    let years = snap.programme.years_not_converted(&d.area_code, d.year);
+    json!({
+        "area_code": d.area_code,
+        "year": d.year,
+        "status": d.status,
+        "legal_next": d.status.legal_next(),
+        "reasons": d.terms.reasons,
+        "categories": d.terms.categories,
+        "unit": d.terms.unit,
+        "targets": d.terms.targets,
+        "years_not_converted": years,
+        "flagged": years >= crate::domain::programme::FLAG_AFTER_YEARS,
+        "created_by": d.created_by,
+        "created_at": zone.format(d.created_at),
+    })
+}
+
+/// A history event as the API writes it.
+pub fn event_json(e: &ProgrammeEvent, zone: &Zone) -> Value {
+    json!({
+        "id": e.id,
+        "year": e.year,
+        "seq": e.seq,
+        "kind": e.kind,
+        "from": e.from,
+        "to": e.to,
+        "note": e.note,
+        "evidence": e.evidence,
+        "changes": e.changes,
+        "by": e.by,
+        "at": zone.format(e.at),
+    })
+}
+
+/// The `programme` member of `GET /api/v1/areas/{code}`: the area's designations, newest
+/// first, without who made them (the area is public; its history is not).
+pub fn public_programme(snap: &Snapshot, code: &str) -> Value {
+    let list: Vec<Value> = snap
+        .programme
+        .of_area(code)
+        .iter()
+        .rev()
+        .map(|d| {
+            let years = snap.programme.years_not_converted(code, d.year);
+            json!({
+                "year": d.year,
+                "status": d.status,
+                "unit": d.terms.unit,
+                "years_not_converted": years,
+                "flagged": years >= crate::domain::programme::FLAG_AFTER_YEARS,
+            })
+        })
+        .collect();
+    Value::Array(list)
+}
+
+// ---------------------------------------------------------------------------------------
+// Overview
+// ---------------------------------------------------------------------------------------
+
+/// `GET /api/v1/areas?year=Y[&kind=complex_area][&bbox=…]`: the year's designated complex
+/// areas with status, run of years not converted, flag, headline KPIs and traffic lights.
+pub async fn overview(
+    state: &AppState,
+    identity: &Identity,
+    year: i64,
+    kind: Option<&str>,
+    bbox: Option<BBox>,
+    self_link: String,
+) -> Result<Response, ApiError> {
+    identity.require(Role::Viewer)?;
+    if let Some(k) = kind
+        && k.split(',')
+            .any(|k| k.trim() != AreaKind::ComplexArea.as_str())
+    {
+        return Err(ApiError::param(
+            "kind",
+            "with year, only complex_area (complex areas are what is designated)",
+        ));
+    }
+    let year = parse_year(year)?;
+    let zone = state.service.zone().clone();
+    let period = Period::year(year, zone.tz()).map_err(|e| ApiError::param("year", e.reason))?;
+    let snap = state.service.snapshot();
+    let in_bbox: Option<Vec<usize>> = bbox.map(|b| snap.areas.in_bbox(Some(&b)));
+    let chosen: Vec<(usize, &Designation)> = snap
+        .programme
+        .of_year(year)
+        .filter_map(|d| snap.areas.position(&d.area_code).map(|p| (p, d)))
+        .filter(|(p, _)| in_bbox.as_ref().is_none_or(|v| v.binary_search(p).is_ok()))
+        .collect();
+    let jobs = chosen
+        .iter()
+        .map(|(pos, d)| KpiJob {
+            pos: *pos,
+            targets: d.terms.targets,
+            monthly: false,
+        })
+        .collect();
+    let results = compute_kpis(state, &snap, period, jobs).await?;
+    let mut totals: Map<String, Value> = ProgrammeStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), json!(0)))
+        .collect();
+    let mut flagged = 0;
+    let features: Vec<Value> = chosen
+        .iter()
+        .zip(&results)
+        .map(|((pos, d), k)| {
+            let mut f = area_feature(&snap.areas.areas()[*pos]);
+            if let Some(n) = totals.get_mut(d.status.as_str()) {
+                *n = json!(n.as_u64().unwrap_or(0) + 1);
+            }
+            let dj = designation_json(&snap, d, &zone);
+            if dj["flagged"] == json!(true) {
+                flagged += 1;
+            }
+            if let Some(p) = f["properties"].as_object_mut() {
+                for key in [
+                    "year",
+                    "status",
+                    "legal_next",
+                    "unit",
+                    "reasons",
+                    "categories",
+                    "targets",
+                    "years_not_converted",
+                    "flagged",
+                ] {
+                    p.insert(key.to_owned(), dj[key].clone());
+                }
+                p.insert(
+                    "kpis".into(),
+                    json!({
+                        "incidents": k.incidents,
+                        "incidents_previous": k.incidents_previous,
+                        "change_pct": k.change_pct,
+                        "change_pct_text": k.change_pct_text,
+                        "target_met": k.target_met,
+                        "clearance_rate": k.clearance_rate,
+                        "clearance_target_met": k.clearance_target_met,
+                        "clearance_rate_serious": k.clearance_rate_serious,
+                        "clearance_serious_target_met": k.clearance_serious_target_met,
+                        "rate_per_10k": k.rate_per_10k,
+                        "rate_per_10k_change_pct": k.rate_per_10k_change_pct,
+                        "rate_target_met": k.rate_target_met,
+                        "hot_cells": k.hot_cells,
+                        "hotspots_target_met": k.hotspots_target_met,
+                        "cameras": k.cameras,
+                        "models": k.models,
+                    }),
+                );
+                p.insert("traffic_lights".into(), json!(k.traffic_lights));
+            }
+            f
+        })
+        .collect();
+    let n = features.len();
+    totals.insert("flagged".into(), json!(flagged));
+    totals.insert("designated_total".into(), json!(n));
+    let mut prov = provenance(&snap);
+    if let Some(p) = prov.as_object_mut() {
+        p.insert(
+            "programme".into(),
+            json!({"year": year, "totals": totals, "period": {"from": zone.format(period.from), "to": zone.format(period.to)}}),
+        );
+    }
+    let body = json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": n,
+        "numberReturned": n,
+        "timeStamp": jiff::Timestamp::now().to_string(),
+        "links": [{"rel": "self", "type": GEOJSON, "href": self_link}],
+        "diemnong": prov,
+    });
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// History and KPIs
+// ---------------------------------------------------------------------------------------
+
+#[utoipa::path(get, path = "/api/v1/areas/{code}/history", tag = "programme",
+    params(("code" = String, Path, description = "The area's unique code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The area's designations (newest first, with status, legal next moves, years not converted, flag) and the append-only history of every one: designation, transitions and edits with who (token name and id), when, from, to, note, evidence links and changed fields (viewer role)", content_type = "application/json", body = Object),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_history(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    identity.require(Role::Viewer)?;
+    let snap = state.service.snapshot();
+    let pos = area_pos(&snap, &code)?;
+    let zone = state.service.zone();
+    let events = state
+        .service
+        .store()
+        .programme_events(Some(&code), None)
+        .await?;
+    let area = &snap.areas.areas()[pos];
+    let designations: Vec<Value> = snap
+        .programme
+        .of_area(&code)
+        .iter()
+        .rev()
+        .map(|d| designation_json(&snap, d, zone))
+        .collect();
+    let body = json!({
+        "code": code,
+        "name": area.data.name,
+        "kind": area.data.kind,
+        "designations": designations,
+        "events": events.iter().map(|e| event_json(e, zone)).collect::<Vec<_>>(),
+        "diemnong": provenance(&snap),
+    });
+    Ok(Json(body).into_response())
+}
+
+/// Query of `GET /api/v1/areas/{code}/kpis`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct KpiParams {
+    /// A calendar year in the committee's zone (default: the current year).
+    pub year: Option<i64>,
+    /// Inclusive start, instead of `year`: RFC 3339, or a date / date-time in the
+    /// committee's zone.
+    pub from: Option<String>,
+    /// Exclusive end, with `from`.
+    pub to: Option<String>,
+    /// Include the monthly series (default true).
+    pub monthly: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/areas/{code}/kpis", tag = "programme",
+    params(("code" = String, Path, description = "The area's unique code (ward, district or complex area)"), KpiParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The area's indicators over the period against the same period a year earlier (in the committee's zone; 29 February compared with 28 February): incidents, incidents_previous, change_pct (null and change_pct_text \"n/a\" without cases a year earlier), target_met, by_category, by_severity, clearance_rate and clearance_rate_serious (fractions 0–1, null without cases), rate_per_10k (null when the population is unknown) and its change, cameras and models inside (count, per km², per 10,000 residents), hot cells and hotspot zones inside or touching it (Gi*, res 9, k 1, FDR, 95%), traffic_lights, the targets used, and the monthly series (viewer role)", content_type = "application/json", body = AreaKpis),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_kpis(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(code): Path<String>,
+    Params(p): Params<KpiParams>,
+) -> Result<Response, ApiError> {
+    identity.require(Role::Viewer)?;
+    let zone = state.service.zone().clone();
+    let (period, year) = period_of(&zone, p.year, p.from.as_deref(), p.to.as_deref())?;
+    let snap = state.service.snapshot();
+    let pos = area_pos(&snap, &code)?;
+    // Targets: the area's designation for the year the period starts in, else the
+    // committee's defaults.
+    let start_year =
+        year_of(period.from, zone.tz()).map_err(|e| ApiError::param("from", e.reason))?;
+    let designation = snap.programme.get(&code, start_year);
+    let (targets, source) = designation.map_or((state.programme.targets, "settings"), |d| {
+        (d.terms.targets, "designation")
+    });
+    let previous = period
+        .previous_year(zone.tz())
+        .map_err(|e| ApiError::param("from", e.reason))?;
+    let monthly = p.monthly.unwrap_or(true);
+    let mut k = compute_kpis(
+        &state,
+        &snap,
+        period,
+        vec![KpiJob {
+            pos,
+            targets,
+            monthly,
+        }],
+    )
+    .await?;
+    let k = k
+        .pop()
+        .ok_or_else(|| ApiError::Internal("no KPI result".into()))?;
+    let area = &snap.areas.areas()[pos];
+    let mut body = json!({
+        "area": {
+            "code": area.data.code,
+            "name": area.data.name,
+            "kind": area.data.kind,
+            "population": area.data.population,
+        },
+        "period": {
+            "from": zone.format(period.from),
+            "to": zone.format(period.to),
+            "year": year,
+            "timezone": zone.name(),
+        },
+        "previous_period": {
+            "from": zone.format(previous.from),
+            "to": zone.format(previous.to),
+        },
+        "targets": targets_json(&targets, source),
+        "programme": designation.map(|d| {
+            let years = snap.programme.years_not_converted(&code, d.year);
+            json!({
+                "year": d.year,
+                "status": d.status,
+                "years_not_converted": years,
+                "flagged": years >= crate::domain::programme::FLAG_AFTER_YEARS,
+            })
+        }),
+    });
+    if let (Some(b), Value::Object(m)) = (
+        body.as_object_mut(),
+        serde_json::to_value(&k).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ) {
+        b.extend(m);
+        b.insert("diemnong".into(), provenance(&snap));
+    }
+    Ok(Json(body).into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------
+
+/// Body of `POST /api/v1/areas/{code}/designations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DesignationRequest {
+    /// The programme year (2000–2100).
+    pub year: i64,
+    /// Why the area is designated: 1–20 free-text reasons.
+    pub reasons: Vec<String>,
+    /// Category codes (or labels) of concern, from the catalogue.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The responsible unit.
+    pub unit: String,
+    /// Overrides of the committee's default targets (−5% cases, 0.75 and 0.95 clearance).
+    #[serde(default)]
+    pub targets: TargetOverrides,
+    /// A note for the history.
+    pub note: Option<String>,
+}
+
+/// Body of `PATCH /api/v1/areas/{code}/designations/{year}`: fields left out stay.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DesignationPatch {
+    pub reasons: Option<Vec<String>>,
+    pub categories: Option<Vec<String>>,
+    pub unit: Option<String>,
+    pub targets: Option<TargetOverrides>,
+    /// Why the designation is edited (recorded with the change).
+    pub note: Option<String>,
+}
+
+/// Body of `POST /api/v1/areas/{code}/transitions`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub year: i64,
+    /// `in_progress`, `converted` or `not_converted` (what is legal depends on the status).
+    pub to: String,
+    pub note: Option<String>,
+    /// Links to evidence (http or https), at most 20.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::param("body", e.to_string()))
+}
+
+fn domain(e: crate::domain::DomainError) -> ApiError {
+    ApiError::param(e.field.to_string(), e.reason)
+}
+
+#[utoipa::path(post, path = "/api/v1/areas/{code}/designations", tag = "programme",
+    params(("code" = String, Path, description = "A complex area's code")),
+    request_body = DesignationRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Designated (status `designated`); targets left out take the committee's defaults", content_type = "application/json", body = Object),
+        (status = 400, description = "The body or a field is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already designated for that year, or the previous year's programme is still open (`allowed` names its legal moves)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The area is not a complex area", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn post_designation(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(code): Path<String>,
+    Body(bytes): Body,
+) -> Result<Response, ApiError> {
+    let by = identity.require(Role::Editor)?;
+    let req: DesignationRequest = body(&bytes)?;
+    let snap = state.service.snapshot();
+    let targets = state.programme.targets.with(&req.targets).map_err(domain)?;
+    let terms = DesignationTerms::new(
+        &req.reasons,
+        &req.categories,
+        &req.unit,
+        targets,
+        &snap.catalogue,
+    )
+    .map_err(domain)?;
+    let note = crate::domain::programme::note(req.note.as_deref()).map_err(domain)?;
+    let d = NewDesignation::new(&code, req.year, terms, note).map_err(domain)?;
+    let out = crate::programme::designate(&state.service, d, &by).await?;
+    let snap = state.service.snapshot();
+    let zone = state.service.zone();
+    let location = format!("/api/v1/areas/{}/history", percent(&code));
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(designation_json(&snap, &out, zone)),
+    )
+        .into_response())
+}
+
+/// A path segment: area codes are letters, digits, `-`, `_` and `.`, kept as they are.
+fn percent(code: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.');
+    percent_encoding::utf8_percent_encode(code, SEGMENT).to_string()
+}
+
+#[utoipa::path(patch, path = "/api/v1/areas/{code}/designations/{year}", tag = "programme",
+    params(("code" = String, Path, description = "A complex area's code"), ("year" = i64, Path, description = "The programme year")),
+    request_body = DesignationPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Edited: the designation, and the history event recording each changed field before and after (null when nothing changed)", content_type = "application/json", body = Object),
+        (status = 400, description = "The body, a field or the year is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such area or designation", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The designation's year is closed (converted or not converted)", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch_designation(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path((code, year)): Path<(String, String)>,
+    Body(bytes): Body,
+) -> Result<Response, ApiError> {
+    let by = identity.require(Role::Editor)?;
+    let year = parse_year(
+        year.parse::<i64>()
+            .map_err(|_| ApiError::param("year", format!("{year:?} is not a year")))?,
+    )?;
+    let req: DesignationPatch = body(&bytes)?;
+    let note = crate::domain::programme::note(req.note.as_deref()).map_err(domain)?;
+    let snap = state.service.snapshot();
+    let (d, e) = crate::programme::edit(
+        &state.service,
+        &code,
+        year,
+        &Edit {
+            reasons: req.reasons,
+            categories: req.categories,
+            unit: req.unit,
+            targets: req.targets,
+            note,
+        },
+        &snap.catalogue,
+        &by,
+    )
+    .await?;
+    let snap = state.service.snapshot();
+    let zone = state.service.zone();
+    Ok(Json(json!({
+        "designation": designation_json(&snap, &d, zone),
+        "event": e.map(|e| event_json(&e, zone)),
+    }))
+    .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/areas/{code}/transitions", tag = "programme",
+    params(("code" = String, Path, description = "A complex area's code")),
+    request_body = TransitionRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Moved: the designation with its new status and legal next moves, and the history event", content_type = "application/json", body = Object),
+        (status = 400, description = "The body or a field is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such area, or not designated for that year", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Illegal move from the current status; `allowed` lists the legal ones (empty once the year is closed)", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn post_transition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(code): Path<String>,
+    Body(bytes): Body,
+) -> Result<Response, ApiError> {
+    let by = identity.require(Role::Editor)?;
+    let req: TransitionRequest = body(&bytes)?;
+    let year = parse_year(req.year)?;
+    let to: ProgrammeStatus = req.to.parse().map_err(domain)?;
+    let m = Move {
+        year,
+        to,
+        note: crate::domain::programme::note(req.note.as_deref()).map_err(domain)?,
+        evidence: crate::domain::programme::evidence(&req.evidence).map_err(domain)?,
+    };
+    let (d, e) = crate::programme::transition(&state.service, &code, &m, &by).await?;
+    let snap = state.service.snapshot();
+    let zone = state.service.zone();
+    Ok(Json(json!({
+        "designation": designation_json(&snap, &d, zone),
+        "event": event_json(&e, zone),
+    }))
+    .into_response())
+}
+
+/// The self link of a request (for the overview's links).
+pub fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}{uri}")
+}

@@ -179,6 +179,11 @@ impl Service {
         let mut next = small_layers(&self.store).await?;
         next.version = version;
         next.incidents = incidents;
+        // Most writes (imports, transitions) leave the areas alone: keep the current layer,
+        // and with it the H3 covers already computed, so each area's cover is computed once.
+        if next.areas.areas() == current.areas.areas() {
+            next.areas = Arc::clone(&current.areas);
+        }
         self.snapshot.store(Arc::new(next));
         Ok(true)
     }

@@ -1763,6 +1763,10 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("/api/v1/tokens", "post", true),
     ("/api/v1/tokens/{id}", "delete", true),
     ("/api/v1/openapi.json", "get", false),
+    // Sign-in takes a token in its body, not a bearer header (tests/session.rs).
+    ("/api/v1/session", "get", false),
+    ("/api/v1/session", "post", false),
+    ("/api/v1/session", "delete", false),
     // Aggregates need a token unless the server runs with --public-aggregates (the test
     // server does not), so the document lists the bearer scheme as optional for them.
     ("/api/v1/density", "get", true),
@@ -1852,6 +1856,14 @@ async fn openapi_documents_every_route_and_the_bearer_scheme() {
         );
         if *secured {
             r.problem(401);
+        } else if *path == "/api/v1/session" {
+            // Nobody signed in (401), an empty sign-in body (400), signing out (204).
+            let want = match *method {
+                "get" => 401,
+                "post" => 400,
+                _ => 204,
+            };
+            assert_eq!(r.status, want, "{method} {path}: {}", r.text());
         } else {
             assert_eq!(r.status, 200, "{method} {path} is public: {}", r.text());
         }

@@ -639,7 +639,7 @@ async fn overview_of_the_year_with_flags_and_lights() {
             (Some(1), Some(1), Some(1), Some(1)),
             "{totals}"
         );
-        // 2023: A alone, not converted (one year so far).
+        // 2023: A alone, not converted in 2022 nor 2023: two years running.
         let fc = api
             .get("/api/v1/areas?year=2023", Some(&t.viewer))
             .await

@@ -235,8 +235,9 @@ pub struct AreaKpis {
     pub hot_cell_ids: Vec<String>,
     /// Hotspot zones that share a cell with the area's cover.
     pub hotspot_zones: Vec<ZoneBrief>,
-    /// True when no hot cell is inside or touching the area.
-    pub hotspots_target_met: bool,
+    /// True when no hot cell is inside or touching the area; None when that cannot be
+    /// judged (Gi* could not run for the period: see `hotspots_note`).
+    pub hotspots_target_met: Option<bool>,
     /// Why Gi* had nothing to say for this period, if so.
     pub hotspots_note: Option<String>,
     pub traffic_lights: Lights,
@@ -421,6 +422,11 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
     };
 
     let hot_here = common(input.cover, &input.hot.cells);
+    // Whether "no hotspot left standing" can be judged at all: not when Gi* could not run
+    // for the period (too few cells, no variance) or the area has no cover (an invalid
+    // stored geometry). An empty `hot_here` then means "unknown", not "met".
+    let hot_known = input.hot.note.is_none() && !input.cover.is_empty();
+    let hotspots_target_met = hot_known.then_some(hot_here.is_empty());
     let zones: Vec<ZoneBrief> = input
         .hot
         .zones
@@ -448,10 +454,10 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
         },
         clearance: clearance_light(clearance, input.targets.clearance_rate),
         clearance_serious: clearance_light(clearance_serious, input.targets.clearance_rate_serious),
-        hotspots: if hot_here.is_empty() {
-            Light::Green
-        } else {
-            Light::Red
+        hotspots: match hotspots_target_met {
+            None => Light::Grey,
+            Some(true) => Light::Green,
+            Some(false) => Light::Red,
         },
     };
 
@@ -560,7 +566,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
         hot_cells: hot_here.len(),
         hot_cell_ids: hot_here.iter().map(ToString::to_string).collect(),
         hotspot_zones: zones,
-        hotspots_target_met: hot_here.is_empty(),
+        hotspots_target_met,
         hotspots_note: input.hot.note.clone(),
         traffic_lights: lights,
         monthly,

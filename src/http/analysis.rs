@@ -226,8 +226,12 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
     Ok(Query { filter, res, csv })
 }
 
-/// A cell's hexagon as a GeoJSON Polygon (counter-clockwise, closed, 6 decimals).
-fn hexagon(cell: CellIndex) -> Value {
+/// A cell's hexagon as a GeoJSON Polygon (counter-clockwise, closed, 6 decimals); null
+/// for a CSV response, which has no geometry column.
+fn hexagon(cell: CellIndex, csv: bool) -> Value {
+    if csv {
+        return Value::Null;
+    }
     let mut ring: Vec<Value> = cell
         .boundary()
         .iter()
@@ -277,24 +281,35 @@ fn render(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         return Ok((body, "text/csv; charset=utf-8".to_owned()));
     }
-    let features: Vec<Value> = rows
-        .iter()
-        .map(|(geometry, p)| {
-            let id = p
-                .get("h3")
-                .or_else(|| p.get("id"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            json!({"type": "Feature", "id": id, "geometry": geometry, "properties": p})
-        })
-        .collect();
-    let mut body =
-        json!({"type": "FeatureCollection", "features": features, "diemnong": provenance});
+    // Written straight out, feature by feature: building one `Value` of the whole
+    // collection would deep-copy every geometry and property map first (most of a
+    // city-wide density response's time).
+    let json = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 320 + 512);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    for (i, (geometry, p)) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let id = p.get("h3").or_else(|| p.get("id")).unwrap_or(&Value::Null);
+        out.extend_from_slice(br#"{"type":"Feature","id":"#);
+        serde_json::to_writer(&mut out, id).map_err(json)?;
+        out.extend_from_slice(br#","geometry":"#);
+        serde_json::to_writer(&mut out, geometry).map_err(json)?;
+        out.extend_from_slice(br#","properties":"#);
+        serde_json::to_writer(&mut out, p).map_err(json)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(br#"],"diemnong":"#);
     // What the computation adds to the provenance (slices, warnings).
-    if let Some(d) = body["diemnong"].as_object_mut() {
+    let mut provenance = provenance;
+    if let Some(d) = provenance.as_object_mut() {
         d.extend(extra);
     }
-    Ok((body.to_string(), GEOJSON.to_owned()))
+    serde_json::to_writer(&mut out, &provenance).map_err(json)?;
+    out.push(b'}');
+    let body = String::from_utf8(out).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((body, GEOJSON.to_owned()))
 }
 
 /// What a handler asks [`serve_analysis`] for.
@@ -456,7 +471,7 @@ pub async fn get_density(
                     p.insert("h3".into(), json!(c.cell.to_string()));
                     p.insert("count".into(), json!(c.count));
                     p.insert("per_km2".into(), json!(round_sig6(c.per_km2)));
-                    (hexagon(c.cell), p)
+                    (hexagon(c.cell, q.csv), p)
                 })
                 .collect();
             Ok((rows, Map::new()))
@@ -507,7 +522,7 @@ pub async fn get_hotspots(
                     p.insert("gi_p".into(), json!(c.p));
                     p.insert("gi_q".into(), json!(c.q));
                     p.insert("gi_bin".into(), json!(bin(c, gi.fdr)));
-                    (hexagon(c.cell), p)
+                    (hexagon(c.cell, q.csv), p)
                 })
                 .collect();
             Ok((rows, Map::new()))
@@ -801,7 +816,7 @@ pub async fn get_emerging(
                     p.insert("bins".into(), json!(c.bins));
                     p.insert("counts".into(), json!(c.counts));
                     p.insert("z".into(), json!(c.z.iter().map(|v| (v * 1e9).round() / 1e9).collect::<Vec<_>>()));
-                    (hexagon(c.cell), p)
+                    (hexagon(c.cell, q.csv), p)
                 })
                 .collect();
             let mut extra = Map::new();
@@ -907,7 +922,7 @@ pub async fn get_kde(
                     let mut p = Map::new();
                     p.insert("h3".into(), json!(c.cell.to_string()));
                     p.insert("density".into(), json!(c.density));
-                    (hexagon(c.cell), p)
+                    (hexagon(c.cell, q.csv), p)
                 })
                 .collect();
             let mut extra = Map::new();

@@ -29,9 +29,10 @@ pub struct Problem {
     pub errors: Vec<RowError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors_total: Option<u64>,
-    /// For 409 on a state change: the moves that are legal from here.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub allowed: Vec<String>,
+    /// For 409 on the conversion programme: the moves that are legal from here (empty
+    /// once the year is closed; present on every such 409 so clients need not guess).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +130,7 @@ impl IntoResponse for ApiError {
             parameter: None,
             errors: Vec::new(),
             errors_total: None,
-            allowed: Vec::new(),
+            allowed: None,
         };
         match self {
             Self::BadParameter { parameter, detail } => {
@@ -158,7 +159,9 @@ impl IntoResponse for ApiError {
                 "an internal error occurred; it has been logged".clone_into(&mut p.detail);
             }
             Self::Programme(ref e) => {
-                p.allowed = e.allowed().iter().map(|s| s.as_str().to_owned()).collect();
+                if status == StatusCode::CONFLICT {
+                    p.allowed = Some(e.allowed().iter().map(|s| s.as_str().to_owned()).collect());
+                }
                 if let ProgrammeError::Invalid(d) = e {
                     p.detail = d.to_string();
                     p.parameter = Some(d.field.to_string());

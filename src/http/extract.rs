@@ -37,7 +37,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     }
 }
 
-/// Who is calling: the role of a presented bearer token, or nobody.
+/// Who is calling: the role of a presented bearer token (or session cookie), or nobody.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller(pub Option<Role>);
 
@@ -57,6 +57,58 @@ impl Caller {
             ))),
         }
     }
+}
+
+/// The name of the sign-in cookie (see [`super::session`]).
+pub const SESSION_COOKIE: &str = "dn_session";
+
+/// A presented credential: a bearer token, or the map page's session cookie.
+#[derive(Debug, Clone, Copy)]
+enum Credential<'a> {
+    Bearer(&'a str),
+    Cookie(&'a str),
+}
+
+impl<'a> Credential<'a> {
+    /// The Authorization header wins over the cookie (a script's explicit token is what
+    /// it means to use).
+    fn of(headers: &'a HeaderMap) -> Result<Option<Self>, ApiError> {
+        if let Some(t) = bearer(headers)? {
+            return Ok(Some(Self::Bearer(t)));
+        }
+        Ok(session_cookie(headers).map(Self::Cookie))
+    }
+
+    fn token(self) -> &'a str {
+        match self {
+            Self::Bearer(t) | Self::Cookie(t) => t,
+        }
+    }
+
+    /// What an unknown or revoked credential means: a bearer token is refused (401); a
+    /// stale cookie makes the caller anonymous, so that public pages keep working for a
+    /// browser whose token was revoked (`GET /api/v1/session` tells the page).
+    fn unknown(self) -> Result<(), ApiError> {
+        match self {
+            Self::Bearer(_) => Err(ApiError::Unauthorized(
+                "the token is unknown or revoked".into(),
+            )),
+            Self::Cookie(_) => Ok(()),
+        }
+    }
+}
+
+/// The value of the session cookie, if the request carries one.
+#[must_use]
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, v)| *k == SESSION_COOKIE && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
@@ -85,14 +137,12 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = bearer(&parts.headers)? else {
+        let Some(cred) = Credential::of(&parts.headers)? else {
             return Ok(Self(None));
         };
-        match state.service.role_of(token).await? {
+        match state.service.role_of(cred.token()).await? {
             Some(role) => Ok(Self(Some(role))),
-            None => Err(ApiError::Unauthorized(
-                "the token is unknown or revoked".into(),
-            )),
+            None => cred.unknown().map(|()| Self(None)),
         }
     }
 }
@@ -147,19 +197,17 @@ impl Identity {
     /// # Errors
     /// 401 for a malformed header or an unknown or revoked token.
     pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let Some(token) = bearer(headers)? else {
+        let Some(cred) = Credential::of(headers)? else {
             return Ok(Self(None));
         };
         match state
             .service
             .store()
-            .token_by_hash(&crate::auth::hash_token(token))
+            .token_by_hash(&crate::auth::hash_token(cred.token()))
             .await?
         {
             Some(info) => Ok(Self(Some(info))),
-            None => Err(ApiError::Unauthorized(
-                "the token is unknown or revoked".into(),
-            )),
+            None => cred.unknown().map(|()| Self(None)),
         }
     }
 }

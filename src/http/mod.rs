@@ -9,6 +9,7 @@ pub mod extract;
 pub mod features;
 pub mod openapi;
 pub mod report;
+pub mod session;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -105,6 +106,12 @@ pub fn app(state: AppState) -> Router {
         .route("/catalogue/{kind}/{code}", put(catalogue::put_entry))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route(
+            "/session",
+            get(session::current)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .route("/", get(index_page))

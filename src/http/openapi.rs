@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging,
         super::catalogue::get_catalogue, super::catalogue::put_entry,
         super::tokens::create, super::tokens::list, super::tokens::revoke,
+        super::session::sign_in, super::session::current, super::session::sign_out,
         document,
     ),
     components(schemas(super::error::Problem, crate::ingest::RowError, crate::ingest::Place,
@@ -27,7 +28,9 @@ use utoipa::{Modify, OpenApi};
     tags((name = "layers", description = "Incidents, cameras, self-managed models and areas as GeoJSON"),
          (name = "analysis", description = "Aggregated results: density and Gi* hotspots on H3 cells"),
          (name = "programme", description = "The conversion programme of complex areas: designations, status workflow, history, KPIs against targets, the yearly report"),
-         (name = "catalogue"), (name = "tokens"), (name = "service"))
+         (name = "catalogue"), (name = "tokens"),
+         (name = "session", description = "Sign-in for the map page: the token as an HttpOnly, SameSite=Strict cookie"),
+         (name = "service"))
 )]
 pub struct ApiDoc;
 

@@ -868,7 +868,7 @@ fn csv(r: &Report<'_>) -> Result<String, ApiError> {
                 k.hot_cells.to_string(),
                 String::new(),
                 "0".into(),
-                met(Some(k.hotspots_target_met)),
+                met(k.hotspots_target_met),
                 light(l.hotspots),
             ),
             (

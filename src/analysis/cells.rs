@@ -53,9 +53,25 @@ fn count_sorted(seg: &Segment, filter: &Filter, res: u8) -> Vec<(u64, u32)> {
         Some((c, n)) if *c == p => *n += 1,
         _ => out.push((p, 1)),
     };
+    let time_only = filter.bbox.is_none()
+        && filter.categories.is_none()
+        && filter.severities.is_none()
+        && filter.within.is_none();
     if unfiltered {
         for &cell in &seg.cell {
             push(parent15(cell, res));
+        }
+    } else if time_only {
+        // The common map query (a time range, city-wide): two plain columns, no per-row
+        // filter call.
+        let (from, to) = (
+            filter.from.unwrap_or(i64::MIN),
+            filter.to.unwrap_or(i64::MAX),
+        );
+        for (&cell, &t) in seg.cell.iter().zip(&seg.time) {
+            if t >= from && t < to {
+                push(parent15(cell, res));
+            }
         }
     } else {
         IncidentIndex::for_each_in_segment(seg, filter, |s, i| push(parent15(s.cell[i], res)));

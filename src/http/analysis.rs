@@ -226,30 +226,58 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
     Ok(Query { filter, res, csv })
 }
 
-/// A cell's hexagon as a GeoJSON Polygon (counter-clockwise, closed, 6 decimals); null
-/// for a CSV response, which has no geometry column.
-fn hexagon(cell: CellIndex, csv: bool) -> Value {
+/// A feature's geometry, serialised when the response is written.
+#[derive(Debug)]
+enum Geometry {
+    /// A cell's hexagon: a GeoJSON Polygon (counter-clockwise, closed, 6 decimals), written
+    /// straight from the cell's boundary — thousands of these make a city-wide response,
+    /// and building a JSON value for each was most of its cost.
+    Hex(CellIndex),
+    Json(Value),
+    /// No geometry (a CSV response has no geometry column).
+    None,
+}
+
+impl serde::Serialize for Geometry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Self::Json(v) => v.serialize(s),
+            Self::None => s.serialize_none(),
+            Self::Hex(cell) => {
+                let b = cell.boundary();
+                let mut ring: Vec<[f64; 2]> = b
+                    .iter()
+                    .map(|ll| [round6(ll.lng()), round6(ll.lat())])
+                    .collect();
+                if let Some(&first) = ring.first() {
+                    ring.push(first);
+                }
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("type", "Polygon")?;
+                m.serialize_entry("coordinates", &[ring])?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// A cell's hexagon, or nothing for a CSV response.
+fn hexagon(cell: CellIndex, csv: bool) -> Geometry {
     if csv {
-        return Value::Null;
+        Geometry::None
+    } else {
+        Geometry::Hex(cell)
     }
-    let mut ring: Vec<Value> = cell
-        .boundary()
-        .iter()
-        .map(|ll| json!([round6(ll.lng()), round6(ll.lat())]))
-        .collect();
-    if let Some(first) = ring.first().cloned() {
-        ring.push(first);
-    }
-    json!({"type": "Polygon", "coordinates": [ring]})
 }
 
 /// The response body (GeoJSON or CSV) and its content type, built from rows of
 /// properties (the first being `h3`).
 /// Features as (geometry, properties).
-type Rows = Vec<(Value, Map<String, Value>)>;
+type Rows = Vec<(Geometry, Map<String, Value>)>;
 
 fn render(
-    rows: &[(Value, Map<String, Value>)],
+    rows: &[(Geometry, Map<String, Value>)],
     csv: bool,
     provenance: Value,
     extra: Map<String, Value>,
@@ -692,7 +720,7 @@ pub async fn get_zones(
                     p.insert("models".into(), json!(z.models));
                     p.insert("wards".into(), json!(z.wards));
                     p.insert("complex_areas".into(), json!(z.complex_areas));
-                    (multipolygon(&z.geometry), p)
+                    (Geometry::Json(multipolygon(&z.geometry)), p)
                 })
                 .collect();
             Ok((rows, Map::new()))
@@ -1149,7 +1177,10 @@ pub async fn get_clusters(
                                 .collect::<Vec<_>>()
                         ),
                     );
-                    (multipolygon(&geo::MultiPolygon::new(vec![hull])), p)
+                    (
+                        Geometry::Json(multipolygon(&geo::MultiPolygon::new(vec![hull]))),
+                        p,
+                    )
                 })
                 .collect();
             let mut extra = Map::new();

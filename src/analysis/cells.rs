@@ -131,3 +131,76 @@ fn merge(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{IncidentRow, Scanned};
+
+    /// Every filter path (none, time only, time and category, a box) against a plain count
+    /// over the rows, with rows in both the sorted main segment and the delta.
+    #[test]
+    fn counts_equal_a_plain_count_on_every_path() {
+        let rows = |first: i64, n: i64| Scanned {
+            rows: (first..first + n)
+                .map(|id| {
+                    #[allow(clippy::cast_precision_loss)]
+                    let (lon, lat) = (
+                        106.60 + (id * 7919 % 1000) as f64 * 2e-4,
+                        10.70 + (id * 104_729 % 1000) as f64 * 2e-4,
+                    );
+                    IncidentRow {
+                        id,
+                        occurred_at: id * 1000,
+                        category: u16::from(id % 3 == 0),
+                        severity: crate::domain::Severity::from_code(0),
+                        solved: false,
+                        lon,
+                        lat,
+                        cell: u64::from(crate::domain::LonLat::new(lon, lat).unwrap().cell15()),
+                    }
+                })
+                .collect(),
+            categories: vec!["theft".into(), "fraud".into()],
+        };
+        let index = IncidentIndex::build(rows(1, 3000)).with_appended(&rows(5000, 500));
+        let all: Vec<IncidentRow> = index.rows_by_id().into_iter().map(|(r, _)| r).collect();
+        let filters = [
+            Filter::default(),
+            Filter {
+                from: Some(500_000),
+                to: Some(2_600_000),
+                ..Filter::default()
+            },
+            Filter {
+                from: Some(500_000),
+                categories: Some(vec![1]),
+                ..Filter::default()
+            },
+            Filter {
+                bbox: crate::index::BBox::new(106.6, 10.7, 106.7, 10.8).ok(),
+                ..Filter::default()
+            },
+        ];
+        for (k, f) in filters.iter().enumerate() {
+            for res in [Resolution::Seven, Resolution::Nine] {
+                let mut want: std::collections::BTreeMap<u64, u32> = Default::default();
+                for r in &all {
+                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
+                        && f.to.is_none_or(|x| r.occurred_at < x)
+                        && f.categories.as_ref().is_none_or(|c| c.contains(&r.category))
+                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
+                    if keep {
+                        *want.entry(parent15(r.cell, u8::from(res))).or_default() += 1;
+                    }
+                }
+                let got: std::collections::BTreeMap<u64, u32> = count_cells(&index, f, res)
+                    .into_iter()
+                    .map(|(c, n)| (u64::from(c), n))
+                    .collect();
+                assert!(!want.is_empty());
+                assert_eq!(got, want, "filter {k} res {res}");
+            }
+        }
+    }
+}

@@ -56,3 +56,21 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
 fi
 
 cargo test --locked "$@"
+
+# The map page in Debian's chromium (tests/e2e/, playwright-core), against the server binary
+# cargo just built, which embeds map-ui/dist. First, the committed dist must be what
+# map-ui/src builds (the build is deterministic): a stale dist would test an old page.
+if [ $# -eq 0 ]; then
+  command -v node >/dev/null || apt_install nodejs npm
+  (cd map-ui && npm ci --no-audit --no-fund --loglevel=error && node build.mjs >/dev/null)
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1 \
+    && { ! git diff --quiet -- map-ui/dist || [ -n "$(git ls-files --others --exclude-standard map-ui/dist)" ]; }; then
+    echo "map-ui/dist is stale: run (cd map-ui && npm ci && node build.mjs) and commit it" >&2
+    git status --short -- map-ui/dist >&2
+    exit 1
+  fi
+  # The first-view time is a benchmark (BENCHMARKS.md), not a pass/fail: shared machines
+  # are too noisy for a timed test, so the budget here only catches a page that hangs.
+  DIEMNONG_BIN="$PWD/target/debug/diemnong" DN_E2E_SERVE=server DN_SKIP_BUILD=1 DN_DOCS= \
+    DN_FIRST_VIEW_MAX_MS="${DN_FIRST_VIEW_MAX_MS:-30000}" bash tests/e2e/run.sh
+fi

@@ -175,6 +175,14 @@ async fn serve_with(
         args.target_clearance_serious,
     )
     .map_err(|e| anyhow::anyhow!("invalid default target (--target-…): {e}"))?;
+    let page = crate::http::assets::PageSettings {
+        basemap_url: args.basemap_url.clone(),
+        basemap_attribution: args
+            .basemap_url
+            .as_ref()
+            .map(|_| args.basemap_attribution.clone()),
+        timezone: service.zone().name().to_owned(),
+    };
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -193,7 +201,8 @@ async fn serve_with(
                 cache_entries: args.cache_entries,
             },
         )
-        .with_targets(targets),
+        .with_targets(targets)
+        .with_page(&page),
         Duration::from_secs(args.refresh_secs.max(1)),
     )
     .await?;

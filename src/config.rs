@@ -70,6 +70,19 @@ pub struct ServeArgs {
     /// request computes, as the benchmarks' "computed" column measures).
     #[arg(long, env = "DIEMNONG_CACHE_ENTRIES", default_value_t = 64)]
     pub cache_entries: usize,
+    /// An XYZ raster basemap for the map page, e.g.
+    /// `https://tile.openstreetmap.org/{z}/{x}/{y}.png` (the browser fetches the tiles).
+    /// Without it the page draws a plain background with the ward boundaries as its base,
+    /// which works with no internet.
+    #[arg(long, env = "DIEMNONG_BASEMAP_URL", value_parser = basemap_url)]
+    pub basemap_url: Option<String>,
+    /// The basemap's attribution, shown on the map (required by most tile providers).
+    #[arg(
+        long,
+        env = "DIEMNONG_BASEMAP_ATTRIBUTION",
+        default_value = "© OpenStreetMap contributors"
+    )]
+    pub basemap_attribution: String,
     /// Seconds between checks for writes made by other processes or replicas.
     #[arg(long, env = "DIEMNONG_REFRESH_SECS", default_value_t = 2)]
     pub refresh_secs: u64,
@@ -147,4 +160,13 @@ pub struct SampleArgs {
     pub cameras: usize,
     #[arg(long, env = "DIEMNONG_SAMPLE_MODELS", default_value_t = 250)]
     pub models: usize,
+}
+
+/// An XYZ template: http(s), with `{z}`, `{x}` and `{y}`.
+fn basemap_url(s: &str) -> Result<String, String> {
+    let ok_scheme = s.starts_with("https://") || s.starts_with("http://");
+    if !ok_scheme || !["{z}", "{x}", "{y}"].iter().all(|p| s.contains(p)) {
+        return Err("must be an http(s) XYZ template with {z}, {x} and {y}".into());
+    }
+    Ok(s.to_owned())
 }

@@ -36,7 +36,11 @@ async fn session_cookie_signs_in_and_out() {
         let r = http.get(url("incidents")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let r = http.get(url("session")).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"signed_in": false})
+        );
 
         // A malformed token is a 400 naming the field; an unknown one a 401; neither sets
         // a cookie.
@@ -80,7 +84,10 @@ async fn session_cookie_signs_in_and_out() {
         }
         assert!(!c.contains("Secure"), "{c}");
         let who: Value = r.json().await.unwrap();
-        assert_eq!(who, json!({"role": "viewer", "name": "Phường 1"}));
+        assert_eq!(
+            who,
+            json!({"signed_in": true, "role": "viewer", "name": "Phường 1"})
+        );
         let r = http
             .post(url("session"))
             .header("X-Forwarded-Proto", "https")
@@ -154,9 +161,11 @@ async fn session_cookie_signs_in_and_out() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        let p: Value = r.json().await.unwrap();
-        assert!(p["detail"].as_str().unwrap().contains("nobody"), "{p}");
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"signed_in": false})
+        );
         // A revoked bearer token, by contrast, is an explicit credential and refused as such.
         let r = http
             .get(url("session"))

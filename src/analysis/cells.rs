@@ -188,7 +188,9 @@ mod tests {
                 for r in &all {
                     let keep = f.from.is_none_or(|x| r.occurred_at >= x)
                         && f.to.is_none_or(|x| r.occurred_at < x)
-                        && f.categories.as_ref().is_none_or(|c| c.contains(&r.category))
+                        && f.categories
+                            .as_ref()
+                            .is_none_or(|c| c.contains(&r.category))
                         && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
                     if keep {
                         *want.entry(parent15(r.cell, u8::from(res))).or_default() += 1;

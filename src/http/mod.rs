@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod areas;
+pub mod assets;
 pub mod catalogue;
 pub mod error;
 pub mod extract;
@@ -18,7 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub cache: Arc<analysis::ResultCache>,
     /// The conversion programme's targets and shared caches.
     pub programme: Arc<areas::ProgrammeState>,
+    /// The map page with its settings filled in.
+    pub page: Arc<assets::Page>,
 }
 
 impl AppState {
@@ -55,7 +58,17 @@ impl AppState {
             analysis: Arc::new(settings),
             cache: Arc::default(),
             programme: Arc::default(),
+            page: Arc::default(),
         }
+    }
+
+    /// This state with the map page's settings (basemap, time zone).
+    #[must_use]
+    pub fn with_page(mut self, settings: &assets::PageSettings) -> Self {
+        self.page = Arc::new(assets::Page {
+            index_html: assets::index_html(settings),
+        });
+        self
     }
 
     /// This state with the committee's default targets for the conversion programme.
@@ -114,7 +127,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/openapi.json", get(openapi::document));
     Router::new()
-        .route("/", get(index_page))
+        .route("/", get(assets::index))
+        .route("/app.js", get(assets::file))
+        .route("/app.css", get(assets::file))
+        .route("/vendor/{file}", get(assets::file))
         .route("/healthz", get(health))
         // The landing page as documented and as the map page links it (`nest` serves the
         // nested "/" at "/api/v1" only).
@@ -210,10 +226,6 @@ pub async fn landing() -> Response {
         ]
     }))
     .into_response()
-}
-
-async fn index_page() -> Html<&'static str> {
-    Html(include_str!("../../map-ui/index.html"))
 }
 
 async fn not_found(uri: Uri) -> ApiError {

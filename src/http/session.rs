@@ -32,9 +32,12 @@ pub struct SignIn {
 /// Who the session belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Session {
-    pub role: Role,
+    pub signed_in: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
     /// The token's name (shown on the page as who is signed in).
-    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 fn cookie(headers: &HeaderMap, value: &str, max_age: Option<u32>) -> Result<HeaderValue, ApiError> {
@@ -82,8 +85,9 @@ pub async fn sign_in(
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))?;
     let mut res = Json(Session {
-        role: info.role,
-        name: info.name,
+        signed_in: true,
+        role: Some(info.role),
+        name: Some(info.name),
     })
     .into_response();
     res.headers_mut()
@@ -93,17 +97,22 @@ pub async fn sign_in(
 
 #[utoipa::path(get, path = "/api/v1/session", tag = "session",
     responses(
-        (status = 200, description = "Who is signed in (by cookie or bearer token)", body = Session),
-        (status = 401, description = "Nobody is signed in", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Who is signed in (by cookie or bearer token): `signed_in` false, with no role, for nobody — the page asks on every load, so that is not an error", body = Session),
+        (status = 401, description = "A bearer token that is unknown or revoked", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn current(identity: Identity) -> Result<Json<Session>, ApiError> {
-    match identity.0 {
-        Some(t) => Ok(Json(Session {
-            role: t.role,
-            name: t.name,
-        })),
-        None => Err(ApiError::Unauthorized("nobody is signed in".into())),
-    }
+pub async fn current(identity: Identity) -> Json<Session> {
+    Json(match identity.0 {
+        Some(t) => Session {
+            signed_in: true,
+            role: Some(t.role),
+            name: Some(t.name),
+        },
+        None => Session {
+            signed_in: false,
+            role: None,
+            name: None,
+        },
+    })
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",

@@ -1,0 +1,282 @@
+// The side panel: a complex area (status, KPIs against targets, monthly trend, history, and
+// the editor's status form) or a hotspot zone (its statistics and top categories).
+// One panel at a time; Esc or the close button closes it and gives focus back.
+
+import * as api from './api.js';
+import * as auth from './auth.js';
+import { trendChart } from './chart.js';
+import { $, h } from './dom.js';
+import { label, num, pct, signedPct, t } from './i18n.js';
+import { STATUS_COLOURS } from './layers.js';
+
+let ctx = null;
+let current = null; // { type: 'area'|'zone', id }
+let generation = 0;
+let returnFocus = null;
+
+export function init(c) {
+  ctx = c;
+  $('#panel-close').addEventListener('click', () => close());
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && current && !e.defaultPrevented) {
+      // Esc inside the sign-in dialog is the dialog's own.
+      if (document.querySelector('dialog[open]')) return;
+      e.preventDefault();
+      close();
+    }
+  });
+}
+
+export const openPanel = () => current;
+
+function show(type, id, title) {
+  const panel = $('#panel');
+  if (!current) returnFocus = document.activeElement;
+  current = { type, id };
+  generation += 1;
+  panel.hidden = false;
+  panel.dataset.kind = type;
+  $('#panel-title').textContent = title;
+  $('#panel-body').replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  $('#panel-title').focus();
+  ctx.onPanel(`${type}:${id}`);
+  return generation;
+}
+
+export function close() {
+  if (!current) return;
+  current = null;
+  generation += 1;
+  $('#panel').hidden = true;
+  ctx.onPanel(null);
+  const back = returnFocus && document.contains(returnFocus) ? returnFocus : null;
+  returnFocus = null;
+  if (back) back.focus();
+  else ctx.focusMap();
+}
+
+/** Renders the panel again (after a language change or sign-in). */
+export function refresh() {
+  if (!current) return;
+  if (current.type === 'area') openArea(current.id);
+  else {
+    const z = ctx.zone(current.id);
+    if (z) openZone(z);
+  }
+}
+
+const dl = (...pairs) => h('dl', { class: 'facts' }, pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+const section = (title, ...content) => h('section', null, h('h3', null, title), ...content);
+// Event times come as RFC 3339 in the committee's zone (shown as written) or Unix seconds.
+const when = (at) => (typeof at === 'number' ? `${new Date(at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : String(at).slice(0, 16).replace('T', ' '));
+const light = (l) => h('span', { class: `light light-${l}` }, t(`light_${l}`));
+const errorBox = (e) => h('p', { class: 'error', role: 'alert' }, e instanceof api.ApiError ? e.readable : String(e.message || e));
+
+function statusBadge(status) {
+  return h('span', { class: 'badge', style: `--c:${STATUS_COLOURS[status] || '#8a8a8a'}` }, t(`st_${status}`));
+}
+
+// ---- complex areas -------------------------------------------------------------------------
+
+export async function openArea(code) {
+  const base = ctx.area(code);
+  const gen = show('area', code, base?.name || code);
+  ctx.select(base?.geometry || null);
+  const year = ctx.state().py;
+  const body = [];
+  try {
+    let props = base?.properties;
+    if (!props) {
+      const f = await api.get(`/api/v1/areas/${encodeURIComponent(code)}`);
+      if (gen !== generation) return;
+      props = f.properties;
+      $('#panel-title').textContent = props.name;
+      ctx.select(f.geometry);
+    }
+    body.push(dl([t('area'), props.code], props.population != null && [t('population'), num(props.population)]));
+    if (!auth.signedIn()) {
+      body.push(h('p', null, t('sign_in_for_more')), h('button', { type: 'button', onclick: () => ctx.signIn() }, t('sign_in')));
+      $('#panel-body').replaceChildren(...body);
+      return;
+    }
+    const [hist, kpis] = await Promise.all([
+      api.get(`/api/v1/areas/${encodeURIComponent(code)}/history`),
+      api.get(`/api/v1/areas/${encodeURIComponent(code)}/kpis`, { year }),
+    ]);
+    if (gen !== generation) return;
+    const d = hist.designations.find((x) => x.year === year);
+    body.push(designationSection(d, year));
+    body.push(kpiSection(kpis, year));
+    if (d && auth.canEdit()) body.push(editForm(code, d, year));
+    body.push(historySection(hist.events));
+  } catch (e) {
+    if (gen !== generation) return;
+    body.push(errorBox(e));
+  }
+  $('#panel-body').replaceChildren(...body);
+}
+
+function designationSection(d, year) {
+  if (!d) return h('p', { class: 'note' }, t('not_designated', { year }));
+  return section(
+    t('status', { year }),
+    h('p', null, statusBadge(d.status)),
+    d.years_not_converted > 0 ? h('p', null, t('years_not_converted', { n: d.years_not_converted })) : null,
+    d.flagged ? h('p', { class: 'warn' }, t('flagged')) : null,
+    dl(
+      [t('unit'), d.unit],
+      [t('reasons'), d.reasons.join('; ')],
+      d.categories?.length && [t('focus_categories'), d.categories.map((c) => label(ctx.category(c), c)).join(', ')],
+    ),
+  );
+}
+
+function kpiSection(k, year) {
+  const tg = k.targets;
+  const L = k.traffic_lights;
+  const rows = [
+    [t('k_cases'), h('span', null, t('cases_of', { n: num(k.incidents), prev: num(k.incidents_previous) }), ' ', h('b', null, k.change_pct == null ? k.change_pct_text : signedPct(k.change_pct))), t('at_most', { v: signedPct(tg.case_change_pct) }), L.cases],
+    [t('k_rate'), `${num(k.rate_per_10k, 1)} (${signedPct(k.rate_per_10k_change_pct)})`, t('lower_than_prev', { v: num(k.rate_per_10k_previous, 1) }), L.rate_per_10k],
+    [t('k_clearance'), pct(k.clearance_rate), t('at_least', { v: pct(tg.clearance_rate, 0) }), L.clearance],
+    [t('k_clearance_serious'), `${pct(k.clearance_rate_serious)} (${num(k.serious_solved)}/${num(k.serious)})`, t('at_least', { v: pct(tg.clearance_rate_serious, 0) }), L.clearance_serious],
+    [t('k_hotspots'), `${num(k.hot_cells)} (${t('zones_n', { n: num(k.hotspot_zones.length) })})`, t('none_target'), L.hotspots],
+    [t('k_cameras'), `${num(k.cameras)} (${num(k.cameras_per_km2, 1)})`, '–', null],
+    [t('k_models'), num(k.models), '–', null],
+  ];
+  return section(
+    t('kpis', { year }),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'kpis' },
+        h('thead', null, h('tr', null, [t('indicator'), t('value'), t('target'), t('assessment')].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, rows.map(([name, v, target, l]) => h('tr', null, h('th', { scope: 'row' }, name), h('td', null, v), h('td', null, target), h('td', null, l ? light(l) : '')))),
+      ),
+    ),
+    k.monthly?.length ? h('h4', null, t('trend')) : null,
+    k.monthly?.length ? trendChart(k.monthly, year) : null,
+  );
+}
+
+function historySection(events) {
+  const sorted = [...events].sort((a, b) => (b.year - a.year) || (b.seq - a.seq));
+  return section(
+    t('history'),
+    sorted.length
+      ? h(
+          'ol',
+          { class: 'timeline' },
+          sorted.map((e) =>
+            h(
+              'li',
+              { style: `--c:${STATUS_COLOURS[e.to] || '#8a8a8a'}` },
+              h('p', { class: 'when' }, h('time', { datetime: String(e.at) }, when(e.at)), ` · ${e.year} · `, t('by', { who: e.by?.name ?? '?' })),
+              h('p', null, h('b', null, t(`ev_${e.kind}`)), ': ', e.from ? `${t(`st_${e.from}`)} → ` : '', t(`st_${e.to}`)),
+              e.note ? h('p', { class: 'quote' }, e.note) : null,
+              e.evidence?.length ? h('p', null, `${t('evidence')}: `, e.evidence.map((u, i) => [i ? ', ' : '', h('a', { href: u, rel: 'noopener noreferrer', target: '_blank' }, u)])) : null,
+              e.changes && Object.keys(e.changes).length ? h('p', { class: 'muted' }, Object.keys(e.changes).join(', ')) : null,
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, t('no_history')),
+  );
+}
+
+function editForm(code, d, year) {
+  if (!d.legal_next?.length) return h('p', { class: 'muted' }, t('no_moves'));
+  const msg = h('p', { class: 'form-msg', role: 'status' });
+  const form = h(
+    'form',
+    { class: 'edit', id: 'status-form' },
+    h('h3', null, t('change_status')),
+    h('label', null, t('new_status'), h('select', { name: 'to', required: true }, d.legal_next.map((s) => h('option', { value: s }, t(`st_${s}`))))),
+    h('label', null, t('note'), h('textarea', { name: 'note', rows: 2, maxlength: 2000 })),
+    h('label', null, t('evidence_links'), h('textarea', { name: 'evidence', rows: 2, placeholder: 'https://…' })),
+    h('button', { type: 'submit' }, t('save')),
+    msg,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const evidence = String(f.get('evidence') || '').split(/\s+/).filter(Boolean);
+    const submit = form.querySelector('button[type=submit]');
+    submit.disabled = true;
+    msg.className = 'form-msg';
+    msg.textContent = t('loading');
+    try {
+      await api.post(`/api/v1/areas/${encodeURIComponent(code)}/transitions`, {
+        year,
+        to: f.get('to'),
+        note: String(f.get('note') || '').trim() || null,
+        evidence,
+      });
+      ctx.programmeChanged();
+      await openArea(code);
+      const m = $('#panel .form-msg') || $('#panel-title');
+      if (m.classList.contains('form-msg')) m.textContent = t('saved');
+    } catch (e) {
+      if (e instanceof api.ApiError && e.status === 403) auth.refusedWrite();
+      msg.className = 'form-msg error';
+      msg.textContent = e instanceof api.ApiError ? (e.status === 403 ? t('editor_needed') : e.readable) : String(e);
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+// ---- hotspot zones -------------------------------------------------------------------------
+
+export function openZone(feature) {
+  const p = feature.properties;
+  show('zone', p.id, `${t('zone')} · ${num(p.incidents)} ${t('incidents').toLowerCase()}`);
+  ctx.select(feature.geometry);
+  const maxCat = Math.max(1, ...p.top_categories.map((c) => c.count));
+  const areaName = (code) => ctx.area(code)?.name || code;
+  $('#panel-body').replaceChildren(
+    dl(
+      [t('incidents'), num(p.incidents)],
+      [t('share'), pct(p.share)],
+      [t('area_km2'), t('km2', { v: num(p.area_km2, 2) })],
+      [t('cells_label'), num(p.cells)],
+      [t('cameras'), num(p.cameras)],
+      [t('models'), num(p.models)],
+    ),
+    section(
+      t('top_categories'),
+      h(
+        'ul',
+        { class: 'bars' },
+        p.top_categories.map((c) =>
+          h('li', null, h('span', { class: 'bar-label' }, label(ctx.category(c.category), c.category)), h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: `width:${(100 * c.count) / maxCat}%` })), h('span', { class: 'bar-n' }, num(c.count))),
+        ),
+      ),
+    ),
+    section(t('busiest_hours'), h('p', null, p.busiest_hours.map((x) => `${t('hour', { h: x.hour })} (${num(x.count)})`).join(' · '))),
+    section(t('busiest_days'), h('p', null, p.busiest_weekdays.map((x) => `${t(`wd_${x.iso_weekday}`)} (${num(x.count)})`).join(' · '))),
+    p.complex_areas?.length
+      ? section(
+          t('complex_areas'),
+          h(
+            'ul',
+            { class: 'pick-list' },
+            p.complex_areas.map((c) => {
+              const b = h('button', { type: 'button', class: 'link', onclick: () => openArea(c) }, areaName(c));
+              // Complex areas whose layer is not loaded: their names one by one (there are few).
+              if (!ctx.area(c)) {
+                api.get(`/api/v1/areas/${encodeURIComponent(c)}`).then(
+                  (f) => {
+                    b.textContent = f.properties.name;
+                  },
+                  () => {},
+                );
+              }
+              return h('li', null, b);
+            }),
+          ),
+        )
+      : null,
+    p.wards?.length ? section(t('wards'), h('p', null, p.wards.map(areaName).join(', '))) : null,
+  );
+}

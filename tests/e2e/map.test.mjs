@@ -1,0 +1,546 @@
+// End-to-end tests of the map page against a real diemnong demo server (run.sh starts it).
+// Drawing is checked on the screenshot's pixels, not only on the DOM.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deflateSync } from 'node:zlib';
+import { PAGE, TOKEN, api, colourCount, diffCount, launch, mapPixels, open, ready, saveDoc, settle } from './lib.mjs';
+
+const YEAR = 2024; // the sample's data run over 2023–2024
+let browser;
+let designated; // a complex area designated for YEAR by these tests, still in "designated"
+
+/** A complex area with no designation for YEAR yet (the tests may run twice on one server). */
+async function freshComplexArea() {
+  const all = await api('GET', '/api/v1/areas?kind=complex_area&limit=1000');
+  for (const f of all.json.features) {
+    const h = await api('GET', `/api/v1/areas/${f.properties.code}/history`);
+    if (!h.json.designations.some((d) => d.year === YEAR)) return f;
+  }
+  throw new Error('every complex area is already designated for the test year');
+}
+
+async function designate(feature) {
+  const r = await api('POST', `/api/v1/areas/${feature.properties.code}/designations`, {
+    year: YEAR,
+    reasons: ['Nhiều vụ trộm cắp, cướp giật về đêm'],
+    unit: 'Công an phường (e2e)',
+    categories: ['theft', 'snatching'],
+  });
+  assert.equal(r.status, 201, r.text);
+}
+
+/** A point inside a polygon: the centre of its bounding box if inside, else a vertex average. */
+function inside(geometry) {
+  const ring = (geometry.type === 'Polygon' ? geometry.coordinates : geometry.coordinates[0])[0];
+  const xs = ring.map((p) => p[0]);
+  const ys = ring.map((p) => p[1]);
+  return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+}
+
+/** Clicks the map at a longitude/latitude. */
+async function clickAt(page, lngLat) {
+  const box = await page.locator('#map').boundingBox();
+  const p = await page.evaluate((ll) => window.diemnong.map.project(ll), lngLat);
+  await page.mouse.click(box.x + p.x, box.y + p.y);
+}
+
+const lastRequest = (log, path) => log.requests.filter((r) => r.path === path).at(-1);
+
+before(async () => {
+  assert.ok(TOKEN, 'DN_TOKEN (the demo admin token) is needed');
+  browser = await launch();
+  designated = await freshComplexArea();
+  await designate(designated);
+});
+after(async () => {
+  await browser?.close();
+});
+
+describe('first view', () => {
+  it('loads with no console errors, asks only its own server, and draws density within the time budget', async (t) => {
+    const times = [];
+    for (let i = 0; i < 3; i++) {
+      const { page, context, log } = await open(browser);
+      const origin = new URL(PAGE).origin;
+      const external = log.all.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
+      assert.deepEqual(log.errors, [], 'console errors');
+      assert.ok(log.requests.some((r) => r.path === '/api/v1/density'), 'density requested');
+      assert.ok(log.requests.some((r) => r.path === '/api/v1/areas'), 'areas requested');
+      assert.deepEqual(external, [], 'requests outside the server');
+      const fv = await page.evaluate(() => window.diemnong.firstView);
+      times.push(fv);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'vi');
+      assert.match(await page.locator('h1').innerText(), /Bản đồ điểm nóng/);
+      if (i === 0) {
+        const drawn = await mapPixels(page);
+        const base = await open(browser, '?layers=');
+        const empty = await mapPixels(base.page);
+        await base.context.close();
+        assert.ok(diffCount(drawn, empty) > 20000, 'density hexagons are drawn over the wards');
+        await saveDoc(page, 'map-density.png');
+      }
+      await context.close();
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    t.diagnostic(`first view (navigation start → map idle with density drawn): ${times.map((x) => Math.round(x)).join(', ')} ms; median ${Math.round(sorted[1])} ms`);
+    // The best of three: other work on the machine (a build, a benchmark) only ever adds time.
+    const budget = Number(process.env.DN_FIRST_VIEW_MAX_MS || 2000);
+    assert.ok(sorted[0] < budget, `first view ${Math.round(sorted[0])} ms (best of 3) ≥ ${budget} ms`);
+  });
+});
+
+describe('layers', () => {
+  it('each layer draws when switched on and disappears when switched off', async (t) => {
+    const { page, context, log } = await open(browser, `?layers=&py=${YEAR}`, { token: TOKEN });
+    const base = await mapPixels(page);
+    for (const id of ['density', 'hotspots', 'zones', 'emerging', 'kde', 'clusters', 'incidents', 'cameras', 'models', 'complex']) {
+      await page.click(`#ly-${id}`);
+      await settle(page);
+      const on = await mapPixels(page);
+      const changed = diffCount(base, on);
+      await page.click(`#ly-${id}`);
+      await settle(page);
+      const off = diffCount(base, await mapPixels(page));
+      t.diagnostic(`${id}: ${changed} pixels changed when on, ${off} after switching off`);
+      assert.ok(changed > 400, `${id} draws (${changed} pixels changed)`);
+      assert.ok(off < 50, `${id} disappears when switched off (${off} pixels differ)`);
+      assert.ok(await page.locator(`#lg-${id}`).isHidden(), `${id} legend hides when off`);
+    }
+    assert.deepEqual(log.errors, [], 'console errors');
+    await context.close();
+  });
+
+  it('opens a link with several layers, incidents included, each with its legend (screenshot)', async () => {
+    const { page, context, log } = await open(browser, `?layers=hotspots,zones,incidents,cameras,complex&py=${YEAR}`, { token: TOKEN });
+    assert.deepEqual(log.errors, []);
+    for (const id of ['hotspots', 'zones', 'incidents', 'complex', 'cameras']) assert.ok(await page.locator(`#lg-${id} .legend-rows li`).count() > 0, `${id} legend`);
+    const inc = lastRequest(log, '/api/v1/incidents');
+    assert.ok(inc && inc.params.get('bbox'), 'incidents asked for the view with a margin');
+    assert.match(await page.locator('#lg-incidents').innerText(), /Hiển thị [\d.]+ \/ [\d.]+ vụ/);
+    assert.match(await page.locator('#lg-hotspots').innerText(), /Nóng, tin cậy 99%/);
+    await page.click('#ly-incidents');
+    await settle(page);
+    await saveDoc(page, 'map-hotspots.png');
+    await context.close();
+  });
+
+  it('a signed-out visitor sees no incident points and asks for none', async () => {
+    const { page, context, log } = await open(browser, '?layers=density,incidents,cameras,models');
+    const reqs = log.requests.map((r) => r.path);
+    for (const p of ['/api/v1/incidents', '/api/v1/cameras', '/api/v1/models']) assert.ok(!reqs.includes(p), `${p} requested while signed out`);
+    assert.ok(await page.locator('#ly-incidents').isDisabled());
+    assert.ok(!(await page.locator('#ly-incidents').isChecked()));
+    assert.match(await page.locator('li[data-layer=incidents]').innerText(), /Cần đăng nhập/);
+    const points = await page.evaluate(() => window.diemnong.map.queryRenderedFeatures({ layers: ['incidents-point', 'incidents-cluster'] }).length);
+    assert.equal(points, 0);
+    const withLink = await mapPixels(page);
+    const plain = await open(browser, '?layers=density');
+    const diff = diffCount(withLink, await mapPixels(plain.page));
+    assert.ok(diff < 50, `the page draws the same as density alone (${diff} pixels differ)`);
+    assert.deepEqual(log.errors, [], 'console errors');
+    await plain.context.close();
+    await context.close();
+  });
+});
+
+describe('controls', () => {
+  it('time range and category filters change the API requests, the drawing and the URL; the URL reproduces the view', async () => {
+    const { page, context, log } = await open(browser, '?layers=density');
+    const all = await mapPixels(page);
+    assert.ok(!lastRequest(log, '/api/v1/density').params.has('from'));
+
+    await page.fill('#d-from', '2024-01-01');
+    await page.fill('#d-through', '2024-03-31');
+    await settle(page);
+    let q = lastRequest(log, '/api/v1/density').params;
+    assert.equal(q.get('from'), '2024-01-01');
+    assert.equal(q.get('to'), '2024-04-01');
+    const quarter = await mapPixels(page);
+    assert.ok(diffCount(all, quarter) > 5000, 'a shorter range draws differently');
+    assert.match(await page.locator('#range-label').innerText(), /01\/01\/2024 – 31\/03\/2024/);
+
+    // The month slider: the last month one step back (keyboard) → through February.
+    await page.focus('#m-to');
+    await page.keyboard.press('ArrowLeft');
+    await settle(page);
+    q = lastRequest(log, '/api/v1/density').params;
+    assert.equal(q.get('from'), '2024-01-01');
+    assert.equal(q.get('to'), '2024-03-01');
+
+    await page.click('#cat-box summary');
+    await page.check('#cats input[value=theft]');
+    await page.check('#cats input[value=snatching]');
+    await page.check('#sevs input[value=serious]');
+    await settle(page);
+    q = lastRequest(log, '/api/v1/density').params;
+    assert.equal(q.get('category'), 'theft,snatching');
+    assert.equal(q.get('severity'), 'serious');
+    const filtered = await mapPixels(page);
+    assert.ok(diffCount(quarter, filtered) > 5000, 'the category filter draws differently');
+    assert.match(await page.locator('#cat-summary').innerText(), /2 đã chọn/);
+
+    const url = page.url();
+    assert.match(url, /t=custom/);
+    assert.match(url, /from=2024-01-01/);
+    assert.match(url, /to=2024-03-01/);
+    assert.match(url, /cat=theft,snatching/);
+    assert.match(url, /sev=serious/);
+
+    const again = await open(browser, url.slice(PAGE.length));
+    const q2 = lastRequest(again.log, '/api/v1/density').params;
+    for (const k of ['from', 'to', 'category', 'severity', 'res']) assert.equal(q2.get(k), q.get(k), k);
+    assert.equal(await again.page.inputValue('#d-from'), '2024-01-01');
+    assert.equal(await again.page.inputValue('#d-through'), '2024-02-29');
+    assert.ok(await again.page.isChecked('#cats input[value=theft]'));
+    const diff = diffCount(filtered, await mapPixels(again.page));
+    assert.ok(diff < 200, `the link reproduces the drawing (${diff} pixels differ)`);
+    await again.context.close();
+
+    // A preset sets the range relative to today; "All" removes it.
+    await page.click('[data-preset=this_year]');
+    await settle(page);
+    const year = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric' }).format(new Date());
+    assert.equal(lastRequest(log, '/api/v1/density').params.get('from'), `${year}-01-01`);
+    assert.equal(await page.getAttribute('[data-preset=this_year]', 'aria-pressed'), 'true');
+    await page.click('[data-preset=all]');
+    await settle(page);
+    assert.ok(!lastRequest(log, '/api/v1/density').params.has('from'));
+    assert.deepEqual(log.errors, []);
+    await context.close();
+  });
+
+  it('H3 resolution follows the zoom unless fixed', async () => {
+    const { page, context, log } = await open(browser, '?layers=density&map=10.0/10.79/106.68');
+    assert.equal(lastRequest(log, '/api/v1/density').params.get('res'), '8');
+    await page.evaluate(() => window.diemnong.map.jumpTo({ zoom: 13.2 }));
+    await settle(page);
+    assert.equal(lastRequest(log, '/api/v1/density').params.get('res'), '10');
+    await page.selectOption('#res', '7');
+    await settle(page);
+    assert.equal(lastRequest(log, '/api/v1/density').params.get('res'), '7');
+    assert.match(page.url(), /res=7/);
+    await context.close();
+  });
+
+  it('switches language and keeps it in the URL', async () => {
+    const { page, context } = await open(browser);
+    await page.click('#lang-btn');
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    assert.match(await page.locator('h1').innerText(), /Hotspot map/);
+    assert.match(await page.locator('li[data-layer=density]').innerText(), /Incident density/);
+    assert.match(await page.locator('#cat-summary').innerText(), /All/);
+    await page.waitForURL(/lang=en/);
+    await page.reload();
+    await ready(page);
+    assert.match(await page.locator('h1').innerText(), /Hotspot map/);
+    await page.click('#lang-btn');
+    assert.match(await page.locator('h1').innerText(), /Bản đồ điểm nóng/);
+    await context.close();
+  });
+
+  it('shows a loading indicator, and a readable message when the API fails, with a working retry', async () => {
+    let fail = true;
+    const { page, context } = await open(browser, '?layers=', {
+      before: (p) =>
+        p.route('**/api/v1/density**', async (route) => {
+          if (fail) {
+            return route.fulfill({
+              status: 503,
+              contentType: 'application/problem+json',
+              body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database is restarting' }),
+            });
+          }
+          await new Promise((r) => setTimeout(r, 1200));
+          return route.continue();
+        }),
+    });
+    const blank = await mapPixels(page);
+    await page.click('#ly-density');
+    await settle(page);
+    const alert = page.locator('#alert');
+    assert.ok(await alert.isVisible());
+    const text = await alert.innerText();
+    assert.match(text, /Mật độ vụ việc/);
+    assert.match(text, /the database is restarting/);
+    assert.match(text, /503/);
+    assert.match(await page.locator('#lg-density').innerText(), /Lỗi/);
+    fail = false;
+    await page.click('#alert-retry');
+    await page.waitForSelector('#busy.on', { timeout: 1000 });
+    assert.match(await page.locator('#busy').innerText(), /Đang tải/);
+    await settle(page);
+    assert.ok(await page.locator('#busy').evaluate((el) => !el.classList.contains('on')));
+    assert.ok(await alert.isHidden());
+    assert.ok(diffCount(blank, await mapPixels(page)) > 20000, 'density drawn after the retry');
+    await context.close();
+  });
+
+  it('draws an XYZ basemap with its attribution when the page names one', async () => {
+    const tile = solidPng([170, 220, 160]);
+    let tiles = 0;
+    const { page, context, log } = await open(browser, '?layers=', {
+      before: async (p) => {
+        await p.route((u) => u.pathname === '/', async (route) => {
+          const res = await route.fetch();
+          const html = (await res.text())
+            .replace('<meta name="diemnong-basemap" content="">', '<meta name="diemnong-basemap" content="http://tiles.test/{z}/{x}/{y}.png">')
+            .replace('<meta name="diemnong-basemap-attribution" content="">', '<meta name="diemnong-basemap-attribution" content="© Test tiles">');
+          await route.fulfill({ response: res, body: html });
+        });
+        await p.route(/^http:\/\/tiles\.test\//, (route) => {
+          tiles++;
+          return route.fulfill({ status: 200, contentType: 'image/png', body: tile });
+        });
+      },
+    });
+    assert.ok(tiles > 0, 'tiles requested');
+    assert.match(await page.locator('.maplibregl-ctrl-attrib').innerText(), /© Test tiles/);
+    const px = await mapPixels(page);
+    assert.ok(colourCount(px, [170, 220, 160], 14) > 10000, 'the basemap shows (outside the wards, which stay nearly transparent)');
+    assert.deepEqual(log.errors, []);
+    await context.close();
+  });
+});
+
+describe('panels', () => {
+  it('a complex area opens its status, KPIs against targets and the monthly trend', async () => {
+    const code = designated.properties.code;
+    const { page, context, log } = await open(browser, `?layers=complex&py=${YEAR}`, { token: TOKEN });
+    await clickAt(page, inside(designated.geometry));
+    await page.waitForSelector('#panel table.kpis');
+    assert.equal(await page.locator('#panel-title').innerText(), designated.properties.name);
+    const kpis = (await api('GET', `/api/v1/areas/${code}/kpis?year=${YEAR}`)).json;
+    const body = await page.locator('#panel-body').innerText();
+    const vi = new Intl.NumberFormat('vi-VN');
+    assert.match(body, /Đã xác định/);
+    assert.ok(body.includes(`${vi.format(kpis.incidents)} vụ (cùng kỳ ${vi.format(kpis.incidents_previous)})`), 'cases against the year before');
+    assert.match(body, /Tỷ lệ điều tra làm rõ/);
+    assert.match(body, /≥ 75%/);
+    assert.match(body, /≤ -5%/);
+    assert.equal(await page.locator('#panel table.kpis tbody tr').count(), 7);
+    assert.equal(await page.locator('#panel svg.chart rect.bar').count(), kpis.monthly.length);
+    assert.match(body, /Công an phường \(e2e\)/);
+    await page.waitForURL(new RegExp(`panel=area:${code}`));
+    assert.ok(log.requests.some((r) => r.path === `/api/v1/areas/${code}/kpis` && r.params.get('year') === String(YEAR)));
+    await saveDoc(page, 'map-area-panel.png');
+    assert.deepEqual(log.errors, []);
+    await context.close();
+  });
+
+  it("an editor's status change is saved and persists after a reload", async () => {
+    const code = designated.properties.code;
+    const note = `e2e: bắt đầu chuyển hóa ${Date.now()}`;
+    const { page, context, log } = await open(browser, `?layers=complex&py=${YEAR}&panel=area:${code}`, { token: TOKEN });
+    await page.waitForSelector('#status-form');
+    assert.deepEqual(await page.locator('#status-form select[name=to] option').evaluateAll((os) => os.map((o) => o.value)), ['in_progress']);
+    await page.fill('#status-form textarea[name=note]', note);
+    await page.fill('#status-form textarea[name=evidence]', 'https://example.org/bien-ban-1');
+    await page.click('#status-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#panel .badge')?.textContent === 'Đang chuyển hóa');
+    assert.ok(log.requests.some((r) => r.method === 'POST' && r.path === `/api/v1/areas/${code}/transitions`));
+    await page.waitForSelector('#status-form .form-msg:text("Đã lưu.")');
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector('#panel .timeline');
+    assert.equal(await page.locator('#panel .badge').innerText(), 'Đang chuyển hóa');
+    assert.match(await page.locator('#panel .timeline').innerText(), new RegExp(note));
+    const hist = (await api('GET', `/api/v1/areas/${code}/history`)).json;
+    const ev = hist.events.find((e) => e.note === note);
+    assert.ok(ev, 'the event is in the server history');
+    assert.equal(ev.to, 'in_progress');
+    assert.deepEqual(ev.evidence, ['https://example.org/bien-ban-1']);
+    // The layer shows the new status too.
+    const st = await page.evaluate((c) => window.diemnong.map.querySourceFeatures('complex').find((f) => f.properties.code === c)?.properties.status, code);
+    assert.equal(st, 'in_progress');
+    assert.deepEqual(log.errors, []);
+    await context.close();
+  });
+
+  it('signs in with a token through the form into an HttpOnly cookie; a viewer cannot change a status', async () => {
+    const code = designated.properties.code;
+    const viewer = await api('POST', '/api/v1/tokens', { role: 'viewer', name: 'e2e viewer' });
+    assert.equal(viewer.status, 201, viewer.text);
+    const before = (await api('GET', `/api/v1/areas/${code}/history`)).json.events.length;
+    const { page, context } = await open(browser, `?layers=complex&py=${YEAR}&panel=area:${code}`);
+    assert.match(await page.locator('#panel-body').innerText(), /Đăng nhập để xem/);
+    await page.click('#panel-body button');
+    await page.fill('#token', 'dn_not_a_token');
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#signin-err:not([hidden])');
+    assert.match(await page.locator('#signin-err').innerText(), /không hợp lệ/);
+    await page.fill('#token', viewer.json.token);
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#signin', { state: 'hidden' });
+    assert.equal(await page.locator('#auth-btn').innerText(), 'Đăng xuất');
+    assert.ok(await page.locator('#ly-incidents').isEnabled());
+    // The sign-in is an HttpOnly, SameSite=Strict cookie: no script on the page can read it.
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'dn_session');
+    assert.ok(session, JSON.stringify(cookies));
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.equal(await page.evaluate(() => document.cookie.includes('dn_session')), false);
+    assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0, 'the token is not kept by the page');
+    // A viewer is shown the area but no status form; a write with the cookie is refused.
+    await page.waitForSelector('#panel-body table');
+    assert.equal(await page.locator('#status-form').count(), 0);
+    const status = await page.evaluate(
+      (c) => fetch(`/api/v1/areas/${c.code}/transitions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ year: c.year, to: 'in_progress' }) }).then((r) => r.status),
+      { code, year: YEAR },
+    );
+    assert.equal(status, 403);
+    assert.equal((await api('GET', `/api/v1/areas/${code}/history`)).json.events.length, before, 'nothing written');
+    // Signing out clears the cookie.
+    await page.click('#auth-btn');
+    await page.waitForFunction(() => document.querySelector('#auth-btn').textContent === 'Đăng nhập');
+    assert.equal((await context.cookies()).some((c) => c.name === 'dn_session' && c.value), false);
+    assert.ok(await page.locator('#ly-incidents').isDisabled());
+    await context.close();
+  });
+
+  it('a hotspot zone opens its statistics and top categories', async () => {
+    const { page, context, log } = await open(browser, '?layers=zones');
+    // As the page sees them: anonymously (cells under the disclosure threshold withheld).
+    const zones = (await api('GET', `/api/v1/hotspots/zones?res=${lastRequest(log, '/api/v1/hotspots/zones').params.get('res')}`, undefined, null)).json;
+    // Find a pixel of a zone on the map and click it.
+    const pt = await page.evaluate(() => {
+      const m = window.diemnong.map;
+      const c = m.getCanvas();
+      for (let y = 20; y < c.clientHeight; y += 12) {
+        for (let x = 20; x < c.clientWidth; x += 12) {
+          const f = m.queryRenderedFeatures([x, y], { layers: ['zones-fill'] })[0];
+          if (f) return { x, y, id: f.properties.id };
+        }
+      }
+      return null;
+    });
+    assert.ok(pt, 'a zone is on the map');
+    const box = await page.locator('#map').boundingBox();
+    await page.mouse.click(box.x + pt.x, box.y + pt.y);
+    await page.waitForSelector('#panel[data-kind=zone] .bars li');
+    const zone = zones.features.find((f) => f.properties.id === pt.id).properties;
+    const body = await page.locator('#panel-body').innerText();
+    assert.ok(body.includes(new Intl.NumberFormat('vi-VN').format(zone.incidents)));
+    assert.equal(await page.locator('#panel .bars li').count(), zone.top_categories.length);
+    const cat = (await api('GET', '/api/v1/catalogue')).json.categories.find((c) => c.code === zone.top_categories[0].category);
+    assert.match(body, new RegExp(cat.label_vi));
+    assert.match(body, /Giờ cao điểm/);
+    await page.waitForURL(new RegExp(`panel=zone:${pt.id}`));
+    await saveDoc(page, 'map-zone-panel.png');
+    assert.deepEqual(log.errors, []);
+    await context.close();
+  });
+});
+
+describe('keyboard and screen sizes', () => {
+  it('is usable by keyboard: skip link, layer toggles, area list, Esc closes the panel and focus returns', async () => {
+    const { page, context, log } = await open(browser, `?layers=complex&py=${YEAR}`, { token: TOKEN });
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+    const skipBox = await page.locator('.skip').boundingBox();
+    assert.ok(skipBox.x >= 0 && skipBox.y >= 0, 'the skip link shows when focused');
+    // Tab to the hotspot layer's checkbox and switch it on with Space.
+    let found = false;
+    for (let i = 0; i < 60 && !found; i++) {
+      await page.keyboard.press('Tab');
+      found = await page.evaluate(() => document.activeElement?.id === 'ly-hotspots');
+    }
+    assert.ok(found, 'the hotspot toggle is reachable by Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'focus is visible');
+    await page.keyboard.press('Space');
+    await settle(page);
+    assert.ok(await page.isChecked('#ly-hotspots'));
+    assert.ok(log.requests.some((r) => r.path === '/api/v1/hotspots'));
+    // On to the complex areas' list, open it, open an area.
+    found = false;
+    for (let i = 0; i < 60 && !found; i++) {
+      await page.keyboard.press('Tab');
+      found = await page.evaluate(() => !!document.activeElement?.closest('#lg-complex summary'));
+    }
+    assert.ok(found, 'the list of complex areas is reachable by Tab');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    const name = await page.evaluate(() => document.activeElement.textContent.trim());
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#panel:not([hidden])');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'panel-title');
+    assert.equal(await page.locator('#panel-title').innerText(), name);
+    await page.keyboard.press('Escape');
+    assert.ok(await page.locator('#panel').isHidden());
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), name, 'focus returns to the button');
+    await page.waitForURL((u) => !u.search.includes('panel='));
+    await context.close();
+  });
+
+  it('is readable at 1366×768: controls and map side by side, nothing scrolls but the sidebar', async () => {
+    const { page, context } = await open(browser, '', { viewport: { width: 1366, height: 768 } });
+    const side = await page.locator('#side').boundingBox();
+    const map = await page.locator('#map').boundingBox();
+    assert.ok(side.width >= 260 && side.width <= 340, `sidebar ${side.width}px`);
+    assert.ok(map.width >= 1000 && map.height >= 650, `map ${map.width}×${map.height}`);
+    const overflow = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);
+    assert.ok(overflow[0] <= 1366 && overflow[1] <= 768, `page overflows: ${overflow}`);
+    const font = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    assert.ok(font >= 14);
+    await context.close();
+  });
+
+  it('works at phone width: the controls slide over the map, the panel is a bottom sheet', async () => {
+    const viewport = { width: 390, height: 844 };
+    const { page, context, log } = await open(browser, `?py=${YEAR}`, { token: TOKEN, viewport });
+    assert.ok(await page.locator('#menu-btn').isVisible());
+    assert.ok(await page.locator('#side').isHidden(), 'controls hidden at first');
+    const map = await page.locator('#map').boundingBox();
+    assert.ok(map.width >= 388 && map.height >= 700, `map ${map.width}×${map.height}`);
+    const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(sw <= 390, `no sideways scrolling (${sw})`);
+    await saveDoc(page, 'map-phone.png');
+    await page.click('#menu-btn');
+    await page.waitForFunction(() => document.getElementById('side').getBoundingClientRect().left >= 0);
+    assert.ok(await page.locator('#side').isVisible());
+    assert.equal(await page.getAttribute('#menu-btn', 'aria-expanded'), 'true');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.getElementById('side').getBoundingClientRect().right <= 0);
+    await page.goto(`${PAGE}?py=${YEAR}&panel=area:${designated.properties.code}`);
+    await ready(page);
+    await page.waitForSelector('#panel table.kpis');
+    const panel = await page.locator('#panel').boundingBox();
+    assert.ok(panel.width <= 390 && panel.height < 844 * 0.7, `panel ${panel.width}×${panel.height}`);
+    await saveDoc(page, 'map-phone-panel.png');
+    assert.deepEqual(log.errors, []);
+    await context.close();
+  });
+});
+
+/** A 16×16 PNG of one colour. */
+function solidPng([r, g, b]) {
+  const w = 16;
+  const raw = Buffer.alloc((w * 3 + 1) * w);
+  for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) raw.set([r, g, b], y * (w * 3 + 1) + 1 + x * 3);
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const x of buf) c = table[(c ^ x) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, body) => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length);
+    const tb = Buffer.concat([Buffer.from(type), body]);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32BE(crc(tb));
+    return Buffer.concat([head, tb, tail]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(w, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}

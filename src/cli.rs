@@ -96,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     r.inserted, r.already_present
                 );
             }
+            seed_programme(&service).await?;
             let (_, token) = service
                 .create_token("demo", crate::auth::Role::Admin)
                 .await?;
@@ -390,4 +391,98 @@ fn sample(args: &SampleArgs) -> anyhow::Result<std::process::ExitCode> {
         s.complex_areas
     );
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The demo's conversion programme, so that its map and report show every status: each
+/// sample complex area `dbpt-YYYY-NN` is designated in year YYYY. The 2023 ones all close
+/// that year (converted, or every third not converted and designated again for 2024, where
+/// the first of those fails a second time and is flagged); the 2024 ones are left at
+/// designated, in progress or converted. Areas converted in 2023 stay free for 2024, where a
+/// visitor (or the end-to-end tests) can designate them. Runs once per database: a second
+/// start finds the designations there and changes nothing.
+async fn seed_programme(service: &Service) -> anyhow::Result<()> {
+    use crate::domain::{Actor, DesignationTerms, NewDesignation, ProgrammeStatus, Targets};
+    use crate::programme::{Move, ProgrammeError, designate, transition};
+    use ProgrammeStatus::{Converted, InProgress, NotConverted};
+
+    let by = Actor {
+        name: "demo".to_owned(),
+        token_id: None,
+    };
+    let snap = service.snapshot();
+    if !snap.programme.all().is_empty() {
+        return Ok(());
+    }
+    let codes: Vec<String> = snap
+        .areas
+        .areas()
+        .iter()
+        .filter(|a| a.data.code.starts_with("dbpt-"))
+        .map(|a| a.data.code.clone())
+        .collect();
+    let terms = |unit: &str| {
+        DesignationTerms::new(
+            &["Trộm cắp, cướp giật tài sản tăng về đêm".to_owned()],
+            &["theft".to_owned(), "snatching".to_owned()],
+            unit,
+            Targets::default(),
+            &snap.catalogue,
+        )
+    };
+    let step = async |code: &str, year: i16, to: ProgrammeStatus| {
+        transition(
+            service,
+            code,
+            &Move {
+                year,
+                to,
+                note: Some("Dữ liệu mẫu (demo)".to_owned()),
+                evidence: Vec::new(),
+            },
+            &by,
+        )
+        .await
+        .map(|_| ())
+    };
+    for code in &codes {
+        // dbpt-YYYY-NN
+        let mut parts = code.trim_start_matches("dbpt-").split('-');
+        let (Some(Ok(year)), Some(Ok(n))) = (
+            parts.next().map(str::parse::<i16>),
+            parts.next().map(str::parse::<u32>),
+        ) else {
+            continue;
+        };
+        let unit = format!("Ban Chỉ đạo 138 ({code})");
+        let d = NewDesignation::new(code, i64::from(year), terms(&unit)?, None)?;
+        match designate(service, d, &by).await {
+            Ok(_) => {}
+            Err(ProgrammeError::AlreadyDesignated { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        match (year, n % 3, n) {
+            (2023, 0, _) => {
+                step(code, 2023, InProgress).await?;
+                step(code, 2023, NotConverted).await?;
+                let again = NewDesignation::new(code, 2024, terms(&unit)?, None)?;
+                designate(service, again, &by).await?;
+                step(code, 2024, InProgress).await?;
+                if n == 3 {
+                    step(code, 2024, NotConverted).await?;
+                }
+            }
+            (2023, _, _) => {
+                step(code, 2023, InProgress).await?;
+                step(code, 2023, Converted).await?;
+            }
+            (_, _, 1) => {
+                step(code, year, InProgress).await?;
+                step(code, year, Converted).await?;
+            }
+            (_, 0 | 1, _) => step(code, year, InProgress).await?,
+            _ => {}
+        }
+    }
+    eprintln!("demo programme: {} complex areas designated", codes.len());
+    Ok(())
 }

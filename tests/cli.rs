@@ -701,6 +701,41 @@ async fn readme_demo_serves_the_sample() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "the demo token is an admin token");
+    // The demo's conversion programme shows every status, and one area flagged for two
+    // years not converted; some complex areas stay free to designate for 2024.
+    let overview = |year: u32| {
+        let (base, token) = (base.clone(), token.to_owned());
+        async move {
+            let r = reqwest::Client::new()
+                .get(format!("{base}/api/v1/areas?kind=complex_area&year={year}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()["features"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let y2024 = overview(2024).await;
+    let statuses: std::collections::BTreeSet<&str> = y2024
+        .iter()
+        .map(|f| f["properties"]["status"].as_str().unwrap())
+        .collect();
+    for s in ["designated", "in_progress", "converted", "not_converted"] {
+        assert!(statuses.contains(s), "{s} in {statuses:?}");
+    }
+    assert_eq!(
+        y2024
+            .iter()
+            .filter(|f| f["properties"]["flagged"] == true)
+            .count(),
+        1
+    );
+    assert!(y2024.len() < 20, "some complex areas are left for visitors");
+    assert_eq!(overview(2023).await.len(), 13);
     drop(demo);
 
     // A second demo in the same directory reuses the database: nothing imported twice.
@@ -713,6 +748,11 @@ async fn readme_demo_serves_the_sample() {
             .stderr()
             .contains("incidents.csv: 0 new, 20000 already present"),
         "{}",
+        again.stderr()
+    );
+    assert!(
+        !again.stderr().contains("demo programme:"),
+        "the programme is seeded once: {}",
         again.stderr()
     );
 }

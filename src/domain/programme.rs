@@ -418,7 +418,8 @@ pub struct Designation {
     pub terms: DesignationTerms,
     pub status: ProgrammeStatus,
     pub created_by: Actor,
-    /// Unix seconds.
+    /// Stored as Unix seconds; the API writes it as RFC 3339 in the committee's zone.
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 
@@ -480,7 +481,8 @@ pub struct ProgrammeEvent {
     #[schema(value_type = Object)]
     pub changes: Option<serde_json::Value>,
     pub by: Actor,
-    /// Unix seconds.
+    /// Stored as Unix seconds; the API writes it as RFC 3339 in the committee's zone.
+    #[schema(value_type = String, format = DateTime)]
     pub at: i64,
 }
 

@@ -1366,6 +1366,7 @@ async fn paging_follows_next_links_and_matches_a_brute_force_filter() {
         ("/api/v1/incidents?kind=ptz", "kind"),
         ("/api/v1/cameras?category=theft", "category"),
         ("/api/v1/areas?from=2024-01-01", "from"),
+        ("/api/v1/areas?year=2024&to=2024-06-01", "to"),
         (
             "/api/v1/incidents?category=burglary_of_the_moon",
             "category",

@@ -512,6 +512,16 @@ pub async fn list_areas(
     Params(p): Params<ListParams>,
 ) -> Result<Response, ApiError> {
     let page = page_params(&state, &p, Layer::Areas)?;
+    // Areas have no time, with or without `year` (the programme's year is `year` itself).
+    if let Some(name) = [("from", &page.from), ("to", &page.to)]
+        .iter()
+        .find_map(|(n, v)| v.is_some().then_some(*n))
+    {
+        return Err(ApiError::param(
+            name,
+            "areas have no time; from/to do not apply (use year for the programme's year)",
+        ));
+    }
     if let Some(year) = p.year {
         if p.cursor.is_some() || p.limit.is_some() {
             return Err(ApiError::param(
@@ -533,12 +543,6 @@ pub async fn list_areas(
             self_link(&headers, &uri),
         )
         .await;
-    }
-    if page.from.is_some() || page.to.is_some() {
-        return Err(ApiError::param(
-            "from",
-            "areas have no time; from/to do not apply",
-        ));
     }
     let snap = state.service.snapshot();
     let layer = &snap.areas;

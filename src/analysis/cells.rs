@@ -53,10 +53,7 @@ fn count_sorted(seg: &Segment, filter: &Filter, res: u8) -> Vec<(u64, u32)> {
         Some((c, n)) if *c == p => *n += 1,
         _ => out.push((p, 1)),
     };
-    let time_only = filter.bbox.is_none()
-        && filter.categories.is_none()
-        && filter.severities.is_none()
-        && filter.within.is_none();
+    let time_only = filter.is_time_only();
     if unfiltered {
         for &cell in &seg.cell {
             push(parent15(cell, res));

@@ -262,6 +262,32 @@ impl serde::Serialize for Geometry {
     }
 }
 
+/// Hexagon outlines already written, by cell. A cell's outline never changes, and
+/// computing it (h3o's boundary, with trigonometry) and printing its 14 numbers was half of
+/// a city-wide density response; a memo makes it a copy. Bounded: cleared when full.
+static HEXAGONS: std::sync::LazyLock<std::sync::RwLock<HashMap<CellIndex, Box<[u8]>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Entries kept in [`HEXAGONS`] (~200 bytes each: ~50 MB at most).
+const HEXAGONS_MAX: usize = 250_000;
+
+/// Appends the cell's hexagon as GeoJSON to `out`, from the memo when it is there.
+fn hexagon_json(cell: CellIndex, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    if let Some(b) = HEXAGONS.read().ok().and_then(|m| m.get(&cell).cloned()) {
+        out.extend_from_slice(&b);
+        return Ok(());
+    }
+    let bytes = serde_json::to_vec(&Geometry::Hex(cell))?;
+    out.extend_from_slice(&bytes);
+    if let Ok(mut m) = HEXAGONS.write() {
+        if m.len() >= HEXAGONS_MAX {
+            m.clear();
+        }
+        m.insert(cell, bytes.into_boxed_slice());
+    }
+    Ok(())
+}
+
 /// A cell's hexagon, or nothing for a CSV response.
 fn hexagon(cell: CellIndex, csv: bool) -> Geometry {
     if csv {
@@ -323,7 +349,10 @@ fn render(
         out.extend_from_slice(br#"{"type":"Feature","id":"#);
         serde_json::to_writer(&mut out, id).map_err(json)?;
         out.extend_from_slice(br#","geometry":"#);
-        serde_json::to_writer(&mut out, geometry).map_err(json)?;
+        match geometry {
+            Geometry::Hex(cell) => hexagon_json(*cell, &mut out).map_err(json)?,
+            g => serde_json::to_writer(&mut out, g).map_err(json)?,
+        }
         out.extend_from_slice(br#","properties":"#);
         serde_json::to_writer(&mut out, p).map_err(json)?;
         out.push(b'}');

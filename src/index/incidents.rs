@@ -309,6 +309,16 @@ impl Filter {
             && self.within.is_none()
     }
 
+    /// Whether the filter restricts time only (the map's usual query): callers may then
+    /// read the time column directly instead of testing each row.
+    #[must_use]
+    pub fn is_time_only(&self) -> bool {
+        self.bbox.is_none()
+            && self.categories.is_none()
+            && self.severities.is_none()
+            && self.within.is_none()
+    }
+
     fn matches_attrs(&self, seg: &Segment, i: usize) -> bool {
         let t = seg.time[i];
         self.from.is_none_or(|f| t >= f)

@@ -425,12 +425,6 @@ impl Points {
             let mut start = from;
             while start < to {
                 let end = (start + PAGE).min(to);
-                let span = |v: &[f64]| {
-                    v.iter()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-                            (lo.min(x), hi.max(x))
-                        })
-                };
                 let (y0, y1) = span(&lat[start..end]);
                 let (x0, x1) = span(&lon[start..end]);
                 rects.push(GeomWithData::new(
@@ -450,6 +444,14 @@ impl Points {
             pages: RTree::bulk_load(rects),
         }
     }
+}
+
+/// The smallest and largest value (∞, −∞ for none).
+fn span(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
 }
 
 /// Where the unit vectors are measured from. Over a region (the points within 0.2 rad,
@@ -473,12 +475,6 @@ struct Frame {
 
 impl Frame {
     fn around(lat: &[f64], lon: &[f64]) -> Self {
-        let span = |v: &[f64]| {
-            v.iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-                    (lo.min(x), hi.max(x))
-                })
-        };
         let (p_lo, p_hi) = span(lat);
         let (l_lo, l_hi) = span(lon);
         let (p0, l0) = ((p_lo + p_hi) / 2.0, (l_lo + l_hi) / 2.0);

@@ -27,6 +27,12 @@ use super::period::YEARS;
 
 /// Years not converted in a row from which an area is flagged.
 pub const FLAG_AFTER_YEARS: u32 = 2;
+
+/// Whether an area not converted `years_not_converted` years running is singled out.
+#[must_use]
+pub const fn is_flagged(years_not_converted: u32) -> bool {
+    years_not_converted >= FLAG_AFTER_YEARS
+}
 /// Longest note, reason or unit name (characters).
 pub const MAX_NOTE: usize = 2_000;
 /// Most reasons, categories or evidence links one designation or transition carries.
@@ -551,7 +557,7 @@ impl Programme {
     /// Whether the area has not been converted [`FLAG_AFTER_YEARS`] or more years running.
     #[must_use]
     pub fn flagged(&self, code: &str, year: i16) -> bool {
-        self.years_not_converted(code, year) >= FLAG_AFTER_YEARS
+        is_flagged(self.years_not_converted(code, year))
     }
 }
 

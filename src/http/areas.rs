@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -244,7 +244,7 @@ pub fn designation_json(snap: &Snapshot, d: &Designation, zone: &Zone) -> Value 
         "unit": d.terms.unit,
         "targets": d.terms.targets,
         "years_not_converted": years,
-        "flagged": years >= crate::domain::programme::FLAG_AFTER_YEARS,
+        "flagged": crate::domain::programme::is_flagged(years),
         "created_by": d.created_by,
         "created_at": zone.format(d.created_at),
     })
@@ -282,7 +282,7 @@ pub fn public_programme(snap: &Snapshot, code: &str) -> Value {
                 "status": d.status,
                 "unit": d.terms.unit,
                 "years_not_converted": years,
-                "flagged": years >= crate::domain::programme::FLAG_AFTER_YEARS,
+                "flagged": crate::domain::programme::is_flagged(years),
             })
         })
         .collect();
@@ -544,7 +544,7 @@ pub async fn get_kpis(
                 "year": d.year,
                 "status": d.status,
                 "years_not_converted": years,
-                "flagged": years >= crate::domain::programme::FLAG_AFTER_YEARS,
+                "flagged": crate::domain::programme::is_flagged(years),
             })
         }),
     });
@@ -755,13 +755,4 @@ pub async fn post_transition(
         "event": event_json(&e, zone),
     }))
     .into_response())
-}
-
-/// The self link of a request (for the overview's links).
-pub fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}{uri}")
 }

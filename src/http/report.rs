@@ -310,7 +310,7 @@ impl Report<'_> {
     fn flagged(&self) -> usize {
         self.entries
             .iter()
-            .filter(|e| e.years_not_converted >= crate::domain::programme::FLAG_AFTER_YEARS)
+            .filter(|e| crate::domain::programme::is_flagged(e.years_not_converted))
             .count()
     }
 
@@ -520,7 +520,7 @@ fn html(r: &Report<'_>, lang: Lang, data_version: i64) -> String {
             esc(&d.area_code),
             esc(r.name(e))
         );
-        if e.years_not_converted >= crate::domain::programme::FLAG_AFTER_YEARS {
+        if crate::domain::programme::is_flagged(e.years_not_converted) {
             let _ = write!(h, r#"<p class="flag">{}</p>"#, esc(lang.t(T::FlagNote)));
         }
         let cats: Vec<String> = d
@@ -717,7 +717,7 @@ fn html(r: &Report<'_>, lang: Lang, data_version: i64) -> String {
 /// An area's status in the summary, with its run of years not converted when flagged.
 fn status_cell(lang: Lang, e: &Entry<'_>) -> String {
     let status = lang.status(e.designation.status);
-    if e.years_not_converted >= crate::domain::programme::FLAG_AFTER_YEARS {
+    if crate::domain::programme::is_flagged(e.years_not_converted) {
         match lang {
             Lang::Vi => format!("{status} ({} năm liên tiếp)", e.years_not_converted),
             Lang::En => format!("{status} ({} years running)", e.years_not_converted),

@@ -13,7 +13,8 @@ OUT=target/bench-analysis
 mkdir -p "$OUT"
 
 # The bench writes its data to std::env::temp_dir() (TMPDIR, else /tmp) and reuses it;
-# `diemnong sample --incidents N` writes the same bytes (same generator and seed 138).
+# `diemnong sample --incidents N --end 2024-12-31` writes the same bytes (same generator,
+# seed 138 and span).
 CSV="${TMPDIR:-/tmp}/diemnong-bench-$N/incidents.csv"
 
 echo "rust: cargo bench --bench analysis -- $N" >&2

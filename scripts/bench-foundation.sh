@@ -13,7 +13,7 @@ cargo build --release --locked -q
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 echo "generating $N incidents…" >&2
-$BIN sample --out "$OUT/data" --incidents "$N" 2>/dev/null
+$BIN sample --out "$OUT/data" --incidents "$N" --end 2024-12-31 2>/dev/null
 CSV="$OUT/data/incidents.csv"
 echo "csv: $(du -h "$CSV" | cut -f1), $(nproc) cores, $(uname -r)"
 

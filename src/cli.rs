@@ -18,32 +18,18 @@ use crate::http::{AppState, serve};
 use crate::ingest::csv::CsvOptions;
 use crate::ingest::fields::parse_column_map;
 use crate::ingest::{Layer, Place, RowError};
-use crate::service::{ImportMode, RejectSink, Service, Source, open_source};
+use crate::service::{ImportMode, RejectSink, Service, open_source};
 use crate::store::Store;
 
-/// The committed sample, built into the binary so `diemnong demo` works from anywhere.
-const SAMPLE: [(Layer, &str, &[u8]); 4] = [
-    (
-        Layer::Areas,
-        "areas.geojson",
-        include_bytes!("../sample-data/areas.geojson"),
-    ),
-    (
-        Layer::Cameras,
-        "cameras.csv",
-        include_bytes!("../sample-data/cameras.csv"),
-    ),
-    (
-        Layer::Models,
-        "models.csv",
-        include_bytes!("../sample-data/models.csv"),
-    ),
-    (
-        Layer::Incidents,
-        "incidents.csv",
-        include_bytes!("../sample-data/incidents.csv"),
-    ),
-];
+/// How much the demo generates: the committed sample's sizes.
+const DEMO_SAMPLE: crate::sample::SampleConfig = crate::sample::SampleConfig {
+    seed: 138,
+    incidents: 20_000,
+    cameras: 300,
+    models: 250,
+    end: crate::sample::PINNED_END,
+    end_minutes: None,
+};
 
 /// Runs the parsed command line.
 ///
@@ -52,7 +38,7 @@ const SAMPLE: [(Layer, &str, &[u8]); 4] = [
 pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let zone = Zone::new(&cli.global.timezone).map_err(|e| anyhow::anyhow!("--timezone {e}"))?;
     match cli.command {
-        Command::Sample(args) => sample(&args),
+        Command::Sample(args) => sample(&args, &zone),
         Command::Demo(args) => {
             let url = cli
                 .global
@@ -66,44 +52,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 std::fs::create_dir_all(path)
                     .with_context(|| format!("creating {}", path.display()))?;
             }
+            let end = args.end.unwrap_or_else(|| zone.today());
             let service = open(&url, zone).await?;
-            for (layer, name, bytes) in SAMPLE {
-                let source = if name.ends_with(".csv") {
-                    Source::Csv {
-                        reader: Box::new(std::io::Cursor::new(bytes)),
-                        options: CsvOptions::default(),
-                    }
-                } else {
-                    Source::Json(bytes.to_vec())
-                };
-                let r = service
-                    .import(
-                        layer,
-                        source,
-                        ImportMode::AllOrNothing,
-                        Box::new(|_| {}),
-                        Box::new(|_: &[RowError], _: &str| {}),
-                    )
-                    .await?;
-                if !r.committed {
-                    bail!(
-                        "the bundled sample {name} did not import: {:?}",
-                        r.errors.first()
-                    );
-                }
+            if service.snapshot().incidents.is_empty() {
+                load_sample(&service, end).await?;
+                seed_programme(&service, end).await?;
+            } else {
+                // A second day's sample would be a different one: keep what is there.
                 eprintln!(
-                    "sample {name}: {} new, {} already present",
-                    r.inserted, r.already_present
+                    "{} already holds {} incidents: serving them as they are (remove the \
+                     database for a sample that ends today)",
+                    redact(&url),
+                    service.snapshot().incidents.len()
                 );
             }
-            seed_programme(&service).await?;
             let (_, token) = service
                 .create_token("demo", crate::auth::Role::Admin)
                 .await?;
             eprintln!(
                 "demo admin token (sign in with it; valid while this database lives): {token}"
             );
-            serve_with(service, &args, true).await
+            serve_with(service, &args.serve, true).await
         }
         Command::Serve(args) => {
             let url = cli
@@ -371,19 +340,26 @@ async fn token(service: Arc<Service>, cmd: TokenCommand) -> anyhow::Result<std::
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn sample(args: &SampleArgs) -> anyhow::Result<std::process::ExitCode> {
+fn sample(args: &SampleArgs, zone: &Zone) -> anyhow::Result<std::process::ExitCode> {
     let cfg = crate::sample::SampleConfig {
         seed: args.seed,
         incidents: args.incidents,
         cameras: args.cameras,
         models: args.models,
+        end: args.end.unwrap_or_else(|| zone.today()),
+        end_minutes: None,
+    };
+    let cfg = crate::sample::SampleConfig {
+        end_minutes: minutes_passed(zone, cfg.end),
+        ..cfg
     };
     let s = crate::sample::generate(&cfg, &args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
-        "wrote {}: {} incidents, {} cameras, {} models, {} wards, {} districts, {} complex areas",
+        "wrote {}: {} incidents up to {}, {} cameras, {} models, {} wards, {} districts, {} complex areas",
         args.out.display(),
         s.incidents,
+        cfg.end,
         s.cameras,
         s.models,
         s.wards,
@@ -393,16 +369,110 @@ fn sample(args: &SampleArgs) -> anyhow::Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// The demo's conversion programme, so that its map and report show every status: each
-/// sample complex area `dbpt-YYYY-NN` is designated in year YYYY. The 2023 ones all close
-/// that year (converted, or every third not converted and designated again for 2024, where
-/// the first of those fails a second time and is flagged); the 2024 ones are left at
-/// designated, in progress or converted. Areas converted in 2023 stay free for 2024, where a
-/// visitor (or the end-to-end tests) can designate them. Runs once per database: a second
-/// start finds the designations there and changes nothing.
-async fn seed_programme(service: &Service) -> anyhow::Result<()> {
+/// How much of `end` has passed in the committee's zone, when `end` is today: a sample
+/// that ends today stops at now, not at midnight.
+fn minutes_passed(zone: &Zone, end: jiff::civil::Date) -> Option<u16> {
+    let now = jiff::Timestamp::now().to_zoned_datetime(zone.tz().clone());
+    (now.date() == end)
+        .then(|| u16::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).ok())
+        .flatten()
+}
+
+/// Generates the demo's sample (the 24 months up to `end`) into a temporary directory and
+/// imports it, all-or-nothing per layer.
+async fn load_sample(service: &Service, end: jiff::civil::Date) -> anyhow::Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("diemnong-demo-")
+        .tempdir()
+        .context("creating a temporary directory for the sample")?;
+    let cfg = crate::sample::SampleConfig {
+        end,
+        end_minutes: minutes_passed(service.zone(), end),
+        ..DEMO_SAMPLE
+    };
+    let generated = {
+        let (cfg, path) = (cfg.clone(), dir.path().to_owned());
+        tokio::task::spawn_blocking(move || crate::sample::generate(&cfg, &path)).await?
+    };
+    generated.context("generating the sample")?;
+    for (layer, name) in [
+        (Layer::Areas, "areas.geojson"),
+        (Layer::Cameras, "cameras.csv"),
+        (Layer::Models, "models.csv"),
+        (Layer::Incidents, "incidents.csv"),
+    ] {
+        let path = dir.path().join(name);
+        let (source, _) = open_source(&path, None, CsvOptions::default())
+            .with_context(|| format!("opening the generated {name}"))?;
+        let r = service
+            .import(
+                layer,
+                source,
+                ImportMode::AllOrNothing,
+                Box::new(|_| {}),
+                Box::new(|_: &[RowError], _: &str| {}),
+            )
+            .await?;
+        if !r.committed {
+            bail!(
+                "the generated sample {name} did not import: {:?}",
+                r.errors.first()
+            );
+        }
+        eprintln!(
+            "sample {name}: {} new, {} already present",
+            r.inserted, r.already_present
+        );
+    }
+    eprintln!(
+        "sample: {} incidents from {} to {end}",
+        cfg.incidents,
+        end.first_of_month()
+            .checked_sub(jiff::Span::new().months(23))
+            .unwrap_or(end)
+    );
+    Ok(())
+}
+
+/// When the demo's history says a step happened: `frac` of the way through `year`, or
+/// through the part of it up to `end` (and never after now) when `year` is `end`'s year,
+/// in the committee's zone. So last year's programme reads as a year's work and this
+/// year's as what has happened so far.
+fn programme_time(zone: &Zone, year: i16, end: jiff::civil::Date, frac: f64) -> i64 {
+    let at = |d: jiff::civil::Date| {
+        d.to_zoned_datetime(zone.tz().clone())
+            .map_or(0, |z| z.timestamp().as_second())
+    };
+    let start = at(jiff::civil::date(year, 1, 1));
+    let stop = if year < end.year() {
+        at(jiff::civil::date(year, 12, 31))
+    } else {
+        end.tomorrow().map_or(start, at).min(crate::service::now())
+    };
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "seconds within one year, far inside f64's exact range"
+    )]
+    let offset = ((stop - start).max(0) as f64 * frac) as i64;
+    // Round to the minute, as a person would write the time down.
+    (start + offset) / 60 * 60
+}
+
+/// The demo's conversion programme, so that its map and report show every status in the
+/// last and the current year: each sample complex area `dbpt-YYYY-NN` is designated in
+/// year YYYY (the sample's end year, or the one before). The earlier year's ones all close
+/// that year (converted, or every third not converted and designated again for the current
+/// year, where the first of those fails a second time and is flagged); the current year's
+/// are left at designated, in progress or converted. Areas converted last year stay free
+/// for this year, where a visitor (or the end-to-end tests) can designate them. Each step
+/// is dated through the year (designated in January, in progress by March, closed in
+/// December; this year's spread over its days so far), so the history reads as it would
+/// have happened. Runs once per database: a second start finds the designations there and
+/// changes nothing.
+async fn seed_programme(service: &Service, end: jiff::civil::Date) -> anyhow::Result<()> {
     use crate::domain::{Actor, DesignationTerms, NewDesignation, ProgrammeStatus, Targets};
-    use crate::programme::{Move, ProgrammeError, designate, transition};
+    use crate::programme::{Move, ProgrammeError, designate_at, transition_at};
     use ProgrammeStatus::{Converted, InProgress, NotConverted};
 
     let by = Actor {
@@ -413,6 +483,8 @@ async fn seed_programme(service: &Service) -> anyhow::Result<()> {
     if !snap.programme.all().is_empty() {
         return Ok(());
     }
+    let zone = service.zone().clone();
+    let (last_year, this_year) = (end.year() - 1, end.year());
     let codes: Vec<String> = snap
         .areas
         .areas()
@@ -429,8 +501,19 @@ async fn seed_programme(service: &Service) -> anyhow::Result<()> {
             &snap.catalogue,
         )
     };
+    // Designated early in the year, in progress by its first quarter's end, closed at its
+    // review in December (this year: near the end of what has passed).
+    let when = |year: i16, step: ProgrammeStatus| {
+        let frac = match (step, year < this_year) {
+            (ProgrammeStatus::Designated, _) => 0.04,
+            (InProgress, _) => 0.18,
+            (_, true) => 0.96,
+            (_, false) => 0.9,
+        };
+        programme_time(&zone, year, end, frac)
+    };
     let step = async |code: &str, year: i16, to: ProgrammeStatus| {
-        transition(
+        transition_at(
             service,
             code,
             &Move {
@@ -440,9 +523,17 @@ async fn seed_programme(service: &Service) -> anyhow::Result<()> {
                 evidence: Vec::new(),
             },
             &by,
+            when(year, to),
         )
         .await
         .map(|_| ())
+    };
+    let designate = async |code: &str, year: i16, unit: &str| {
+        let d = NewDesignation::new(code, i64::from(year), terms(unit)?, None)?;
+        designate_at(service, d, &by, when(year, ProgrammeStatus::Designated))
+            .await
+            .map(|_| ())
+            .map_err(anyhow::Error::from)
     };
     for code in &codes {
         // dbpt-YYYY-NN
@@ -454,35 +545,43 @@ async fn seed_programme(service: &Service) -> anyhow::Result<()> {
             continue;
         };
         let unit = format!("Ban Chỉ đạo 138 ({code})");
-        let d = NewDesignation::new(code, i64::from(year), terms(&unit)?, None)?;
-        match designate(service, d, &by).await {
-            Ok(_) => {}
-            Err(ProgrammeError::AlreadyDesignated { .. }) => continue,
-            Err(e) => return Err(e.into()),
+        match designate(code, year, &unit).await {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.downcast_ref::<ProgrammeError>(),
+                    Some(ProgrammeError::AlreadyDesignated { .. })
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
         }
-        match (year, n % 3, n) {
-            (2023, 0, _) => {
-                step(code, 2023, InProgress).await?;
-                step(code, 2023, NotConverted).await?;
-                let again = NewDesignation::new(code, 2024, terms(&unit)?, None)?;
-                designate(service, again, &by).await?;
-                step(code, 2024, InProgress).await?;
+        match (year == last_year, n % 3, n) {
+            (true, 0, _) => {
+                step(code, year, InProgress).await?;
+                step(code, year, NotConverted).await?;
+                designate(code, this_year, &unit).await?;
+                step(code, this_year, InProgress).await?;
                 if n == 3 {
-                    step(code, 2024, NotConverted).await?;
+                    step(code, this_year, NotConverted).await?;
                 }
             }
-            (2023, _, _) => {
-                step(code, 2023, InProgress).await?;
-                step(code, 2023, Converted).await?;
-            }
-            (_, _, 1) => {
+            (true, _, _) => {
                 step(code, year, InProgress).await?;
                 step(code, year, Converted).await?;
             }
-            (_, 0 | 1, _) => step(code, year, InProgress).await?,
+            (false, _, 1) => {
+                step(code, year, InProgress).await?;
+                step(code, year, Converted).await?;
+            }
+            (false, 0 | 1, _) => step(code, year, InProgress).await?,
             _ => {}
         }
     }
-    eprintln!("demo programme: {} complex areas designated", codes.len());
+    eprintln!(
+        "demo programme: {} complex areas designated for {last_year} and {this_year}",
+        codes.len()
+    );
     Ok(())
 }

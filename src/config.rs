@@ -45,8 +45,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Load the bundled Ho Chi Minh City sample into an embedded database and serve it.
-    Demo(ServeArgs),
+    /// Generate the Ho Chi Minh City sample (the 24 months up to today), load it into an
+    /// embedded database with a conversion programme, and serve it.
+    Demo(DemoArgs),
     /// Generate synthetic sample data (seeded, reproducible).
     Sample(SampleArgs),
 }
@@ -97,6 +98,16 @@ pub struct ServeArgs {
     /// serious cases, 0–1.
     #[arg(long, env = "DIEMNONG_TARGET_CLEARANCE_SERIOUS", default_value_t = crate::domain::Targets::DEFAULT_CLEARANCE_RATE_SERIOUS)]
     pub target_clearance_serious: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// The sample's last day (YYYY-MM-DD); default: today in the committee's zone. Pin it
+    /// for reproducible data (`2024-12-31` gives the committed `sample-data/`).
+    #[arg(long, env = "DIEMNONG_SAMPLE_END")]
+    pub end: Option<jiff::civil::Date>,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +171,11 @@ pub struct SampleArgs {
     pub cameras: usize,
     #[arg(long, env = "DIEMNONG_SAMPLE_MODELS", default_value_t = 250)]
     pub models: usize,
+    /// The last day (YYYY-MM-DD): incidents cover the 24 calendar months up to it. Default:
+    /// today in the committee's zone; pin it for reproducible files (`2024-12-31` gives the
+    /// committed `sample-data/` with `--incidents 20000`).
+    #[arg(long, env = "DIEMNONG_SAMPLE_END")]
+    pub end: Option<jiff::civil::Date>,
 }
 
 /// An XYZ template: http(s), with `{z}`, `{x}` and `{y}`.

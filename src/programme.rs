@@ -93,6 +93,21 @@ pub async fn designate(
     d: NewDesignation,
     by: &Actor,
 ) -> Result<Designation, ProgrammeError> {
+    designate_at(service, d, by, now()).await
+}
+
+/// As [`designate`], recorded at `at` (Unix seconds) instead of now: for writing a history
+/// that happened earlier (the demo's programme over the last two years). Requests always
+/// record the time they are made.
+///
+/// # Errors
+/// As [`designate`].
+pub async fn designate_at(
+    service: &Service,
+    d: NewDesignation,
+    by: &Actor,
+    at: i64,
+) -> Result<Designation, ProgrammeError> {
     complex_area(service, &d.area_code)?;
     service
         .write(async |store: &Store| {
@@ -112,7 +127,7 @@ pub async fn designate(
                     status: prev.status,
                 });
             }
-            let id = match tx.insert_designation(&d, by, now()).await {
+            let id = match tx.insert_designation(&d, by, at).await {
                 // Another replica designated it between our check and our insert.
                 Err(StoreError::Conflict(_)) => {
                     return Err(ProgrammeError::AlreadyDesignated {
@@ -149,6 +164,20 @@ pub async fn transition(
     m: &Move,
     by: &Actor,
 ) -> Result<(Designation, ProgrammeEvent), ProgrammeError> {
+    transition_at(service, code, m, by, now()).await
+}
+
+/// As [`transition`], recorded at `at` (Unix seconds) instead of now (see [`designate_at`]).
+///
+/// # Errors
+/// As [`transition`].
+pub async fn transition_at(
+    service: &Service,
+    code: &str,
+    m: &Move,
+    by: &Actor,
+    at: i64,
+) -> Result<(Designation, ProgrammeEvent), ProgrammeError> {
     if service.snapshot().areas.by_code(code).is_none() {
         return Err(ProgrammeError::NoArea(code.to_owned()));
     }
@@ -177,7 +206,7 @@ pub async fn transition(
                         evidence: &m.evidence,
                         changes: None,
                         by,
-                        at: now(),
+                        at,
                     },
                 )
                 .await?;

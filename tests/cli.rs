@@ -652,8 +652,42 @@ async fn columns_maps_headers_the_aliases_do_not_cover() {
 // Serving
 // ---------------------------------------------------------------------------------------
 
+/// A signed-in GET of `path` on `base`.
+async fn get_json(base: &str, token: &str, path: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+/// The complex areas designated for `year`, as the programme overview lists them.
+async fn overview(base: &str, token: &str, year: i16) -> Vec<Value> {
+    get_json(
+        base,
+        token,
+        &format!("/api/v1/areas?kind=complex_area&year={year}"),
+    )
+    .await["features"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn demo_token(demo: &Running) -> String {
+    let stderr = demo.stderr();
+    stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("dn_"))
+        .unwrap_or_else(|| panic!("no admin token on stderr:\n{stderr}"))
+        .to_owned()
+}
+
 #[tokio::test]
-async fn readme_demo_serves_the_sample() {
+async fn readme_demo_serves_a_sample_that_ends_today() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let mut cmd = diemnong(dir.path());
@@ -689,38 +723,53 @@ async fn readme_demo_serves_the_sample() {
             .unwrap()
             .starts_with("text/html")
     );
-    let stderr = demo.stderr();
-    let token = stderr
-        .split_whitespace()
-        .find(|w| w.starts_with("dn_"))
-        .unwrap_or_else(|| panic!("no admin token on stderr:\n{stderr}"));
-    let r = reqwest::Client::new()
-        .get(format!("{base}/api/v1/tokens"))
-        .bearer_auth(token)
-        .send()
-        .await
+    let token = demo_token(&demo);
+    get_json(&base, &token, "/api/v1/tokens").await;
+
+    // The sample ends today in the committee's zone and covers the 24 calendar months up
+    // to it; the programme runs over last year and this year.
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap())
+        .date();
+    let first_month = today
+        .first_of_month()
+        .checked_sub(jiff::Span::new().months(23))
         .unwrap();
-    assert_eq!(r.status(), 200, "the demo token is an admin token");
-    // The demo's conversion programme shows every status, and one area flagged for two
-    // years not converted; some complex areas stay free to designate for 2024.
-    let overview = |year: u32| {
-        let (base, token) = (base.clone(), token.to_owned());
-        async move {
-            let r = reqwest::Client::new()
-                .get(format!("{base}/api/v1/areas?kind=complex_area&year={year}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            r.json::<serde_json::Value>().await.unwrap()["features"]
-                .as_array()
-                .unwrap()
-                .clone()
-        }
-    };
-    let y2024 = overview(2024).await;
-    let statuses: std::collections::BTreeSet<&str> = y2024
+    let next_month = today.last_of_month().tomorrow().unwrap();
+    let extent = get_json(&base, &token, "/api/v1/extent").await;
+    assert_eq!(extent["today"], today.to_string(), "{extent}");
+    assert_eq!(extent["incidents"]["from"], first_month.to_string());
+    assert_eq!(extent["incidents"]["to"], next_month.to_string());
+    assert_eq!(extent["incidents"]["count"], 20_000);
+    let last: jiff::Timestamp = extent["incidents"]["last"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        last <= jiff::Timestamp::now(),
+        "no incident in the future: {last}"
+    );
+    let (last_year, this_year) = (today.year() - 1, today.year());
+    assert_eq!(
+        extent["programme_years"],
+        serde_json::json!([last_year, this_year])
+    );
+    // This month has incidents (unless it is its first day, before the sample's busy hours).
+    let month = get_json(
+        &base,
+        &token,
+        &format!("/api/v1/incidents?from={}&limit=1", today.first_of_month()),
+    )
+    .await;
+    if today.day() > 1 {
+        assert!(month["numberMatched"].as_u64().unwrap() > 0, "{month}");
+    }
+
+    // The demo's conversion programme shows every status this year, and one area flagged
+    // for two years not converted; some complex areas stay free to designate.
+    let current = overview(&base, &token, this_year).await;
+    let statuses: std::collections::BTreeSet<&str> = current
         .iter()
         .map(|f| f["properties"]["status"].as_str().unwrap())
         .collect();
@@ -728,14 +777,44 @@ async fn readme_demo_serves_the_sample() {
         assert!(statuses.contains(s), "{s} in {statuses:?}");
     }
     assert_eq!(
-        y2024
+        current
             .iter()
             .filter(|f| f["properties"]["flagged"] == true)
             .count(),
         1
     );
-    assert!(y2024.len() < 20, "some complex areas are left for visitors");
-    assert_eq!(overview(2023).await.len(), 13);
+    assert!(
+        current.len() < 20,
+        "some complex areas are left for visitors"
+    );
+    assert_eq!(overview(&base, &token, last_year).await.len(), 13);
+    // The history reads as it happened: each year's steps dated within that year, in order,
+    // none in the future, not all at one seed time.
+    let code = current
+        .iter()
+        .find(|f| f["properties"]["flagged"] == true)
+        .unwrap()["properties"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let history = get_json(&base, &token, &format!("/api/v1/areas/{code}/history")).await;
+    let events = history["events"].as_array().unwrap();
+    assert_eq!(
+        events.len(),
+        6,
+        "designated, in progress, not converted; twice: {history}"
+    );
+    let mut previous = jiff::Timestamp::MIN;
+    let mut times = std::collections::BTreeSet::new();
+    for e in events {
+        let at: jiff::Timestamp = e["at"].as_str().unwrap().parse().unwrap();
+        let year = e["at"].as_str().unwrap()[..4].parse::<i64>().unwrap();
+        assert_eq!(year, e["year"].as_i64().unwrap(), "{e}");
+        assert!(at >= previous && at <= jiff::Timestamp::now(), "{e}");
+        previous = at;
+        times.insert(at);
+    }
+    assert_eq!(times.len(), events.len(), "every step at its own time");
     drop(demo);
 
     // A second demo in the same directory reuses the database: nothing imported twice.
@@ -744,9 +823,7 @@ async fn readme_demo_serves_the_sample() {
     let again = Running::start(cmd, dir.path(), Duration::from_secs(240));
     assert_eq!(health(&again.base_url()).await["incidents"], 20_000);
     assert!(
-        again
-            .stderr()
-            .contains("incidents.csv: 0 new, 20000 already present"),
+        again.stderr().contains("already holds 20000 incidents"),
         "{}",
         again.stderr()
     );
@@ -755,6 +832,50 @@ async fn readme_demo_serves_the_sample() {
         "the programme is seeded once: {}",
         again.stderr()
     );
+}
+
+/// `--end` pins the demo's span: 2024-12-31 serves exactly the committed sample.
+#[tokio::test]
+async fn demo_end_pins_the_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = diemnong(dir.path());
+    cmd.args(["demo", "--bind", "127.0.0.1:0", "--end", "2024-12-31"]);
+    let demo = Running::start(cmd, dir.path(), Duration::from_secs(240));
+    let base = demo.base_url();
+    let token = demo_token(&demo);
+    let extent = get_json(&base, &token, "/api/v1/extent").await;
+    assert_eq!(extent["incidents"]["from"], "2023-01-01", "{extent}");
+    assert_eq!(extent["incidents"]["to"], "2025-01-01", "{extent}");
+    assert_eq!(extent["programme_years"], serde_json::json!([2023, 2024]));
+    // The incidents are the committed file's, one for one.
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/incidents.csv"),
+    )
+    .unwrap();
+    let wanted: std::collections::BTreeSet<&str> = committed
+        .lines()
+        .filter(|l| l.get(16..26) == Some("2024-01-01"))
+        .map(|l| &l[..15])
+        .collect();
+    let page = get_json(
+        &base,
+        &token,
+        "/api/v1/incidents?from=2024-01-01&to=2024-01-02&limit=10000",
+    )
+    .await;
+    let got: std::collections::BTreeSet<&str> = page["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["external_id"].as_str().unwrap())
+        .collect();
+    assert!(!got.is_empty());
+    assert_eq!(got, wanted);
+    assert_eq!(overview(&base, &token, 2023).await.len(), 13);
+    // A bad --end is refused by the command line, naming the flag.
+    let out = run(diemnong(dir.path()).args(["demo", "--end", "2024-13-01"]));
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--end"), "{}", text(&out.stderr));
 }
 
 #[tokio::test]

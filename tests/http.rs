@@ -1741,6 +1741,7 @@ async fn responses_are_gzipped_when_asked() {
 
 /// Every route of the API router, with its methods, and which need a token.
 const ROUTES: &[(&str, &str, bool)] = &[
+    ("/api/v1/extent", "get", false),
     ("/healthz", "get", false),
     ("/api/v1/", "get", false),
     ("/api/v1/incidents", "get", true),
@@ -2177,4 +2178,121 @@ async fn unknown_paths_are_404_and_wrong_methods_405_as_problems() {
             .is_some_and(|l| l.iter().any(|l| l["href"] == "/api/v1/openapi.json"))
     );
     s.db.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The data's extent, and small layers whole
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn extent_says_where_and_when_without_placing_an_incident() {
+    // No data: no incident extent, no programme years, but the zone and today.
+    let empty = start(TestDb::sqlite().await, async |_: &Service| {}).await;
+    let e = empty.api.get("/api/v1/extent", None).await.ok(200);
+    assert_eq!(e["incidents"], Value::Null, "{e}");
+    assert_eq!(e["programme_years"], json!([]));
+    assert_eq!(e["time_zone"], "Asia/Ho_Chi_Minh");
+    assert_eq!(e["today"].as_str().unwrap().len(), 10);
+    let p = empty
+        .api
+        .get("/api/v1/extent?from=2024-01-01", None)
+        .await
+        .problem(400);
+    assert!(
+        p.to_string().contains("from"),
+        "the problem names the parameter: {p}"
+    );
+
+    let s = start(TestDb::sqlite().await, async |svc: &Service| {
+        load_sample(svc).await
+    })
+    .await;
+    let (api, t) = (&s.api, &s.tokens);
+    let all = sample_incidents();
+    let fold = |f: fn(f64, f64) -> f64, g: fn(&SampleIncident) -> f64| {
+        all.iter().map(g).reduce(f).unwrap()
+    };
+    let exact = [
+        fold(f64::min, |i| i.lon),
+        fold(f64::min, |i| i.lat),
+        fold(f64::max, |i| i.lon),
+        fold(f64::max, |i| i.lat),
+    ];
+    let first = all.iter().min_by_key(|i| i.t).unwrap();
+    let last = all.iter().max_by_key(|i| i.t).unwrap();
+
+    // Anonymous: whole months, a box on a 0.01° grid that holds every incident, and
+    // nothing that is one incident's time or coordinate.
+    let e = api.get("/api/v1/extent", None).await.ok(200);
+    let inc = &e["incidents"];
+    assert_eq!(inc["from"], "2023-01-01", "{e}");
+    assert_eq!(inc["to"], "2025-01-01", "{e}");
+    for k in ["count", "first", "last"] {
+        assert!(inc.get(k).is_none(), "{k} is for signed-in callers: {e}");
+    }
+    let public: Vec<f64> = inc["bbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (i, (p, x)) in public.iter().zip(exact).enumerate() {
+        assert!(
+            ((p * 100.0).round() - p * 100.0).abs() < 1e-9,
+            "{p} on the grid"
+        );
+        assert!((p - x).abs() < 0.01 + 1e-9, "{p} near {x}");
+        assert!(if i < 2 { *p <= x } else { *p >= x }, "{p} holds {x}");
+        assert!(
+            !all.iter().any(|inc| inc.lon == *p || inc.lat == *p),
+            "{p} is no incident's coordinate"
+        );
+    }
+
+    // Signed in: exact.
+    let e = api.get("/api/v1/extent", Some(&t.viewer)).await.ok(200);
+    let inc = &e["incidents"];
+    assert_eq!(inc["count"], 20_000);
+    assert_eq!(inc["bbox"], json!(exact));
+    assert_eq!(instant(inc["first"].as_str().unwrap()), first.t);
+    assert_eq!(instant(inc["last"].as_str().unwrap()), last.t);
+    assert_eq!(inc["from"], "2023-01-01");
+    assert_eq!(e["programme_years"], json!([]));
+}
+
+#[tokio::test]
+async fn small_layers_come_whole_and_incidents_in_pages() {
+    let s = start(TestDb::sqlite().await, async |svc: &Service| {
+        load_sample(svc).await
+    })
+    .await;
+    let (api, t) = (&s.api, &s.tokens);
+    let has_next = |fc: &Value| {
+        fc["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "next")
+    };
+    for (path, n) in [
+        ("/api/v1/areas", 120),
+        ("/api/v1/cameras", 300),
+        ("/api/v1/models", 250),
+    ] {
+        let fc = api.get(path, Some(&t.viewer)).await.ok(200);
+        assert_eq!(fc["numberReturned"], json!(n), "{path}");
+        assert_eq!(fc["numberMatched"], json!(n), "{path}");
+        assert!(!has_next(&fc), "{path} is whole");
+        // Pages only when asked for.
+        let fc = api
+            .get(&format!("{path}?limit=50"), Some(&t.viewer))
+            .await
+            .ok(200);
+        assert_eq!(fc["numberReturned"], json!(50), "{path}");
+        assert!(has_next(&fc), "{path} in pages");
+    }
+    let fc = api.get("/api/v1/incidents", Some(&t.viewer)).await.ok(200);
+    assert_eq!(fc["numberReturned"], json!(100));
+    assert_eq!(fc["numberMatched"], json!(20_000));
+    assert!(has_next(&fc));
 }

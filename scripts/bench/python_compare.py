@@ -10,7 +10,7 @@ packages (scripts/bench/requirements.txt; scripts/bench-analysis.sh does all of 
 
 The CSV defaults to the one the Rust bench writes, $TMPDIR/diemnong-bench-1000000/incidents.csv
 (Rust's std::env::temp_dir and Python's tempfile.gettempdir both honour TMPDIR). The CLI
-`diemnong sample --incidents 1000000` writes a byte-identical file.
+`diemnong sample --incidents 1000000 --end 2024-12-31` writes a byte-identical file.
 
 What is timed (time.perf_counter; the median of a few runs when a run is short, one run when
 it is long; the number of runs is printed). Loading the CSV is timed on its own and left out
@@ -500,7 +500,7 @@ def main() -> int:
     path = args.csv or default_csv(args.n)
     if not os.path.exists(path):
         sys.exit(f"{path} not found: run `cargo bench --bench analysis` or "
-                 f"`diemnong sample --incidents {args.n} --out DIR` first")
+                 f"`diemnong sample --incidents {args.n} --end 2024-12-31 --out DIR` first")
     res: dict = {
         "csv": os.path.abspath(path),
         "csv_sha256": sha256(path),

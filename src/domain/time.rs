@@ -86,6 +86,21 @@ impl Zone {
         }
     }
 
+    /// The calendar day in this zone at Unix second `secs`.
+    #[must_use]
+    pub fn date_of(&self, secs: i64) -> jiff::civil::Date {
+        Timestamp::from_second(secs)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(self.tz.clone())
+            .date()
+    }
+
+    /// Today in this zone (the committee's "today", whatever the server's clock zone).
+    #[must_use]
+    pub fn today(&self) -> jiff::civil::Date {
+        Timestamp::now().to_zoned_datetime(self.tz.clone()).date()
+    }
+
     /// Formats Unix seconds as RFC 3339 in this zone (what the API and exports write).
     #[must_use]
     pub fn format(&self, secs: i64) -> String {

@@ -3,7 +3,10 @@
 //!
 //! Listings page by id: `cursor` is the last id of the previous page and `next` links carry
 //! every other parameter, so GDAL's OGC client (which only follows `rel=next`) reads a whole
-//! layer. `numberMatched`/`numberReturned` are the OGC API – Features members.
+//! layer. `numberMatched`/`numberReturned` are the OGC API – Features members. Only the
+//! incidents page by default (they run to millions); cameras, models and areas come whole
+//! unless `limit` asks for pages, since a plain GeoJSON reader takes the first response
+//! for the layer.
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
@@ -25,7 +28,7 @@ use crate::ingest::csv::CsvOptions;
 use crate::ingest::{Layer, RowError};
 use crate::service::{ImportMode, Source};
 
-/// Items per page when `limit` is absent.
+/// Incidents per page when `limit` is absent (cameras, models and areas come whole).
 pub const DEFAULT_LIMIT: usize = 100;
 /// Largest page; a larger `limit` is clamped (as OGC API – Features asks), not refused.
 pub const MAX_LIMIT: usize = 10_000;
@@ -49,7 +52,8 @@ pub struct ListParams {
     pub severity: Option<String>,
     /// Cameras, models, areas: comma-separated kinds.
     pub kind: Option<String>,
-    /// Page size (1–10,000; larger values are clamped). Default 100.
+    /// Page size (1–10,000; larger values are clamped). Default: 100 for incidents; the
+    /// whole layer for cameras, models and areas.
     pub limit: Option<usize>,
     /// Opaque position from a `next` link.
     pub cursor: Option<String>,
@@ -149,7 +153,10 @@ fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, A
     let limit = match p.limit {
         Some(0) => return Err(ApiError::param("limit", "must be at least 1")),
         Some(l) => l.min(MAX_LIMIT),
-        None => DEFAULT_LIMIT,
+        None if layer == Layer::Incidents => DEFAULT_LIMIT,
+        // The small layers come whole: GDAL's GeoJSON driver and most web maps read one
+        // response and do not follow `next`, so a first page would look like the layer.
+        None => usize::MAX,
     };
     let after = p
         .cursor

@@ -6,6 +6,7 @@ pub mod areas;
 pub mod assets;
 pub mod catalogue;
 pub mod error;
+pub mod extent;
 pub mod extract;
 pub mod features;
 pub mod openapi;
@@ -125,6 +126,7 @@ pub fn app(state: AppState) -> Router {
                 .post(session::sign_in)
                 .delete(session::sign_out),
         )
+        .route("/extent", get(extent::get_extent))
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .route("/", get(assets::index))
@@ -223,6 +225,7 @@ pub async fn landing() -> Response {
             link("data", "application/geo+json", "/api/v1/models", "Self-managed models (viewer token)"),
             link("data", "application/geo+json", "/api/v1/areas", "Areas"),
             link("data", "application/json", "/api/v1/catalogue", "Catalogue"),
+            link("describedby", "application/json", "/api/v1/extent", "Time span and bounding box of the incidents; years of the conversion programme"),
         ]
     }))
     .into_response()

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "diemnong", description = "Hotspot analysis for crime-prevention committees. Point layers need a viewer token, writes an editor token, token management an admin token; areas, the catalogue and health are public."),
     paths(
-        super::health, super::landing,
+        super::health, super::landing, super::extent::get_extent,
         super::features::list_incidents, super::features::post_incidents,
         super::features::list_cameras, super::features::post_cameras,
         super::features::list_models, super::features::post_models,

@@ -337,6 +337,17 @@ impl Filter {
     }
 }
 
+/// Where and when the held incidents lie: what a client needs to choose a default view.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extent {
+    pub count: usize,
+    /// Earliest and latest `occurred_at`, Unix seconds.
+    pub first: i64,
+    pub last: i64,
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: [f64; 4],
+}
+
 /// One immutable version of the incident index.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentIndex {
@@ -504,6 +515,35 @@ impl IncidentIndex {
         out
     }
 
+    /// The time span and bounding box of every incident held, or `None` when there are
+    /// none. One pass over the four columns (about a millisecond per million rows), so it
+    /// is computed on request rather than kept with every snapshot.
+    #[must_use]
+    pub fn extent(&self) -> Option<Extent> {
+        let mut out: Option<Extent> = None;
+        for seg in [&*self.main, &*self.delta] {
+            for i in 0..seg.len() {
+                let (t, lon, lat) = (seg.time[i], seg.lon[i], seg.lat[i]);
+                let e = out.get_or_insert(Extent {
+                    count: 0,
+                    first: t,
+                    last: t,
+                    bbox: [lon, lat, lon, lat],
+                });
+                e.count += 1;
+                e.first = e.first.min(t);
+                e.last = e.last.max(t);
+                e.bbox = [
+                    e.bbox[0].min(lon),
+                    e.bbox[1].min(lat),
+                    e.bbox[2].max(lon),
+                    e.bbox[3].max(lat),
+                ];
+            }
+        }
+        out
+    }
+
     /// Heap bytes held by this version (columns, trees and the interner).
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
@@ -588,6 +628,17 @@ mod tests {
             prop_assert_eq!(n, expected.len());
             let want: Vec<i64> = expected.iter().copied().filter(|&id| after.is_none_or(|a| id > a)).take(limit).collect();
             prop_assert_eq!(page, want);
+            // The extent covers main and delta alike.
+            let want_extent = (!rows.is_empty()).then(|| {
+                let fold = |f: fn(f64, f64) -> f64, g: fn(&IncidentRow) -> f64| rows.iter().map(g).reduce(f).unwrap_or(0.0);
+                Extent {
+                    count: rows.len(),
+                    first: rows.iter().map(|r| r.occurred_at).min().unwrap_or(0),
+                    last: rows.iter().map(|r| r.occurred_at).max().unwrap_or(0),
+                    bbox: [fold(f64::min, |r| r.lon), fold(f64::min, |r| r.lat), fold(f64::max, |r| r.lon), fold(f64::max, |r| r.lat)],
+                }
+            });
+            prop_assert_eq!(idx.extent(), want_extent);
             // The whole index, row for row, equals a fresh build of all rows.
             let fresh = build(&rows);
             prop_assert_eq!(idx.rows_by_id(), fresh.rows_by_id());

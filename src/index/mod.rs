@@ -14,7 +14,7 @@ pub mod points;
 use std::sync::Arc;
 
 pub use areas::AreaLayer;
-pub use incidents::{BBox, Filter, IncidentIndex, Segment};
+pub use incidents::{BBox, Extent, Filter, IncidentIndex, Segment};
 pub use points::PointLayer;
 
 use crate::domain::{Camera, Catalogue, Model, Programme};

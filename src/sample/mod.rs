@@ -94,7 +94,20 @@ pub struct SampleConfig {
     pub cameras: usize,
     /// Number of self-managed models (rows of `models.csv`).
     pub models: usize,
+    /// The last day of the sample (inclusive, in the city's local time). Incidents cover
+    /// the 24 calendar months that end with this day's month, up to and including it; the
+    /// complex areas are designated in its year and the year before.
+    pub end: Date,
+    /// Minutes of `end` that have passed (the demo's "now"): incidents drawn for that day
+    /// are squeezed into them, so a sample ending today has none in the future. `None`:
+    /// the whole day.
+    pub end_minutes: Option<u16>,
 }
+
+/// The end of the committed `sample-data/` (2023-01-01 … 2024-12-31): the default, so tests
+/// and benchmarks that build a sample get the same data on every day they run. The demo
+/// and `diemnong sample` end on today instead unless `--end` pins them.
+pub const PINNED_END: Date = jiff::civil::date(2024, 12, 31);
 
 impl Default for SampleConfig {
     fn default() -> Self {
@@ -103,6 +116,8 @@ impl Default for SampleConfig {
             incidents: 100_000,
             cameras: 300,
             models: 250,
+            end: PINNED_END,
+            end_minutes: None,
         }
     }
 }
@@ -450,7 +465,7 @@ enum Shape {
     Persist,
     Grow,
     Fade,
-    /// Appears in the given month (0 = January 2023).
+    /// Appears in the given month (0 = the sample's first month).
     New(f64),
     /// Waves with the given period in months.
     Oscillate(f64),
@@ -650,7 +665,7 @@ struct Trend {
 }
 
 impl Trend {
-    /// Relative intensity `x` months after 1 January 2023.
+    /// Relative intensity `x` months after the sample's first day.
     fn at(&self, x: f64) -> f64 {
         match self.shape {
             Shape::Persist => 1.0 + 0.12 * (TAU * x / 12.0 + self.a).sin(),
@@ -725,7 +740,7 @@ struct World {
     #[cfg_attr(not(test), allow(dead_code, reason = "read by the tests"))]
     clusters: Vec<Cluster>,
     complex: Vec<Area>,
-    /// 2023-01-01 … 2024-12-31.
+    /// The 24 months up to `SampleConfig::end` (2023-01-01 … 2024-12-31 for [`PINNED_END`]).
     days: Vec<Date>,
     incidents: Vec<Incident>,
     cameras: Vec<Camera>,
@@ -896,11 +911,14 @@ fn build(cfg: &SampleConfig) -> io::Result<World> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let tiling = Tiling::build(&mut rng);
     let clusters = build_clusters(&mut rng, &tiling)?;
-    let complex = build_complex(&mut rng, &tiling, &clusters)?;
-    let days = calendar()?;
-    let incidents = build_incidents(&mut rng, cfg.incidents, &tiling, &clusters, &days)?;
-    let cameras = build_cameras(&mut rng, cfg.cameras, &tiling, &clusters)?;
-    let models = build_models(&mut rng, cfg.models, &tiling, &clusters)?;
+    let complex = build_complex(&mut rng, &tiling, &clusters, cfg.end.year())?;
+    let days = calendar(cfg.end)?;
+    let mut incidents = build_incidents(&mut rng, cfg.incidents, &tiling, &clusters, &days)?;
+    if let Some(passed) = cfg.end_minutes {
+        squeeze_last_day(&mut incidents, days.len().saturating_sub(1), passed);
+    }
+    let cameras = build_cameras(&mut rng, cfg.cameras, &tiling, &clusters, cfg.end)?;
+    let models = build_models(&mut rng, cfg.models, &tiling, &clusters, cfg.end)?;
     Ok(World {
         tiling,
         clusters,
@@ -912,9 +930,12 @@ fn build(cfg: &SampleConfig) -> io::Result<World> {
     })
 }
 
-fn calendar() -> io::Result<Vec<Date>> {
-    let mut d = Date::new(2023, 1, 1).map_err(io_err)?;
-    let end = Date::new(2024, 12, 31).map_err(io_err)?;
+/// Every day from the first of the month 23 months before `end`'s month to `end`.
+fn calendar(end: Date) -> io::Result<Vec<Date>> {
+    let mut d = end
+        .first_of_month()
+        .checked_sub(jiff::Span::new().months(23))
+        .map_err(io_err)?;
     let mut days = vec![d];
     while d < end {
         d = d.tomorrow().map_err(io_err)?;
@@ -1022,7 +1043,11 @@ fn build_complex(
     rng: &mut ChaCha8Rng,
     tiling: &Tiling,
     clusters: &[Cluster],
+    end_year: i16,
 ) -> io::Result<Vec<Area>> {
+    // Areas are designated in the sample's last two years: growing clusters in the last,
+    // the others in the one before (the fading ones are those since turned around).
+    let (first, last) = (end_year - 1, end_year);
     // (centre, radius, name, designation year)
     let mut plans: Vec<((f64, f64), f64, String, i16)> = Vec::new();
     for c in clusters.iter().filter(|c| c.spec.complex) {
@@ -1034,8 +1059,8 @@ fn build_complex(
         );
         let radius = (c.sigma_m * 2.0 * rng.random_range(0.9..1.2)).clamp(280.0, 700.0);
         let year = match c.trend.shape {
-            Shape::Grow => 2024,
-            _ => 2023,
+            Shape::Grow => last,
+            _ => first,
         };
         plans.push((
             (lon, lat),
@@ -1069,7 +1094,7 @@ fn build_complex(
         let street = district.streets[rng.random_range(0..district.streets.len())];
         let alley = rng.random_range(10..=400);
         let radius = rng.random_range(280.0..500.0);
-        let year = if rng.random_bool(0.5) { 2023 } else { 2024 };
+        let year = if rng.random_bool(0.5) { first } else { last };
         plans.push((
             (lon, lat),
             radius,
@@ -1097,18 +1122,18 @@ fn build_complex(
             break;
         }
     }
-    let mut seq_2023 = 0;
-    let mut seq_2024 = 0;
+    let mut seq_first = 0;
+    let mut seq_last = 0;
     let last = plans.len().saturating_sub(1);
     let mut out = Vec::with_capacity(plans.len());
     for (i, ((lon, lat), radius, name, year)) in plans.into_iter().enumerate() {
         let outline = blob(rng, lon, lat, radius);
-        let seq = if year == 2023 {
-            seq_2023 += 1;
-            seq_2023
+        let seq = if year == first {
+            seq_first += 1;
+            seq_first
         } else {
-            seq_2024 += 1;
-            seq_2024
+            seq_last += 1;
+            seq_last
         };
         let population = rng.random_range(1_500..=8_000_u32);
         // Two areas without a population on purpose: importers must cope.
@@ -1124,12 +1149,42 @@ fn build_complex(
     Ok(out)
 }
 
+/// The first day of Tết (Vietnamese lunar new year), 2015–2040; a sample outside these
+/// years simply has no Tết effect.
+const TET: [(i16, i8, i8); 26] = [
+    (2015, 2, 19),
+    (2016, 2, 8),
+    (2017, 1, 28),
+    (2018, 2, 16),
+    (2019, 2, 5),
+    (2020, 1, 25),
+    (2021, 2, 12),
+    (2022, 2, 1),
+    (2023, 1, 22),
+    (2024, 2, 10),
+    (2025, 1, 29),
+    (2026, 2, 17),
+    (2027, 2, 6),
+    (2028, 1, 26),
+    (2029, 2, 13),
+    (2030, 2, 3),
+    (2031, 1, 23),
+    (2032, 2, 11),
+    (2033, 1, 31),
+    (2034, 2, 19),
+    (2035, 2, 8),
+    (2036, 1, 28),
+    (2037, 2, 15),
+    (2038, 2, 4),
+    (2039, 1, 24),
+    (2040, 2, 12),
+];
+
 /// Day-of-calendar factor shared by all sources: weekly rhythm, Tết, December.
 fn calendar_factors(days: &[Date]) -> io::Result<Vec<f64>> {
-    let tet = [Date::new(2023, 1, 22), Date::new(2024, 2, 10)];
     let mut tet_idx = Vec::new();
-    for t in tet {
-        let t = t.map_err(io_err)?;
+    for &(y, m, d) in &TET {
+        let t = Date::new(y, m, d).map_err(io_err)?;
         if let Some(i) = days.iter().position(|d| *d == t) {
             tet_idx.push(i);
         }
@@ -1327,6 +1382,17 @@ fn build_incidents(
     Ok(out)
 }
 
+/// Scales the minutes of the incidents on day `last` into its first `passed` minutes,
+/// keeping their order (and so the day's rhythm, compressed). Draws nothing, so the rest of
+/// the sample is the same as without it.
+fn squeeze_last_day(incidents: &mut [Incident], last: usize, passed: u16) {
+    let passed = u32::from(passed.min(24 * 60 - 1));
+    for inc in incidents.iter_mut().filter(|i| i.day == last) {
+        // minute ≤ 1439, so the product fits and the result is ≤ passed.
+        inc.minute = u16::try_from(u32::from(inc.minute) * passed / (24 * 60 - 1)).unwrap_or(0);
+    }
+}
+
 /// A point on a random corridor, offset sideways by a few tens of metres.
 fn point_on_corridor(
     rng: &mut ChaCha8Rng,
@@ -1353,10 +1419,12 @@ fn point_on_corridor(
     None
 }
 
-fn random_date(rng: &mut ChaCha8Rng, year: i16) -> io::Result<Date> {
+/// A day of `year`, never after `end` (a camera is not installed in the future).
+fn random_date(rng: &mut ChaCha8Rng, year: i16, end: Date) -> io::Result<Date> {
     let first = Date::new(year, 1, 1).map_err(io_err)?;
     let doy = rng.random_range(1..=first.days_in_year());
-    first.with().day_of_year(doy).build().map_err(io_err)
+    let d = first.with().day_of_year(doy).build().map_err(io_err)?;
+    Ok(d.min(end))
 }
 
 fn build_cameras(
@@ -1364,7 +1432,10 @@ fn build_cameras(
     n: usize,
     tiling: &Tiling,
     clusters: &[Cluster],
+    end: Date,
 ) -> io::Result<Vec<Camera>> {
+    // Installed over the six years up to the sample's end, more of them recently.
+    let first_year = end.year() - 5;
     // Cameras predate the new hotspots, so those attract none.
     let near_weights: Vec<f64> = clusters
         .iter()
@@ -1410,9 +1481,9 @@ fn build_cameras(
         };
         let kind = CAMERA_KINDS[rng.sample(weighted(&kinds)?)];
         let year_idx = rng.sample(&years);
-        let year = 2019 + i16::try_from(year_idx).unwrap_or(0);
-        let installed = random_date(rng, year)?;
-        let active = rng.random_bool(0.80 + 0.03 * f64::from(year - 2019));
+        let year = first_year + i16::try_from(year_idx).unwrap_or(0);
+        let installed = random_date(rng, year, end)?;
+        let active = rng.random_bool(0.80 + 0.03 * f64::from(year - first_year));
         out.push(Camera {
             lon,
             lat,
@@ -1429,7 +1500,10 @@ fn build_models(
     n: usize,
     tiling: &Tiling,
     clusters: &[Cluster],
+    end: Date,
 ) -> io::Result<Vec<Model>> {
+    // Established over the seven years up to the sample's end.
+    let first_year = end.year() - 6;
     let kinds = weighted(&MODEL_KIND_WEIGHTS)?;
     let ward_pop: Vec<f64> = tiling
         .wards
@@ -1505,9 +1579,9 @@ fn build_models(
             _ => format!("Mô hình khu phố không ma túy khu phố {kp}, {place}"),
         };
         let year_idx = rng.sample(&years);
-        let year = 2018 + i16::try_from(year_idx).unwrap_or(0);
-        let established = random_date(rng, year)?;
-        let active = rng.random_bool(0.84 + 0.015 * f64::from(year - 2018));
+        let year = first_year + i16::try_from(year_idx).unwrap_or(0);
+        let established = random_date(rng, year, end)?;
+        let active = rng.random_bool(0.84 + 0.015 * f64::from(year - first_year));
         out.push(Model {
             lon,
             lat,
@@ -1538,7 +1612,8 @@ fn write_incidents(world: &World, path: &Path) -> io::Result<()> {
         "address",
         "ward",
     ])?;
-    let mut seq_by_year = [0_u32; 2];
+    // Numbered per year: INC-<year>-000001, … (the span covers two or three years).
+    let mut seq_by_year: std::collections::BTreeMap<i16, u32> = std::collections::BTreeMap::new();
     for inc in &world.incidents {
         let date = *world
             .days
@@ -1551,10 +1626,10 @@ fn write_incidents(world: &World, path: &Path) -> io::Result<()> {
             .to_zoned_datetime(date.to_datetime(time))
             .map_err(io_err)?;
         let year = date.year();
-        let slot = usize::from(year != 2023);
-        seq_by_year[slot] += 1;
+        let seq = seq_by_year.entry(year).or_insert(0);
+        *seq += 1;
         w.write_record([
-            format!("INC-{year}-{:06}", seq_by_year[slot]).as_str(),
+            format!("INC-{year}-{seq:06}").as_str(),
             zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string().as_str(),
             CATEGORIES[inc.category],
             SEVERITIES[inc.severity],
@@ -1681,6 +1756,8 @@ mod tests {
             incidents: N,
             cameras: 120,
             models: 100,
+            end: PINNED_END,
+            end_minutes: None,
         }
     }
 
@@ -1905,6 +1982,8 @@ mod tests {
                 incidents: 0,
                 cameras: 0,
                 models: 0,
+                end: PINNED_END,
+                end_minutes: None,
             };
             let world = build(&cfg).expect("build");
             let t = &world.tiling;
@@ -2095,5 +2174,128 @@ mod tests {
         }
         let active = models.iter().filter(|r| &r[6] == "true").count();
         assert!(active * 10 > models.len() * 7);
+    }
+
+    /// A sample ending on any day covers the 24 calendar months up to it, numbers incidents
+    /// per year, designates areas in its last two years and installs nothing after its end.
+    #[test]
+    fn the_span_follows_the_end_day() {
+        let end = jiff::civil::date(2026, 12, 7);
+        let cfg = SampleConfig { end, ..small(138) };
+        let world = build(&cfg).expect("build");
+        assert_eq!(world.days.first(), Some(&jiff::civil::date(2025, 1, 1)));
+        assert_eq!(world.days.last(), Some(&end));
+        let last_day = world
+            .incidents
+            .iter()
+            .map(|i| i.day)
+            .max()
+            .expect("incidents");
+        assert!(world.days[last_day] >= jiff::civil::date(2026, 11, 1));
+        let mut codes: Vec<&str> = world.complex.iter().map(|a| &a.code[..9]).collect();
+        codes.dedup();
+        assert_eq!(codes.first(), Some(&"dbpt-2025"));
+        assert!(codes.contains(&"dbpt-2026"), "{codes:?}");
+        assert!(
+            world
+                .complex
+                .iter()
+                .all(|a| a.code.starts_with("dbpt-2025-") || a.code.starts_with("dbpt-2026-"))
+        );
+        assert!(
+            world
+                .cameras
+                .iter()
+                .all(|c| c.installed <= end && c.installed.year() >= 2021)
+        );
+        assert!(
+            world
+                .models
+                .iter()
+                .all(|m| m.established <= end && m.established.year() >= 2020)
+        );
+
+        // A span over three calendar years (April 2025 … March 2027) numbers each year anew.
+        let dir = temp_dir("three-years");
+        let cfg = SampleConfig {
+            end: jiff::civil::date(2027, 3, 15),
+            ..small(138)
+        };
+        generate(&cfg, &dir).expect("generate");
+        let text = fs::read_to_string(dir.join("incidents.csv")).expect("read back");
+        fs::remove_dir_all(&dir).expect("clean up");
+        let mut years = BTreeSet::new();
+        for line in text.lines().skip(1) {
+            let (id, rest) = line.split_once(',').expect("columns");
+            assert_eq!(&id[4..8], &rest[..4], "{line}");
+            assert!(
+                rest[..10] >= *"2025-04-01" && rest[..10] <= *"2027-03-15",
+                "{line}"
+            );
+            years.insert(id[4..8].to_owned());
+        }
+        assert_eq!(
+            years.into_iter().collect::<Vec<_>>(),
+            ["2025", "2026", "2027"]
+        );
+        for y in ["2025", "2026", "2027"] {
+            assert!(text.contains(&format!("INC-{y}-000001,")), "{y}");
+        }
+    }
+
+    /// The committed `sample-data/` is exactly what `diemnong sample --incidents 20000
+    /// --end 2024-12-31` writes: the fixtures computed from it can be regenerated.
+    #[test]
+    fn committed_sample_is_the_pinned_generation() {
+        let dir = temp_dir("committed");
+        let cfg = SampleConfig {
+            incidents: 20_000,
+            ..SampleConfig::default()
+        };
+        generate(&cfg, &dir).expect("generate");
+        let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+        for f in FILES {
+            let got = fs::read(dir.join(f)).expect("read back");
+            let want = fs::read(committed.join(f)).expect("committed sample");
+            assert!(got == want, "{f} differs from sample-data/{f}");
+        }
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    /// A sample that ends "now" has no incident after now, and is otherwise the same.
+    #[test]
+    fn the_last_day_stops_at_end_minutes() {
+        let whole = build(&small(138)).expect("build");
+        let cut = build(&SampleConfig {
+            end_minutes: Some(10 * 60),
+            ..small(138)
+        })
+        .expect("build");
+        let last = whole.days.len() - 1;
+        assert_eq!(whole.incidents.len(), cut.incidents.len());
+        let mut on_last_day = 0;
+        for (a, b) in whole.incidents.iter().zip(&cut.incidents) {
+            assert_eq!(
+                (a.day, a.lon, a.lat, a.category),
+                (b.day, b.lon, b.lat, b.category)
+            );
+            if a.day == last {
+                on_last_day += 1;
+                assert!(
+                    b.minute <= 600 && b.minute <= a.minute,
+                    "{} → {}",
+                    a.minute,
+                    b.minute
+                );
+            } else {
+                assert_eq!(a.minute, b.minute);
+            }
+        }
+        assert!(on_last_day > 0);
+        assert!(
+            cut.incidents
+                .windows(2)
+                .all(|w| (w[0].day, w[0].minute) <= (w[1].day, w[1].minute))
+        );
     }
 }

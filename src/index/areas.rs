@@ -130,3 +130,84 @@ impl AreaLayer {
             .filter(move |a| a.data.geometry.multi_polygon().contains(&p))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AreaGeometry, AreaKind, NewArea};
+    use geo::Intersects;
+    use proptest::prelude::*;
+
+    /// A triangle or a quadrilateral around (x, y), counter-clockwise, on a 0.001° grid.
+    fn area(i: usize, x: u32, y: u32, w: u32, h: u32, triangle: bool) -> Area {
+        let deg = |v: u32| 106.6 + f64::from(v) / 1000.0;
+        let lat = |v: u32| 10.6 + f64::from(v) / 1000.0;
+        let (x0, y0, x1, y1) = (deg(x), lat(y), deg(x + w), lat(y + h));
+        let ring: Vec<Vec<f64>> = if triangle {
+            vec![vec![x0, y0], vec![x1, y0], vec![x0, y1], vec![x0, y0]]
+        } else {
+            vec![
+                vec![x0, y0],
+                vec![x1, y0],
+                vec![x1, y1],
+                vec![x0, y1],
+                vec![x0, y0],
+            ]
+        };
+        Area {
+            id: i64::try_from(i).unwrap() + 1,
+            data: NewArea {
+                code: format!("a-{i}"),
+                name: format!("Area {i}"),
+                kind: AreaKind::Ward,
+                geometry: AreaGeometry::from_raw(&[vec![ring]]).unwrap(),
+                population: None,
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        /// Box queries and point-in-area lookups equal linear scans with `geo`'s exact
+        /// predicates (points on shared edges and vertices included).
+        #[test]
+        fn queries_equal_linear_scans(
+            shapes in prop::collection::vec((0u32..100, 0u32..100, 1u32..40, 1u32..40, any::<bool>()), 0..40),
+            b in (0u32..120, 0u32..120, 0u32..50, 0u32..50),
+            points in prop::collection::vec((0u32..150, 0u32..150), 1..40),
+        ) {
+            let areas: Vec<Area> = shapes
+                .iter()
+                .enumerate()
+                .map(|(i, &(x, y, w, h, t))| area(i, x, y, w, h, t))
+                .collect();
+            let layer = AreaLayer::new(areas.clone());
+            let deg = |v: u32| 106.6 + f64::from(v) / 1000.0;
+            let lat = |v: u32| 10.6 + f64::from(v) / 1000.0;
+            let bbox = BBox::new(deg(b.0), lat(b.1), deg(b.0 + b.2), lat(b.1 + b.3)).unwrap();
+            let rect = geo::Rect::new((bbox.min_lon, bbox.min_lat), (bbox.max_lon, bbox.max_lat));
+            let want: Vec<usize> = areas
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.data.geometry.multi_polygon().bounding_rect().is_some_and(|r| r.intersects(&rect)))
+                .map(|(i, _)| i)
+                .collect();
+            prop_assert_eq!(layer.in_bbox(Some(&bbox)), want);
+            for (x, y) in points {
+                let p = geo::Point::new(deg(x), lat(y));
+                let mut got: Vec<i64> = layer.containing(p.x(), p.y()).map(|a| a.id).collect();
+                got.sort_unstable();
+                let want: Vec<i64> = areas
+                    .iter()
+                    .filter(|a| a.data.geometry.multi_polygon().contains(&p))
+                    .map(|a| a.id)
+                    .collect();
+                prop_assert_eq!(got, want);
+            }
+            for a in &areas {
+                prop_assert_eq!(layer.by_code(&a.data.code).map(|x| x.id), Some(a.id));
+                prop_assert_eq!(layer.by_id(a.id).map(|x| &x.data.code), Some(&a.data.code));
+            }
+        }
+    }
+}

@@ -90,3 +90,48 @@ impl<T: Located> PointLayer<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    struct P(i64, LonLat);
+
+    impl Located for P {
+        fn id(&self) -> i64 {
+            self.0
+        }
+        fn location(&self) -> LonLat {
+            self.1
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// A box query equals a linear scan with the same closed-box test, points on the
+        /// box's edges included (coordinates on a 0.001° grid make edges common).
+        #[test]
+        fn in_bbox_equals_linear_scan(
+            pts in prop::collection::vec((0u32..200, 0u32..200), 0..300),
+            b in (0u32..200, 0u32..200, 0u32..80, 0u32..80),
+        ) {
+            let deg = |i: u32| 106.6 + f64::from(i) / 1000.0;
+            let records: Vec<P> = pts
+                .iter()
+                .enumerate()
+                .map(|(i, &(x, y))| P(i64::try_from(i).unwrap() + 1, LonLat::new(deg(x), deg(y) - 96.0).unwrap()))
+                .collect();
+            let bbox = BBox::new(deg(b.0), deg(b.1) - 96.0, deg(b.0 + b.2), deg(b.1 + b.3) - 96.0).unwrap();
+            let want: Vec<usize> = records
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| bbox.contains(r.1.lon(), r.1.lat()))
+                .map(|(i, _)| i)
+                .collect();
+            let layer = PointLayer::new(records);
+            prop_assert_eq!(layer.in_bbox(Some(&bbox)), want);
+            prop_assert_eq!(layer.in_bbox(None), (0..layer.len()).collect::<Vec<_>>());
+        }
+    }
+}

@@ -1,7 +1,7 @@
 // The monthly trend of an area as plain SVG: incidents per month as bars, the same month a
 // year earlier as a line. No chart library; the numbers are also in the SVG's <title>s.
 
-import { num, t } from './i18n.js';
+import { monthText, num, t } from './i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 function s(tag, attrs, ...children) {
@@ -42,7 +42,7 @@ export function trendChart(monthly, year) {
   }
   monthly.forEach((m, i) => {
     const bar = s('rect', { x: x(i) - bw / 2, y: y(m.incidents), width: bw, height: Math.max(0, y(0) - y(m.incidents)), class: 'bar' });
-    bar.append(s('title', {}, `${m.month}: ${num(m.incidents)} (${t('prev_period').toLowerCase()}: ${num(m.incidents_previous)})`));
+    bar.append(s('title', {}, `${monthText(m.month)}: ${num(m.incidents)} (${t('prev_period').toLowerCase()}: ${num(m.incidents_previous)})`));
     svg.append(bar);
     const label = n <= 12 || i % Math.ceil(n / 12) === 0 ? t('month_short', { m: Number(m.month.slice(5, 7)) }) : '';
     if (label) svg.append(s('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'tick' }, label));

@@ -14,6 +14,7 @@ const vi = {
   // time
   time: 'Thời gian',
   t_all: 'Toàn bộ',
+  t_latest: '12 tháng có dữ liệu gần nhất',
   t_this_month: 'Tháng này',
   t_this_year: 'Năm nay',
   t_last_12m: '12 tháng qua',
@@ -24,11 +25,16 @@ const vi = {
   slider_to: 'Tháng kết thúc',
   range_all: 'Toàn bộ thời gian',
   range: '{from} – {to}',
+  date_ph: 'dd/mm/yyyy',
+  date_bad: 'Ngày không hợp lệ: “{text}”. Hãy nhập theo dạng dd/mm/yyyy, ví dụ 31/12/2024.',
+  date_order: 'Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.',
   // filters
   categories: 'Loại tội phạm',
   severities: 'Mức độ',
   all_selected: 'Tất cả',
   n_selected: '{n} đã chọn',
+  none_selected: 'Không chọn mức nào',
+  no_severity: 'Chưa chọn mức độ nào nên không vẽ dữ liệu vụ việc. Hãy đánh dấu ít nhất một mức độ.',
   sev_less_serious: 'Ít nghiêm trọng',
   sev_serious: 'Nghiêm trọng',
   sev_very_serious: 'Rất nghiêm trọng',
@@ -50,10 +56,18 @@ const vi = {
   l_models: 'Mô hình tự quản',
   l_complex: 'Địa bàn phức tạp',
   needs_sign_in: 'Cần đăng nhập',
+  lock_layer: 'Cần đăng nhập để xem lớp này',
+  lock_status: 'Cần đăng nhập để xem màu trạng thái',
+  locked_legend: 'Lớp này chỉ hiện khi đã đăng nhập.',
+  locked_status_legend: 'Màu trạng thái chương trình chỉ hiện khi đã đăng nhập.',
+  complex_outline: 'Ranh giới địa bàn phức tạp',
   layer_error: 'Lỗi: {msg}',
   per_km2: 'vụ/km²',
   kde_unit: 'vụ/km² (ước lượng)',
-  density_legend: 'Vụ việc trên km² mỗi ô',
+  density_legend: 'Số vụ mỗi ô trong khoảng đã chọn',
+  classes_note: 'Mỗi màu gom khoảng 1/5 số vụ của toàn bộ dữ liệu ({from} – {to}); ngưỡng quy theo độ dài khoảng đã chọn, nên cùng màu là cùng số vụ mỗi ô mỗi ngày.',
+  classes_note_window: 'Mỗi màu gom khoảng 1/5 số vụ trong khoảng đã chọn.',
+  withheld_note: 'Ô có dưới {n} vụ được ẩn khi chưa đăng nhập.',
   cells: '{n} ô',
   no_data: 'Không có dữ liệu trong phạm vi đã chọn',
   bin_3: 'Nóng, tin cậy 99%',
@@ -80,7 +94,7 @@ const vi = {
   st_converted: 'Đã chuyển hóa',
   st_not_converted: 'Chưa chuyển hóa',
   st_none: 'Không xác định năm này',
-  st_unknown: 'Trạng thái (cần đăng nhập)',
+  st_unknown: 'Địa bàn phức tạp (chưa đăng nhập: không có trạng thái)',
   flagged: 'Hai năm trở lên chưa chuyển hóa',
   areas_list: 'Danh sách địa bàn',
   em_new_hot_spot: 'Điểm nóng mới',
@@ -108,7 +122,7 @@ const vi = {
   sign_out: 'Đăng xuất',
   signed_in: 'Đã đăng nhập',
   token: 'Mã truy cập (API token)',
-  token_help: 'Dán mã do quản trị viên cấp (bắt đầu bằng dn_). Mã chỉ được giữ trong thẻ trình duyệt này.',
+  token_help: 'Dán mã do quản trị viên cấp (bắt đầu bằng dn_). Trang không lưu mã; trình duyệt giữ phiên đăng nhập đến khi bạn đăng xuất hoặc đóng trình duyệt.',
   token_bad: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi.',
   cancel: 'Hủy',
   // panels
@@ -122,7 +136,8 @@ const vi = {
   focus_categories: 'Loại tội phạm trọng tâm',
   sign_in_for_more: 'Đăng nhập để xem trạng thái, chỉ số và lịch sử.',
   not_designated: 'Không được xác định là địa bàn phức tạp năm {year}.',
-  kpis: 'Chỉ số năm {year} so với chỉ tiêu',
+  kpis: 'Chỉ số năm {year} ({from} – {to}) so với cùng kỳ năm trước và chỉ tiêu',
+  kpis_note: 'Theo năm chương trình {year}; khoảng thời gian đang chọn trên bản đồ không áp dụng cho bảng này.',
   indicator: 'Chỉ số',
   value: 'Kết quả',
   target: 'Chỉ tiêu',
@@ -154,6 +169,7 @@ const vi = {
   ev_transition: 'Chuyển trạng thái',
   ev_edited: 'Chỉnh sửa',
   by: 'bởi {who}',
+  ev_year: 'năm chương trình {year}',
   evidence: 'Minh chứng',
   change_status: 'Cập nhật trạng thái',
   new_status: 'Trạng thái mới',
@@ -198,6 +214,7 @@ const en = {
   lang_switch_aria: 'Chuyển sang tiếng Việt',
   time: 'Time',
   t_all: 'All',
+  t_latest: 'Latest 12 months with data',
   t_this_month: 'This month',
   t_this_year: 'This year',
   t_last_12m: 'Last 12 months',
@@ -208,10 +225,15 @@ const en = {
   slider_to: 'Last month',
   range_all: 'All time',
   range: '{from} – {to}',
+  date_ph: 'dd/mm/yyyy',
+  date_bad: 'Not a valid date: “{text}”. Type it as dd/mm/yyyy, e.g. 31/12/2024.',
+  date_order: 'The first day must not be after the last.',
   categories: 'Categories',
   severities: 'Severity',
   all_selected: 'All',
   n_selected: '{n} selected',
+  none_selected: 'None',
+  no_severity: 'No severity is ticked, so no incident data is drawn. Tick at least one severity.',
   sev_less_serious: 'Less serious',
   sev_serious: 'Serious',
   sev_very_serious: 'Very serious',
@@ -232,10 +254,18 @@ const en = {
   l_models: 'Self-managed models',
   l_complex: 'Complex areas',
   needs_sign_in: 'Sign in needed',
+  lock_layer: 'Sign in to see this layer',
+  lock_status: 'Sign in to see the status colours',
+  locked_legend: 'This layer shows once you are signed in.',
+  locked_status_legend: 'The programme status colours show once you are signed in.',
+  complex_outline: 'Complex area boundaries',
   layer_error: 'Error: {msg}',
   per_km2: 'incidents/km²',
   kde_unit: 'incidents/km² (estimated)',
-  density_legend: 'Incidents per km² in each cell',
+  density_legend: 'Incidents per cell in the chosen period',
+  classes_note: 'Each colour holds about a fifth of all the incidents on record ({from} – {to}); its bounds are scaled to the chosen period’s length, so one colour is the same incidents per cell per day.',
+  classes_note_window: 'Each colour holds about a fifth of the incidents in the chosen period.',
+  withheld_note: 'Cells with fewer than {n} incidents are hidden until you sign in.',
   cells: '{n} cells',
   no_data: 'No data in the chosen range',
   bin_3: 'Hot, 99% confidence',
@@ -262,7 +292,7 @@ const en = {
   st_converted: 'Converted',
   st_not_converted: 'Not converted',
   st_none: 'Not designated this year',
-  st_unknown: 'Status (sign in needed)',
+  st_unknown: 'Complex area (signed out: no status)',
   flagged: 'Not converted two or more years running',
   areas_list: 'List of areas',
   em_new_hot_spot: 'New hot spot',
@@ -289,7 +319,7 @@ const en = {
   sign_out: 'Sign out',
   signed_in: 'Signed in',
   token: 'Access token (API token)',
-  token_help: 'Paste the token an administrator gave you (it starts with dn_). It is kept in this browser tab only.',
+  token_help: 'Paste the token an administrator gave you (it starts with dn_). The page does not keep it; the browser keeps the sign-in until you sign out or close the browser.',
   token_bad: 'The token is not valid or has been revoked.',
   cancel: 'Cancel',
   area: 'Area',
@@ -302,7 +332,8 @@ const en = {
   focus_categories: 'Categories of concern',
   sign_in_for_more: 'Sign in to see the status, indicators and history.',
   not_designated: 'Not designated as a complex area in {year}.',
-  kpis: 'Indicators for {year} against targets',
+  kpis: 'Indicators for {year} ({from} – {to}) against a year earlier and the targets',
+  kpis_note: 'For programme year {year}; the time range chosen for the map does not apply here.',
   indicator: 'Indicator',
   value: 'Result',
   target: 'Target',
@@ -334,6 +365,7 @@ const en = {
   ev_transition: 'Status change',
   ev_edited: 'Edited',
   by: 'by {who}',
+  ev_year: 'programme year {year}',
   evidence: 'Evidence',
   change_status: 'Change status',
   new_status: 'New status',
@@ -385,14 +417,49 @@ export function t(key, vars) {
 /** A catalogue entry's label in the current language (its code when it has none). */
 export const label = (entry, code) => (entry ? entry[`label_${lang}`] || entry.label_vi : code);
 
-const nf = {};
-/** A number in the current language's style ("1.234,5" in Vietnamese). */
-export function num(v, digits = 0) {
-  if (v == null || Number.isNaN(v)) return '–';
-  const k = `${lang}${digits}`;
-  nf[k] ??= new Intl.NumberFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
-  return nf[k].format(v);
+// Numbers and dates are written by hand, not by Intl's locale data: the page's language
+// decides the separators ("1.234,5" in Vietnamese, "1,234.5" in English) and dates are
+// dd/mm/yyyy in both, whatever the browser's locale.
+const SEPARATORS = { vi: { group: '.', decimal: ',' }, en: { group: ',', decimal: '.' } };
+
+/** `v` with at most `digits` decimals (trailing zeros dropped) in language `l`'s style. */
+export function formatNumber(v, digits = 0, l = lang) {
+  if (v == null || typeof v !== 'number' || !Number.isFinite(v)) return '–';
+  const { group, decimal } = SEPARATORS[l] || SEPARATORS.vi;
+  let s = Math.abs(v).toFixed(digits);
+  if (digits > 0) s = s.replace(/\.?0+$/, '');
+  const [int, frac] = s.split('.');
+  const out = int.replace(/\B(?=(\d{3})+(?!\d))/g, group) + (frac ? decimal + frac : '');
+  return v < 0 && /[1-9]/.test(out) ? `-${out}` : out;
 }
+/** A number in the current language's style. */
+export const num = (v, digits = 0) => formatNumber(v, digits);
+
+let zone = 'Asia/Ho_Chi_Minh';
+/** The committee's time zone, in which times are shown. */
+export const setZone = (tz) => {
+  zone = tz || zone;
+};
+const partsFormat = {};
+/** dd/mm/yyyy HH:mm (or dd/mm/yyyy with `time` false) of an instant, in the committee's zone. */
+export function dateTime(at, time = true) {
+  const d = typeof at === 'number' ? new Date(at * 1000) : new Date(String(at));
+  if (at == null || Number.isNaN(d.getTime())) return String(at ?? '–');
+  // 'en-GB' only names the parts; the digits and their order are ours.
+  partsFormat[zone] ??= new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  });
+  const p = Object.fromEntries(partsFormat[zone].formatToParts(d).map((x) => [x.type, x.value]));
+  const day = `${p.day}/${p.month}/${p.year}`;
+  return time ? `${day} ${p.hour}:${p.minute}` : day;
+}
+/** A YYYY-MM-DD day (or the date part of a time written in the committee's zone) as dd/mm/yyyy. */
+export const dayText = (date) => {
+  const s = String(date ?? '');
+  return /^\d{4}-\d{2}-\d{2}/.test(s) ? `${s.slice(8, 10)}/${s.slice(5, 7)}/${s.slice(0, 4)}` : s;
+};
+/** YYYY-MM → mm/yyyy. */
+export const monthText = (ym) => `${String(ym).slice(5, 7)}/${String(ym).slice(0, 4)}`;
 export const pct = (v, digits = 1) => (v == null ? '–' : `${num(v * 100, digits)}%`);
 export const signedPct = (v) => (v == null ? '–' : `${v > 0 ? '+' : ''}${num(v, 1)}%`);
 

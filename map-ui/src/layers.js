@@ -3,16 +3,17 @@
 // start (empty) and toggled with its visibility, so toggling never reorders anything.
 
 import * as api from './api.js';
+import { countClasses, quantileBounds, share, sig2, sig2Digits, stepExpression, valueClasses } from './classes.js';
 import { h } from './dom.js';
-import { label, num, t } from './i18n.js';
-import { filterParams } from './state.js';
+import { dateTime, dayText, label, num, t } from './i18n.js';
+import { addDays, filterParams } from './state.js';
 
 export const EMPTY = { type: 'FeatureCollection', features: [] };
 
-// ColorBrewer YlGnBu and RdPu (sequential), RdBu (diverging, colour-blind safe) and the
-// Okabe–Ito colours (colour-blind safe) for statuses and points.
-const SEQ_DENSITY = ['#ffffcc', '#c7e9b4', '#7fcdbb', '#41b6c4', '#2c7fb8', '#253494'];
-const SEQ_KDE = ['#feebe2', '#fcc5c0', '#fa9fb5', '#f768a1', '#c51b8a', '#7a0177'];
+// ColorBrewer YlGnBu and RdPu (sequential, 5 classes), RdBu (diverging, colour-blind safe)
+// and the Okabe–Ito colours (colour-blind safe) for statuses and points.
+const SEQ_DENSITY = ['#ffffcc', '#a1dab4', '#41b6c4', '#2c7fb8', '#253494'];
+const SEQ_KDE = ['#feebe2', '#fbb4b9', '#f768a1', '#c51b8a', '#7a0177'];
 export const BIN_COLOURS = [
   [3, '#b2182b'], [2, '#ef8a62'], [1, '#fddbc7'], [0, '#f7f7f7'], [-1, '#d1e5f0'], [-2, '#67a9cf'], [-3, '#2166ac'],
 ];
@@ -176,50 +177,108 @@ export function style(basemap) {
   return { version: 8, sources, layers };
 }
 
-// ---- classes -------------------------------------------------------------------------------
+// ---- classes (the scheme is in classes.js) -----------------------------------------------
 
-/** Up to n−1 ascending, distinct quantile breaks above the minimum. */
-function quantileBreaks(values, n) {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  const out = [];
-  for (let i = 1; i < n; i++) {
-    const q = v[Math.floor((i * v.length) / n)];
-    // Breaks closer than 1% are one break (counts are small integers over nearly equal cells).
-    if (q > v[0] * 1.01 && !(q <= out[out.length - 1] * 1.01)) out.push(q);
+// Whole-extent answers by (layer, resolution, category, severity, data version, signed in:
+// small cells are withheld from anonymous callers): promises, so loads share one request.
+// Bounded: cleared when full.
+const classSources = new Map();
+
+const sourceKey = (id, params, version, signedIn) => [id, params.res, params.category.join(','), params.severity.join(','), version, signedIn].join('|');
+
+function classSource(id, path, params, ext, version, signedIn) {
+  const key = sourceKey(id, params, version, signedIn);
+  if (!classSources.has(key)) {
+    if (classSources.size > 40) classSources.clear();
+    // Not aborted with the window's request: the next window needs the same answer.
+    const p = api.get(path, { ...params, from: ext.from, to: ext.to });
+    p.catch(() => classSources.delete(key));
+    classSources.set(key, p);
   }
-  return out;
+  return classSources.get(key);
 }
-function classColours(palette, k) {
-  if (k >= palette.length) return palette;
-  if (k === 1) return [palette[Math.floor(palette.length / 2)]];
-  return Array.from({ length: k }, (_, i) => palette[Math.round((i * (palette.length - 1)) / (k - 1))]);
-}
-function stepPaint(prop, breaks, palette) {
-  const cols = classColours(palette, breaks.length + 1);
-  if (!breaks.length) return { colours: cols, expr: cols[0] };
-  const expr = ['step', ['get', prop], cols[0]];
-  breaks.forEach((b, i) => expr.push(b, cols[i + 1]));
-  return { colours: cols, expr };
+
+/** The incidents' extent as a [from, to) of days, or null (none, or an older server). */
+const extentRange = (extent) => (extent?.incidents?.from && extent?.incidents?.to ? { from: extent.incidents.from, to: extent.incidents.to } : null);
+const versionOf = (fc) => fc?.diemnong?.data_version;
+/** The smallest count the server discloses to this caller (cells below it are withheld). */
+const floorOf = (fc) => Math.max(1, fc?.diemnong?.small_cells_withheld_below ?? 1);
+
+/**
+ * A cell layer's window answer with the whole extent's answer beside it (`source`), or
+ * alone when the window is the whole record or the extent is unknown. `bandwidth`: ask the
+ * window with the source's KDE bandwidth, so both surfaces are smoothed alike.
+ */
+async function withClassSource(id, path, params, c, signal, { bandwidth = false } = {}) {
+  const ext = extentRange(c.extent);
+  if (!ext) return { fc: await api.get(path, params, { signal }), source: null, ext, f: 1 };
+  if (!c.s.from && !c.s.to) {
+    // All time is the whole extent: its own answer is the classes' source (and kept as such).
+    const fc = await api.get(path, params, { signal });
+    classSources.set(sourceKey(id, params, versionOf(fc), c.signedIn), Promise.resolve(fc));
+    return { fc, source: fc, ext, f: 1 };
+  }
+  let source = classSource(id, path, params, ext, c.dataVersion, c.signedIn);
+  let fc;
+  if (bandwidth) {
+    const bw = (await source).diemnong?.bandwidth_m;
+    fc = await api.get(path, { ...params, bandwidth_m: bw }, { signal });
+  } else {
+    [fc] = await Promise.all([api.get(path, params, { signal }), source]);
+  }
+  // The data changed since the extent was read: classes of the same version as the window.
+  if (versionOf(fc) != null && versionOf(await source) !== versionOf(fc)) source = classSource(id, path, params, ext, versionOf(fc), c.signedIn);
+  return { fc, source: await source, ext, f: share(c.s, ext) };
 }
 
 // ---- legends -------------------------------------------------------------------------------
+
+/** A padlock with its meaning as the accessible name (and a tooltip). */
+export function lockIcon(text) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.innerHTML = '<rect x="3" y="7" width="10" height="8" rx="1.5"/><path d="M5.2 7V5a2.8 2.8 0 0 1 5.6 0v2" fill="none" stroke-width="1.8"/>';
+  return h('span', { class: 'lock', role: 'img', 'aria-label': text, title: text }, svg);
+}
 
 const swatch = (colour, shape = 'box', extra = '') => h('span', { class: `sw sw-${shape}`, style: `--c:${colour};${extra}`, 'aria-hidden': 'true' });
 const row = (sw, text) => h('li', null, sw, h('span', null, text));
 const list = (...rows) => h('ul', { class: 'legend-rows' }, ...rows);
 
-function classLegend(st, unitKey) {
+/** "1 – 3", "5", "≥ 40" (integers) or "< 0,12", "0,12 – 0,55", "≥ 3,1" (2 significant digits). */
+function boundsText({ lo, hi }, integers) {
+  const f = integers ? (v) => num(v) : (v) => num(sig2(v), sig2Digits(v));
+  if (lo == null) return `< ${f(hi)}`;
+  if (hi == null) return `≥ ${f(lo)}`;
+  if (integers && hi === lo) return f(lo);
+  return `${f(lo)} – ${f(hi)}`;
+}
+
+/** A class legend: caption, one row per class with its bounds, the scheme in one line, notes. */
+function classLegend(st, captionKey, integers) {
   if (!st || !st.n) return h('p', { class: 'muted' }, t('no_data'));
-  const { breaks, colours, min, max } = st;
-  const digits = max < 1 ? 3 : max < 10 ? 2 : max < 100 ? 1 : 0;
-  const bounds = [min, ...breaks, max];
+  const through = st.ext ? addDays(st.ext.to, -1) : null;
   return h(
     'div',
     null,
-    h('p', { class: 'legend-caption' }, t(unitKey)),
-    list(...colours.map((c, i) => row(swatch(c), `${num(bounds[i], digits)} – ${num(bounds[i + 1], digits)}`))),
+    h('p', { class: 'legend-caption' }, t(captionKey)),
+    list(...st.classes.map((c) => row(swatch(c.colour), boundsText(c, integers)))),
+    h('p', { class: 'muted scheme' }, st.fromExtent ? t('classes_note', { from: dayText(st.ext.from), to: dayText(through) }) : t('classes_note_window')),
+    st.floor > 1 ? h('p', { class: 'muted' }, t('withheld_note', { n: num(st.floor) })) : null,
     h('p', { class: 'muted' }, t('cells', { n: num(st.n) })),
   );
+}
+
+/** Classes for a window answer: from the whole extent when there is one, else from the window itself. */
+function classesOf(r, prop, palette, integers) {
+  const src = r.source || r.fc;
+  const bounds = quantileBounds(src.features.map((x) => x.properties[prop]));
+  const f = r.source ? r.f : 1;
+  // A window outside the extent has no data; its own classes keep the expression valid.
+  const classes = f > 0 ? (integers ? countClasses(bounds, f, palette, floorOf(r.fc)) : valueClasses(bounds, f, palette)) : [];
+  return { classes, fromExtent: !!r.source && f > 0, ext: r.ext };
 }
 
 // ---- layer definitions ---------------------------------------------------------------------
@@ -231,32 +290,39 @@ export function sliceFor(s) {
   return days <= 92 ? 'week' : 'month';
 }
 
+const cellParams = (c, maxRes, extra = {}) => ({ ...filterParams(c.s), res: Math.min(c.res, maxRes), ...extra });
+
 function cellLayer(id, path, maxRes, extra = () => ({})) {
   return {
     id,
     mapLayers: [`${id}-fill`],
-    key: (c) => api.url(path, { ...filterParams(c.s), res: Math.min(c.res, maxRes), ...extra(c) }),
-    load: (c, signal) => api.get(path, { ...filterParams(c.s), res: Math.min(c.res, maxRes), ...extra(c) }, { signal }),
+    key: (c) => api.url(path, cellParams(c, maxRes, extra(c))),
+    load: (c, signal) => api.get(path, cellParams(c, maxRes, extra(c)), { signal }),
   };
 }
 
 export const LAYERS = [
   {
     ...cellLayer('density', '/api/v1/density', 11),
+    filtered: true,
+    async load(c, signal) {
+      const r = await withClassSource('density', '/api/v1/density', cellParams(c, 11), c, signal);
+      r.fc.legendInfo = classesOf(r, 'count', SEQ_DENSITY, true);
+      return r.fc;
+    },
     apply(map, fc) {
-      const values = fc.features.map((f) => f.properties.per_km2);
-      const br = quantileBreaks(values, 6);
-      const p = stepPaint('per_km2', br, SEQ_DENSITY);
-      map.setPaintProperty('density-fill', 'fill-color', p.expr);
-      this.stats = { n: values.length, breaks: br, colours: p.colours, min: Math.min(...values), max: Math.max(...values) };
+      const { classes, fromExtent, ext } = fc.legendInfo;
+      map.setPaintProperty('density-fill', 'fill-color', stepExpression('count', classes));
+      this.stats = { n: fc.features.length, classes, fromExtent, ext, floor: floorOf(fc) };
     },
     legend() {
-      return classLegend(this.stats, 'density_legend');
+      return classLegend(this.stats, 'density_legend', true);
     },
     tip: (p) => `${num(p.count)} ${t('incidents').toLowerCase()} · ${num(p.per_km2, 1)} ${t('per_km2')}`,
   },
   {
     ...cellLayer('hotspots', '/api/v1/hotspots', 10),
+    filtered: true,
     apply(map, fc) {
       const counts = {};
       for (const f of fc.features) counts[f.properties.gi_bin] = (counts[f.properties.gi_bin] || 0) + 1;
@@ -275,6 +341,7 @@ export const LAYERS = [
   },
   {
     id: 'zones',
+    filtered: true,
     mapLayers: ['zones-fill', 'zones-line'],
     key: (c) => api.url('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10) }),
     load: (c, signal) => api.get('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10) }, { signal }),
@@ -301,6 +368,7 @@ export const LAYERS = [
   },
   {
     ...cellLayer('emerging', '/api/v1/hotspots/emerging', 9, (c) => ({ slice: sliceFor(c.s) })),
+    filtered: true,
     apply(map, fc) {
       const counts = {};
       for (const f of fc.features) counts[f.properties.category] = (counts[f.properties.category] || 0) + 1;
@@ -323,22 +391,27 @@ export const LAYERS = [
   },
   {
     ...cellLayer('kde', '/api/v1/kde', 9),
+    filtered: true,
+    async load(c, signal) {
+      const r = await withClassSource('kde', '/api/v1/kde', cellParams(c, 9), c, signal, { bandwidth: true });
+      r.fc.legendInfo = classesOf(r, 'density', SEQ_KDE, false);
+      return r.fc;
+    },
     apply(map, fc) {
-      const values = fc.features.map((f) => f.properties.density);
-      const br = quantileBreaks(values, 6);
-      const p = stepPaint('density', br, SEQ_KDE);
-      map.setPaintProperty('kde-fill', 'fill-color', p.expr);
-      this.stats = { n: values.length, breaks: br, colours: p.colours, min: Math.min(...values), max: Math.max(...values), bw: fc.diemnong?.bandwidth_m };
+      const { classes, fromExtent, ext } = fc.legendInfo;
+      map.setPaintProperty('kde-fill', 'fill-color', stepExpression('density', classes));
+      this.stats = { n: fc.features.length, classes, fromExtent, ext, bw: fc.diemnong?.bandwidth_m };
     },
     legend() {
-      const el = classLegend(this.stats, 'kde_unit');
+      const el = classLegend(this.stats, 'kde_unit', false);
       if (this.stats?.bw) el.append(h('p', { class: 'muted' }, `h = ${num(this.stats.bw)} m`));
       return el;
     },
-    tip: (p) => `${num(p.density, 2)} ${t('kde_unit')}`,
+    tip: (p) => `${num(sig2(p.density), sig2Digits(p.density))} ${t('kde_unit')}`,
   },
   {
     id: 'clusters',
+    filtered: true,
     mapLayers: ['clusters-fill', 'clusters-line'],
     key: (c) => api.url('/api/v1/clusters', filterParams(c.s)),
     load: (c, signal) => api.get('/api/v1/clusters', filterParams(c.s), { signal }),
@@ -354,6 +427,7 @@ export const LAYERS = [
   {
     id: 'incidents',
     needsAuth: true,
+    filtered: true,
     mapLayers: ['incidents-cluster', 'incidents-point'],
     key: (c) => api.url('/api/v1/incidents', { ...filterParams(c.s), bbox: c.bbox }),
     load: (c, signal) => api.getAll('/api/v1/incidents', { ...filterParams(c.s), bbox: c.bbox }, { signal, maxFeatures: 30000 }),
@@ -373,7 +447,7 @@ export const LAYERS = [
         this.stats.shown < this.stats.total ? h('p', { class: 'muted' }, t('incidents_capped')) : null,
       );
     },
-    tip: (p, ctx) => (p.point_count ? `${num(p.point_count)} ${t('incidents').toLowerCase()}` : `${label(ctx.category(p.category), p.category)} · ${t(`sev_${p.severity}`)} · ${p.occurred_at.slice(0, 10)}`),
+    tip: (p, ctx) => (p.point_count ? `${num(p.point_count)} ${t('incidents').toLowerCase()}` : `${label(ctx.category(p.category), p.category)} · ${t(`sev_${p.severity}`)} · ${dateTime(p.occurred_at)}`),
   },
   {
     id: 'cameras',
@@ -414,7 +488,7 @@ export const LAYERS = [
     key: (c) => `complex:${c.signedIn ? c.s.py : 'public'}`,
     async load(c, signal) {
       const [all, year] = await Promise.all([
-        api.get('/api/v1/areas', { kind: 'complex_area', limit: 10000 }, { signal }),
+        api.get('/api/v1/areas', { kind: 'complex_area' }, { signal }),
         c.signedIn ? api.get('/api/v1/areas', { kind: 'complex_area', year: c.s.py }, { signal }) : null,
       ]);
       const byCode = new Map((year?.features || []).map((f) => [f.properties.code, f.properties]));
@@ -440,7 +514,7 @@ export const LAYERS = [
             row(swatch(NEUTRAL, 'box', 'opacity:.4'), `${t('st_none')} (${num(c.none || 0)})`),
             row(swatch('transparent', 'box', `border:3px solid ${NEUTRAL}`), t('flagged')),
           ]
-        : [row(swatch(NEUTRAL, 'box', 'opacity:.4'), t('st_unknown'))];
+        : [row(swatch(NEUTRAL, 'box', 'opacity:.4'), t('complex_outline')), row(lockIcon(t('lock_status')), t('locked_status_legend'))];
       const sorted = [...this.stats.areas].sort((a, b) => a.name.localeCompare(b.name, 'vi'));
       return h(
         'div',

@@ -9,8 +9,8 @@
 import * as api from './api.js';
 import * as auth from './auth.js';
 import { $, h } from './dom.js';
-import { applyI18n, label, num, setLang, t } from './i18n.js';
-import { EMPTY, LAYERS, byId, owner, style } from './layers.js';
+import { applyI18n, dateTime, dayText, label, monthText, num, setLang, setZone, t } from './i18n.js';
+import { EMPTY, LAYERS, byId, lockIcon, owner, style } from './layers.js';
 import * as panels from './panels.js';
 import * as S from './state.js';
 
@@ -18,7 +18,12 @@ const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content?.
 const TZ = meta('diemnong-timezone') || 'Asia/Ho_Chi_Minh';
 const BASEMAP = meta('diemnong-basemap') ? { url: meta('diemnong-basemap'), attribution: meta('diemnong-basemap-attribution') } : null;
 const DAY = S.today(TZ);
+// The one state of the view. The defaults that follow the data (time range, programme year)
+// are filled in by S.resolve once the extent has answered (see "start" below).
 const state = S.parse(location.search, DAY);
+// GET /api/v1/extent: the data's time span and box, the programme years, the data version;
+// null when the server could not say (the page then falls back to "all" and this year).
+let extent = null;
 const HCMC = { lon: 106.68, lat: 10.79, zoom: 11 };
 
 let map; // created once MapLibre is imported
@@ -26,6 +31,7 @@ let ML; // the MapLibre module
 let view = null; // the camera until the map exists: { lon, lat, zoom }
 let catalogue = { categories: [], model_kinds: [] };
 let areas = EMPTY; // wards and districts
+let wardLabels = new Map(); // ward code → "name (district)" where the name alone is ambiguous
 const loaded = {}; // layer id → key of the data on the map
 const pending = {}; // layer id → AbortController
 const data = {}; // layer id → last FeatureCollection applied
@@ -42,6 +48,7 @@ const ready = new Promise((r) => {
 
 // Who is signed in decides which layers may load: ask before the first request.
 await auth.restore();
+setZone(TZ);
 setLang(state.lang);
 applyI18n();
 
@@ -62,6 +69,8 @@ function layerCtx() {
     res: effectiveRes(),
     signedIn: auth.signedIn(),
     bbox: incidentBbox,
+    extent,
+    dataVersion: extent?.data_version ?? null,
   };
 }
 const currentZoom = () => (map ? map.getZoom() : (view || HCMC).zoom);
@@ -73,7 +82,7 @@ let urlTimer = null;
 function writeUrl() {
   clearTimeout(urlTimer);
   urlTimer = setTimeout(() => {
-    const q = S.serialize(state, DAY);
+    const q = S.serialize(state, DAY, extent);
     history.replaceState(null, '', `${location.pathname}${q ? `?${q}` : ''}`);
   }, 150);
 }
@@ -107,47 +116,56 @@ $('#alert-retry').addEventListener('click', () => {
   if (f) f();
 });
 
-// ---- controls: time --------------------------------------------------------------------------
+// ---- controls: time ------------------------------------------------------------------------
 
-// The slider runs by month from January five years back (or earlier, to reach a linked range)
-// to the current month; the thumbs are the first and the last month included.
+// The slider runs by month from January five years back (or earlier, to reach the data or a
+// linked range) to the current month (or the data's last); the thumbs are the first and the
+// last month included. Set up once the extent is known (setupSlider).
 const thisYear = Number(DAY.slice(0, 4));
-const minYear = Math.min(thisYear - 5, state.from ? Number(state.from.slice(0, 4)) : thisYear);
-const monthCount = (thisYear - minYear) * 12 + Number(DAY.slice(5, 7));
-const idxOf = (date) => (Number(date.slice(0, 4)) - minYear) * 12 + Number(date.slice(5, 7)) - 1;
-const dateOf = (i) => S.monthStart(minYear, i + 1);
+const slider = { minYear: thisYear - 5, count: 1 };
+const idxOf = (date) => (Number(date.slice(0, 4)) - slider.minYear) * 12 + Number(date.slice(5, 7)) - 1;
+const dateOf = (i) => S.monthStart(slider.minYear, i + 1);
 const mFrom = $('#m-from');
 const mTo = $('#m-to');
-for (const el of [mFrom, mTo]) el.max = String(monthCount - 1);
+const dFrom = $('#d-from');
+const dThrough = $('#d-through');
+function setupSlider() {
+  const firsts = [thisYear - 5, state.from, extent?.incidents?.from].filter(Boolean).map((x) => Number(String(x).slice(0, 4)));
+  slider.minYear = Math.min(...firsts);
+  const lastData = extent?.incidents?.to ? S.addDays(extent.incidents.to, -1) : DAY;
+  slider.count = Math.max(idxOf(DAY), idxOf(lastData)) + 1;
+  for (const el of [mFrom, mTo]) el.max = String(slider.count - 1);
+}
+setupSlider();
 
 function renderPresets() {
   $('#presets').replaceChildren(
-    ...S.PRESETS.filter((p) => p !== 'custom').map((p) =>
+    ...S.PRESETS.filter((p) => p !== 'custom' && (p !== 'latest' || S.latestRange(extent))).map((p) =>
       h('button', { type: 'button', 'aria-pressed': String(state.t === p), 'data-preset': p, onclick: () => setPreset(p) }, t(`t_${p}`)),
     ),
   );
 }
-const dmy = (date) => date.split('-').reverse().join('/');
-function monthLabel(date) {
-  return `${date.slice(5, 7)}/${date.slice(0, 4)}`;
+function rangeText() {
+  if (state.t === 'all') return t('range_all');
+  return t('range', { from: state.from ? dayText(state.from) : '…', to: state.to ? dayText(S.addDays(state.to, -1)) : '…' });
 }
 function syncTimeControls() {
-  const clamp = (i) => Math.max(0, Math.min(monthCount - 1, i));
+  const clamp = (i) => Math.max(0, Math.min(slider.count - 1, i));
   const a = state.from ? clamp(idxOf(state.from)) : 0;
-  const b = state.to ? clamp(idxOf(S.addDays(state.to, -1))) : monthCount - 1;
+  const b = state.to ? clamp(idxOf(S.addDays(state.to, -1))) : slider.count - 1;
   mFrom.value = String(a);
   mTo.value = String(b);
-  $('#d-from').value = state.from || '';
-  $('#d-through').value = state.to ? S.addDays(state.to, -1) : '';
-  $('#range-label').textContent =
-    state.t === 'all' ? t('range_all') : t('range', { from: state.from ? dmy(state.from) : '…', to: state.to ? dmy(S.addDays(state.to, -1)) : '…' });
+  dFrom.value = dayText(state.from || '');
+  dThrough.value = state.to ? dayText(S.addDays(state.to, -1)) : '';
+  showDateError(null);
+  $('#range-label').textContent = rangeText();
   for (const b2 of $('#presets').children) b2.setAttribute('aria-pressed', String(b2.dataset.preset === state.t));
-  mFrom.setAttribute('aria-valuetext', monthLabel(dateOf(a)));
-  mTo.setAttribute('aria-valuetext', monthLabel(dateOf(b)));
+  mFrom.setAttribute('aria-valuetext', monthText(dateOf(a)));
+  mTo.setAttribute('aria-valuetext', monthText(dateOf(b)));
 }
 function setPreset(p) {
-  state.t = p;
-  const r = S.presetRange(p, DAY);
+  const r = S.presetRange(p, DAY, extent);
+  state.t = p === 'latest' && !r ? 'all' : p;
   state.from = r?.from ?? null;
   state.to = r?.to ?? null;
   timeChanged();
@@ -177,18 +195,37 @@ mFrom.addEventListener('change', () => onSlider('from'));
 mTo.addEventListener('change', () => onSlider('to'));
 for (const el of [mFrom, mTo]) {
   el.addEventListener('input', () => {
-    $('#range-label').textContent = t('range', { from: monthLabel(dateOf(Number(mFrom.value))), to: monthLabel(dateOf(Number(mTo.value))) });
+    $('#range-label').textContent = t('range', { from: monthText(dateOf(Number(mFrom.value))), to: monthText(dateOf(Number(mTo.value))) });
   });
 }
-function onDates() {
-  const f = $('#d-from').value || null;
-  const th = $('#d-through').value || null;
-  const to = th ? S.addDays(th, 1) : null;
-  if (f && to && f >= to) return;
-  setCustom(f, to);
+
+// Typed dates: dd/mm/yyyy (S.parseDate); a bad one is named next to the fields and changes nothing.
+function showDateError(msg, input = null) {
+  const el = $('#d-error');
+  el.textContent = msg || '';
+  el.hidden = !msg;
+  for (const i of [dFrom, dThrough]) i.setAttribute('aria-invalid', String(!!msg && (input == null || i === input)));
 }
-$('#d-from').addEventListener('change', onDates);
-$('#d-through').addEventListener('change', onDates);
+function onDates() {
+  const read = (input) => {
+    const text = input.value.trim();
+    return { text, date: text ? S.parseDate(text) : null };
+  };
+  const f = read(dFrom);
+  const th = read(dThrough);
+  for (const [v, input] of [[f, dFrom], [th, dThrough]]) {
+    if (v.text && !v.date) return showDateError(t('date_bad', { text: v.text }), input);
+  }
+  const to = th.date ? S.addDays(th.date, 1) : null;
+  if (f.date && to && f.date >= to) return showDateError(t('date_order'));
+  setCustom(f.date, to);
+}
+for (const input of [dFrom, dThrough]) {
+  input.addEventListener('change', onDates);
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') onDates();
+  });
+}
 
 // ---- controls: categories, severities, resolution -----------------------------------------
 
@@ -208,20 +245,23 @@ function renderFilters() {
   summarise();
 }
 function summarise() {
-  const sum = (n, total) => (n === 0 || n === total ? t('all_selected') : t('n_selected', { n }));
-  $('#cat-summary').textContent = sum(state.cat.length, catalogue.categories.length);
-  $('#sev-summary').textContent = sum(state.sev.length, S.SEVERITIES.length);
+  // Categories: none ticked is no filter (ticking one narrows to it). Severities start all
+  // ticked, and none ticked is none: the incident-based layers then draw nothing.
+  const n = state.cat.length;
+  $('#cat-summary').textContent = n === 0 || n === catalogue.categories.length ? t('all_selected') : t('n_selected', { n });
+  const k = state.sev.length;
+  $('#sev-summary').textContent = k === 0 ? t('none_selected') : k === S.SEVERITIES.length ? t('all_selected') : t('n_selected', { n: k });
 }
 function onFilter() {
   const picked = (sel) => [...document.querySelectorAll(`${sel} input:checked`)].map((i) => i.value);
   const cat = picked('#cats');
-  const sev = picked('#sevs');
-  // Every box ticked is the same as none: no filter.
+  // Every category ticked is the same as none: no filter.
   state.cat = cat.length === catalogue.categories.length ? [] : cat;
-  state.sev = sev.length === S.SEVERITIES.length ? [] : sev;
+  state.sev = picked('#sevs');
   summarise();
   writeUrl();
   scheduleRefresh();
+  for (const l of LAYERS) if (l.filtered) renderLegend(l.id);
 }
 
 const resSel = $('#res');
@@ -254,16 +294,23 @@ function renderLayerList() {
         'aria-describedby': `lg-${l.id}`,
         onchange: (e) => toggleLayer(l.id, e.target.checked),
       });
+      // The complex areas' outlines are public; their programme colours need a sign-in.
+      const lock = locked ? lockIcon(t('lock_layer')) : l.id === 'complex' && !auth.signedIn() ? lockIcon(t('lock_status')) : null;
       return h(
         'li',
         { class: `layer${on ? ' on' : ''}`, 'data-layer': l.id },
-        h('label', { for: `ly-${l.id}` }, cb, ' ', t(`l_${l.id}`), locked ? h('span', { class: 'needs' }, ` · ${t('needs_sign_in')}`) : null),
-        l.id === 'complex' && auth.signedIn() ? programmeYear() : null,
+        h('label', { for: `ly-${l.id}` }, cb, h('span', null, t(`l_${l.id}`), lock ? [' ', h('span', { class: 'needs' }, lock, locked ? ` ${t('needs_sign_in')}` : null)] : null)),
+        l.id === 'complex' && auth.signedIn() && state.py != null ? programmeYear() : null,
         h('div', { class: 'legend', id: `lg-${l.id}` }),
       );
     }),
   );
   for (const l of LAYERS) renderLegend(l.id);
+}
+/** The programme years to offer: around this year, and every year with designations. */
+function programmeYears() {
+  const ys = new Set([...Array.from({ length: 8 }, (_, i) => thisYear + 1 - i), ...(extent?.programme_years || []), state.py]);
+  return [...ys].filter(Number.isInteger).sort((a, b) => b - a);
 }
 function programmeYear() {
   const sel = h(
@@ -277,9 +324,8 @@ function programmeYear() {
         panels.refresh();
       },
     },
-    Array.from({ length: 8 }, (_, i) => thisYear + 1 - i).map((y) => h('option', { value: String(y) }, String(y))),
+    programmeYears().map((y) => h('option', { value: String(y) }, String(y))),
   );
-  if (![...sel.options].some((o) => o.value === String(state.py))) sel.append(h('option', { value: String(state.py) }, String(state.py)));
   sel.value = String(state.py);
   return h('label', { class: 'py' }, `${t('programme_year')} `, sel);
 }
@@ -287,9 +333,15 @@ function renderLegend(id) {
   const el = document.getElementById(`lg-${id}`);
   if (!el) return;
   const l = byId[id];
-  const on = state.layers.has(id) && !(l.needsAuth && !auth.signedIn());
+  const locked = l.needsAuth && !auth.signedIn();
+  const on = state.layers.has(id) && !locked;
   el.closest('li').classList.toggle('on', on);
+  // Asked for (a link) but not shown: say why rather than stay silently empty.
+  if (locked && state.layers.has(id)) {
+    return el.replaceChildren(h('p', { class: 'muted locked' }, t('locked_legend'), ' ', h('button', { type: 'button', class: 'link', onclick: () => openSignIn() }, t('sign_in'))));
+  }
   if (!on) return el.replaceChildren();
+  if (l.filtered && S.noSeverity(state)) return el.replaceChildren(h('p', { class: 'note no-sev' }, t('no_severity')));
   if (errors[id]) return el.replaceChildren(h('p', { class: 'error' }, t('layer_error', { msg: errors[id] })));
   if (pending[id] && !data[id]) return el.replaceChildren(h('p', { class: 'muted' }, t('loading')));
   el.replaceChildren(l.legend?.(layerCtx()) || '');
@@ -333,6 +385,10 @@ function refresh() {
     if (!visible(l)) continue;
     // The incidents are asked for the view's box: once the map exists.
     if (l.id === 'incidents' && !map) continue;
+    if (l.filtered && S.noSeverity(state)) {
+      clearLayer(l);
+      continue;
+    }
     const key = l.key(ctx);
     if (key === loaded[l.id] || (pending[l.id] && pending[l.id].key === key)) continue;
     pending[l.id]?.abort();
@@ -370,6 +426,18 @@ function refresh() {
   }
   if (started) clearAlertIfLayer();
   return drawn();
+}
+/** Takes a layer's data off the map (no severity ticked: nothing of it to draw). */
+function clearLayer(l) {
+  if (loaded[l.id] === 'none') return;
+  pending[l.id]?.abort();
+  delete pending[l.id];
+  delete errors[l.id];
+  delete data[l.id];
+  loaded[l.id] = 'none';
+  l.stats = null;
+  if (styleReady) map.getSource(l.id).setData(EMPTY);
+  renderLegend(l.id);
 }
 /** Resolves when no layer is loading. */
 async function drawn() {
@@ -463,7 +531,7 @@ function topFeature(point) {
   return fs.find((f) => f.layer.id !== 'emerging-fill' || f.properties.category !== 'no_pattern');
 }
 function describe(f) {
-  if (f.layer.id === 'wards-fill') return `${f.properties.name}${f.properties.population ? ` · ${t('population')} ${num(f.properties.population)}` : ''}`;
+  if (f.layer.id === 'wards-fill') return `${wardLabels.get(f.properties.code) || f.properties.name}${f.properties.population ? ` · ${t('population')} ${num(f.properties.population)}` : ''}`;
   const l = owner[f.layer.id];
   return l?.tip ? l.tip(f.properties, layerCtx()) : '';
 }
@@ -510,7 +578,7 @@ async function onClick(e) {
 function popupContent(f) {
   const p = f.properties;
   if (f.layer.id === 'incidents-point') {
-    return h('div', null, h('b', null, label(catIndex[p.category], p.category)), h('br'), `${t(`sev_${p.severity}`)} · ${String(p.occurred_at).slice(0, 16).replace('T', ' ')}`, p.address ? [h('br'), p.address] : null, p.ward ? [h('br'), p.ward] : null);
+    return h('div', null, h('b', null, label(catIndex[p.category], p.category)), h('br'), `${t(`sev_${p.severity}`)} · ${dateTime(p.occurred_at)}`, p.address ? [h('br'), p.address] : null, p.ward ? [h('br'), p.ward] : null);
   }
   if (f.layer.id === 'clusters-fill') {
     const cats = typeof p.top_categories === 'string' ? JSON.parse(p.top_categories) : p.top_categories || [];
@@ -519,7 +587,7 @@ function popupContent(f) {
       null,
       h('b', null, `DBSCAN #${p.id}: ${num(p.count)} ${t('incidents').toLowerCase()}`),
       h('br'),
-      t('first_last', { first: String(p.first).slice(0, 10), last: String(p.last).slice(0, 10) }),
+      t('first_last', { first: dateTime(p.first, false), last: dateTime(p.last, false) }),
       h('br'),
       cats.map((c) => `${label(catIndex[c.category], c.category)} (${num(c.count)})`).join(', '),
     );
@@ -532,10 +600,11 @@ function popupContent(f) {
 panels.init({
   focusMap: () => map?.getCanvas().focus(),
   state: () => state,
+  today: () => DAY,
   category: (c) => catIndex[c],
   area(code) {
     const f = data.complex?.features.find((x) => x.properties.code === code) || areas.features.find((x) => x.properties.code === code);
-    return f ? { name: f.properties.name, properties: f.properties, geometry: f.geometry } : null;
+    return f ? { name: wardLabels.get(code) || f.properties.name, properties: f.properties, geometry: f.geometry } : null;
   },
   zone: (id) => data.zones?.features.find((x) => x.properties.id === id),
   select(geometry) {
@@ -702,16 +771,68 @@ function cityCamera() {
   return { lon: (w + e) / 2, lat, zoom };
 }
 
+/** The outer rings of a Polygon or MultiPolygon. */
+const outerRings = (g) => (g.type === 'Polygon' ? [g.coordinates[0]] : g.coordinates.map((p) => p[0]));
+function inRing([x, y], ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+/**
+ * Wards of the same name in different districts ("Phường 1") named with their district,
+ * which is found by the district polygon holding the ward's vertex average.
+ */
+function labelWards(fc) {
+  const wards = fc.features.filter((f) => f.properties.kind === 'ward');
+  const districts = fc.features.filter((f) => f.properties.kind === 'district');
+  const seen = {};
+  for (const w of wards) seen[w.properties.name] = (seen[w.properties.name] || 0) + 1;
+  const out = new Map();
+  for (const w of wards) {
+    if (seen[w.properties.name] < 2) continue;
+    const ring = outerRings(w.geometry)[0];
+    const p = [0, 1].map((k) => ring.slice(1).reduce((a, c) => a + c[k], 0) / (ring.length - 1));
+    const d = districts.find((x) => outerRings(x.geometry).some((r) => inRing(p, r)));
+    if (d) out.set(w.properties.code, `${w.properties.name} (${d.properties.name})`);
+  }
+  return out;
+}
+
 const areasLoaded = api.getAll('/api/v1/areas', { kind: 'ward,district' }).then(
   (fc) => {
     performance.mark('diemnong:areas');
     areas = fc;
+    wardLabels = labelWards(fc);
   },
   (e) => alertError(e instanceof api.ApiError ? e.readable : String(e), () => location.reload()),
 );
-// The layers' requests go out once the camera is placed: at once for a link with a view,
-// after the wards (whose extent is the first view) otherwise.
-const placed = (state.map ? Promise.resolve() : areasLoaded).then(() => {
+// The data's extent decides the default time range and programme year, so the layers wait
+// for it too: one small request, sent alongside the wards and the catalogue.
+const extentLoaded = api
+  .get('/api/v1/extent')
+  .then(
+    (e) => {
+      extent = e;
+    },
+    () => {
+      extent = null; // a server without it: "all" and this year, as before
+    },
+  )
+  .then(() => {
+    S.resolve(state, DAY, extent);
+    setupSlider();
+    renderPresets();
+    syncTimeControls();
+    renderLayerList();
+  });
+// The layers' requests go out once the camera is placed and the time range known: the
+// camera at once for a link with a view, after the wards (whose extent is the first view)
+// otherwise.
+const placed = Promise.all([state.map ? null : areasLoaded, extentLoaded]).then(() => {
   view = state.map || cityCamera() || HCMC;
   cameraReady = true;
   renderRes();
@@ -771,6 +892,9 @@ async function settled() {
 window.diemnong = {
   map,
   state,
+  get extent() {
+    return extent;
+  },
   settled,
   get firstView() {
     return firstView;

@@ -6,8 +6,9 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { trendChart } from './chart.js';
 import { $, h } from './dom.js';
-import { label, num, pct, signedPct, t } from './i18n.js';
+import { dateTime, dayText, label, num, pct, signedPct, t } from './i18n.js';
 import { STATUS_COLOURS } from './layers.js';
+import { addDays, programmePeriod } from './state.js';
 
 let ctx = null;
 let current = null; // { type: 'area'|'zone', id }
@@ -67,8 +68,6 @@ export function refresh() {
 
 const dl = (...pairs) => h('dl', { class: 'facts' }, pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
 const section = (title, ...content) => h('section', null, h('h3', null, title), ...content);
-// Event times come as RFC 3339 in the committee's zone (shown as written) or Unix seconds.
-const when = (at) => (typeof at === 'number' ? `${new Date(at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : String(at).slice(0, 16).replace('T', ' '));
 const light = (l) => h('span', { class: `light light-${l}` }, t(`light_${l}`));
 const errorBox = (e) => h('p', { class: 'error', role: 'alert' }, e instanceof api.ApiError ? e.readable : String(e.message || e));
 
@@ -99,9 +98,12 @@ export async function openArea(code) {
       $('#panel-body').replaceChildren(...body);
       return;
     }
+    // The KPIs follow the programme year (its status and targets are the year's), the year
+    // so far while it runs; the heading names the exact days.
+    const period = programmePeriod(year, ctx.today());
     const [hist, kpis] = await Promise.all([
       api.get(`/api/v1/areas/${encodeURIComponent(code)}/history`),
-      api.get(`/api/v1/areas/${encodeURIComponent(code)}/kpis`, { year }),
+      api.get(`/api/v1/areas/${encodeURIComponent(code)}/kpis`, period || { year }),
     ]);
     if (gen !== generation) return;
     const d = hist.designations.find((x) => x.year === year);
@@ -143,8 +145,11 @@ function kpiSection(k, year) {
     [t('k_cameras'), `${num(k.cameras)} (${num(k.cameras_per_km2, 1)})`, '–', null],
     [t('k_models'), num(k.models), '–', null],
   ];
+  const from = String(k.period?.from ?? `${year}-01-01`).slice(0, 10);
+  const to = String(k.period?.to ?? `${year + 1}-01-01`).slice(0, 10);
   return section(
-    t('kpis', { year }),
+    t('kpis', { year, from: dayText(from), to: dayText(addDays(to, -1)) }),
+    h('p', { class: 'muted' }, t('kpis_note', { year })),
     h(
       'div',
       { class: 'table-wrap' },
@@ -172,7 +177,7 @@ function historySection(events) {
             h(
               'li',
               { style: `--c:${STATUS_COLOURS[e.to] || '#8a8a8a'}` },
-              h('p', { class: 'when' }, h('time', { datetime: String(e.at) }, when(e.at)), ` · ${e.year} · `, t('by', { who: e.by?.name ?? '?' })),
+              h('p', { class: 'when' }, h('time', { datetime: typeof e.at === 'number' ? new Date(e.at * 1000).toISOString() : String(e.at) }, dateTime(e.at)), ` · ${t('ev_year', { year: e.year })} · `, t('by', { who: e.by?.name ?? '?' })),
               h('p', null, h('b', null, t(`ev_${e.kind}`)), ': ', e.from ? `${t(`st_${e.from}`)} → ` : '', t(`st_${e.to}`)),
               e.note ? h('p', { class: 'quote' }, e.note) : null,
               e.evidence?.length ? h('p', null, `${t('evidence')}: `, e.evidence.map((u, i) => [i ? ', ' : '', h('a', { href: u, rel: 'noopener noreferrer', target: '_blank' }, u)])) : null,

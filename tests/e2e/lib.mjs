@@ -1,9 +1,11 @@
 // Shared by the map page's end-to-end tests: the browser, pages with their console and
 // requests recorded, waiting for the map to settle, screenshots decoded to pixels, and the
-// API called directly with the demo's admin token.
+// API called directly with a demo's admin token.
 //
 // Environment (run.sh sets it): DN_PAGE_URL (the page), DN_API_URL (the diemnong server),
-// DN_TOKEN (its admin token), DN_DOCS (where screenshots for the docs go; unset = none),
+// DN_TOKEN (its admin token) of the pinned demo (data 2023–2024); the same with _PRESENT
+// (the demo up to today) and _OLD (the demo up to a year ago); DN_TODAY and DN_TZ (today in
+// the committee's zone); DN_DOCS (where screenshots for the docs go; unset = none),
 // DN_CHROMIUM (default /usr/bin/chromium).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,10 +13,21 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
-export const PAGE = (process.env.DN_PAGE_URL || 'http://127.0.0.1:8090/').replace(/\/?$/, '/');
-export const API = (process.env.DN_API_URL || PAGE).replace(/\/?$/, '');
-export const TOKEN = process.env.DN_TOKEN || '';
+/** One demo server: its page, its API and its admin token. */
+export function server(suffix = '') {
+  const page = (process.env[`DN_PAGE_URL${suffix}`] || 'http://127.0.0.1:8090/').replace(/\/?$/, '/');
+  const base = (process.env[`DN_API_URL${suffix}`] || page).replace(/\/?$/, '');
+  const token = process.env[`DN_TOKEN${suffix}`] || '';
+  return { PAGE: page, API: base, TOKEN: token, api: (method, path, body, tok = token) => call(base, method, path, body, tok) };
+}
+const main = server('');
+export const PAGE = main.PAGE;
+export const API = main.API;
+export const TOKEN = main.TOKEN;
 export const DOCS = process.env.DN_DOCS || '';
+export const TZ = process.env.DN_TZ || 'Asia/Ho_Chi_Minh';
+/** Today in the committee's zone, YYYY-MM-DD. */
+export const TODAY = process.env.DN_TODAY || new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 
 export async function launch() {
   return chromium.launch({
@@ -26,15 +39,15 @@ export async function launch() {
 }
 
 /**
- * A new page (own context: own cookies) opened at `query`, signed in with `token`
- * when given, waited on until the first view is drawn. Records console errors, page errors
- * and every /api request.
+ * A new page (own context: own cookies) opened at `query` on `page` (default: the pinned
+ * demo's), signed in with `token` when given, waited on until the first view is drawn.
+ * Records console errors, page errors and every /api request. `locale`: the browser's.
  */
-export async function open(browser, query = '', { token = null, viewport = { width: 1366, height: 768 }, before } = {}) {
-  const context = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+export async function open(browser, query = '', { token = null, viewport = { width: 1366, height: 768 }, before, locale = 'vi-VN', page: at = PAGE } = {}) {
+  const context = await browser.newContext({ viewport, locale, timezoneId: TZ });
   if (token) {
     // Signed in as the page would be: the server's HttpOnly session cookie in this context.
-    const r = await context.request.post(new URL('/api/v1/session', PAGE).href, { data: { token } });
+    const r = await context.request.post(new URL('/api/v1/session', at).href, { data: { token } });
     if (!r.ok()) throw new Error(`sign-in failed: ${r.status()}`);
   }
   const page = await context.newPage();
@@ -49,7 +62,7 @@ export async function open(browser, query = '', { token = null, viewport = { wid
     if (u.pathname.startsWith('/api/')) log.requests.push({ method: r.method(), path: u.pathname, params: u.searchParams, url: u.pathname + u.search });
   });
   if (before) await before(page);
-  await page.goto(PAGE + query);
+  await page.goto(at + query);
   await ready(page);
   return { page, context, log };
 }
@@ -95,9 +108,11 @@ export async function saveDoc(page, name, options = {}) {
   writeFileSync(join(DOCS, name), await page.screenshot(options));
 }
 
-/** Calls the API directly, with the admin token unless another (or null: none) is given. */
-export async function api(method, path, body, token = TOKEN) {
-  const r = await fetch(API + path, {
+/** Calls the pinned demo's API directly, with the admin token unless another (or null: none) is given. */
+export const api = (method, path, body, token = TOKEN) => call(API, method, path, body, token);
+
+async function call(base, method, path, body, token) {
+  const r = await fetch(base + path, {
     method,
     headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -110,6 +125,18 @@ export async function api(method, path, body, token = TOKEN) {
     // not JSON
   }
   return { status: r.status, json, text };
+}
+
+/** The last request the page made to `path`. */
+export const lastRequest = (log, path) => log.requests.filter((r) => r.path === path).at(-1);
+
+/** YYYY-MM-DD → dd/mm/yyyy, written here independently of the page's code. */
+export const dmy = (d) => d.split('-').reverse().join('/');
+/** `date` plus `n` days. */
+export function plusDays(date, n) {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
 }
 
 // ---- PNG (8-bit RGB or RGBA, not interlaced: what Chromium writes) -------------------------

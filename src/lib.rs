@@ -11,6 +11,7 @@ pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod programme;
+pub mod report;
 pub mod sample;
 pub mod service;
 pub mod store;

@@ -219,6 +219,7 @@ async fn one_response_per_endpoint() {
             "/api/v1/report?year=2023&lang=en".into(),
             v,
         ),
+        ("report_html_vi", "/api/v1/report?year=2023".into(), v),
         ("density", format!("/api/v1/density?res=8&{BOX}&{r}"), v),
         (
             "density_public",

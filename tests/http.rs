@@ -8,17 +8,17 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use common::api::{Api, Resp};
 use common::{TestDb, import_file};
 use diemnong::auth::Role;
 use diemnong::ingest::csv::CsvOptions;
 use diemnong::ingest::{Layer, RowError};
 use diemnong::service::{ImportMode, ImportReport, Service, Source};
 use diemnong::store::Store;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header;
 use serde_json::{Value, json};
 
 const ZONE: &str = "Asia/Ho_Chi_Minh";
-const PROBLEM: &str = "application/problem+json";
 const GEOJSON: &str = "application/geo+json";
 const CSV_HEADER: &str = "external_id,occurred_at,category,severity,solved,lon,lat,address,ward";
 
@@ -119,155 +119,6 @@ async fn tokens(service: &Service) -> Tokens {
 // The client
 // ---------------------------------------------------------------------------------------
 
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-#[derive(Debug)]
-struct Resp {
-    what: String,
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(&name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn content_type(&self) -> &str {
-        self.header(header::CONTENT_TYPE)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{}: body is not JSON ({e}): {}", self.what, self.text()))
-    }
-
-    /// Asserts `status`, and for a success returns the body as JSON.
-    fn ok(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}: {}", self.what, self.text());
-        self.json()
-    }
-
-    /// Asserts a problem+json response with `status` and returns its body.
-    fn problem(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}: {}", self.what, self.text());
-        assert!(
-            self.content_type().starts_with(PROBLEM),
-            "{}: content-type {:?}",
-            self.what,
-            self.content_type()
-        );
-        let p = self.json();
-        assert_eq!(p["status"], json!(status), "{}: {p}", self.what);
-        assert!(
-            p["type"].is_string() && p["title"].is_string(),
-            "{}: {p}",
-            self.what
-        );
-        assert!(
-            p["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "{}: {p}",
-            self.what
-        );
-        if status == 401 {
-            let www = self.header(header::WWW_AUTHENTICATE);
-            assert!(
-                www.to_ascii_lowercase().starts_with("bearer"),
-                "{}: WWW-Authenticate {www:?}",
-                self.what
-            );
-        }
-        p
-    }
-}
-
-impl Api {
-    fn new(base: String) -> Self {
-        Self {
-            base,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(120))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.base)
-        }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<(&str, Vec<u8>)>,
-    ) -> Resp {
-        let what = format!("{method} {path}");
-        let mut rq = self.http.request(method, self.url(path));
-        if let Some(t) = token {
-            rq = rq.bearer_auth(t);
-        }
-        if let Some((ct, bytes)) = body {
-            rq = rq.header(header::CONTENT_TYPE, ct).body(bytes);
-        }
-        let res = rq.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body = res.bytes().await.unwrap().to_vec();
-        Resp {
-            what,
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> Resp {
-        self.send(reqwest::Method::GET, path, token, None).await
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        ct: &str,
-        body: impl Into<Vec<u8>>,
-    ) -> Resp {
-        self.send(reqwest::Method::POST, path, token, Some((ct, body.into())))
-            .await
-    }
-
-    async fn put_json(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
-        self.send(
-            reqwest::Method::PUT,
-            path,
-            token,
-            Some(("application/json", body.to_string().into_bytes())),
-        )
-        .await
-    }
-
-    async fn health(&self) -> Value {
-        self.get("/healthz", None).await.ok(200)
-    }
-}
-
 struct Server {
     db: TestDb,
     service: Arc<Service>,
@@ -330,11 +181,11 @@ async fn writes_and_point_reads_need_the_right_token() {
         ]);
 
         // Writes: none → 401, viewer → 403, unknown → 401, editor → 201, again → 200.
-        api.post("/api/v1/incidents", None, "text/csv", one.clone())
+        api.post_body("/api/v1/incidents", None, "text/csv", one.clone())
             .await
             .problem(401);
         let p = api
-            .post(
+            .post_body(
                 "/api/v1/incidents",
                 Some(&t.viewer),
                 "text/csv",
@@ -347,7 +198,7 @@ async fn writes_and_point_reads_need_the_right_token() {
             "{backend}: {p}"
         );
         let unknown = format!("dn_{}", "0".repeat(64));
-        api.post("/api/v1/incidents", Some(&unknown), "text/csv", one.clone())
+        api.post_body("/api/v1/incidents", Some(&unknown), "text/csv", one.clone())
             .await
             .problem(401);
         let bad_scheme = api
@@ -372,7 +223,7 @@ async fn writes_and_point_reads_need_the_right_token() {
         );
 
         let r = api
-            .post(
+            .post_body(
                 "/api/v1/incidents",
                 Some(&t.editor),
                 "text/csv",
@@ -390,7 +241,7 @@ async fn writes_and_point_reads_need_the_right_token() {
             "{backend}: {r}"
         );
         let r = api
-            .post(
+            .post_body(
                 "/api/v1/incidents",
                 Some(&t.editor),
                 "text/csv",
@@ -405,7 +256,7 @@ async fn writes_and_point_reads_need_the_right_token() {
         );
         // Admins can do what editors can.
         let two = csv_body(&["AUTH-2,2024-05-01 11:00,fraud,,,106.71,10.77,,"]);
-        api.post("/api/v1/incidents", Some(&t.admin), "text/csv", two)
+        api.post_body("/api/v1/incidents", Some(&t.admin), "text/csv", two)
             .await
             .ok(201);
         assert_eq!(stored_incidents(&s.service).await, 52, "{backend}");
@@ -414,14 +265,14 @@ async fn writes_and_point_reads_need_the_right_token() {
         let area = json!([{"code": "auth-area", "name": "A", "kind": "complex_area",
             "geometry": {"type": "Polygon", "coordinates": [[[106.70, 10.78], [106.71, 10.78], [106.71, 10.79], [106.70, 10.78]]]}}]);
         for path in ["/api/v1/areas", "/api/v1/cameras", "/api/v1/models"] {
-            api.post(path, None, "application/json", area.to_string())
+            api.post_body(path, None, "application/json", area.to_string())
                 .await
                 .problem(401);
-            api.post(path, Some(&t.viewer), "application/json", area.to_string())
+            api.post_body(path, Some(&t.viewer), "application/json", area.to_string())
                 .await
                 .problem(403);
         }
-        api.post(
+        api.post_body(
             "/api/v1/areas",
             Some(&t.editor),
             "application/json",
@@ -467,7 +318,7 @@ async fn writes_and_point_reads_need_the_right_token() {
             "{backend}: the token list must not carry secrets"
         );
         let created = api
-            .post(
+            .post_body(
                 "/api/v1/tokens",
                 Some(&t.admin),
                 "application/json",
@@ -481,7 +332,7 @@ async fn writes_and_point_reads_need_the_right_token() {
             new_token.starts_with("dn_") && new_token.len() == 67,
             "{backend}: {new_token}"
         );
-        api.post(
+        api.post_body(
             "/api/v1/tokens",
             Some(&t.editor),
             "application/json",
@@ -492,7 +343,7 @@ async fn writes_and_point_reads_need_the_right_token() {
 
         // Revocation takes effect at once, over HTTP and through the service.
         let three = csv_body(&["AUTH-3,2024-05-02 10:00,theft,,,106.70,10.78,,"]);
-        api.post(
+        api.post_body(
             "/api/v1/incidents",
             Some(&new_token),
             "text/csv",
@@ -510,7 +361,7 @@ async fn writes_and_point_reads_need_the_right_token() {
             .await;
         assert_eq!(r.status, 204, "{backend}: {}", r.text());
         let four = csv_body(&["AUTH-4,2024-05-02 11:00,theft,,,106.70,10.78,,"]);
-        api.post(
+        api.post_body(
             "/api/v1/incidents",
             Some(&new_token),
             "text/csv",
@@ -698,7 +549,7 @@ async fn bad_bodies_are_4xx_problems_that_name_the_place_and_write_nothing() {
         for c in bad_cases() {
             let label = format!("{backend}: {}", c.name);
             let r = api
-                .post(
+                .post_body(
                     &format!("/api/v1/incidents{}", c.query),
                     Some(&t.editor),
                     c.content_type,
@@ -776,7 +627,7 @@ async fn bad_bodies_are_4xx_problems_that_name_the_place_and_write_nothing() {
         // The same good row the cases carried imports fine on its own: the rejections were
         // about the bad rows, not the good one.
         let r = api
-            .post(
+            .post_body(
                 "/api/v1/incidents",
                 Some(&t.editor),
                 "text/csv",
@@ -791,7 +642,7 @@ async fn bad_bodies_are_4xx_problems_that_name_the_place_and_write_nothing() {
             "BAD-11,2024-05-01 10:00,theft,,,106.70,91,,",
         ]);
         let r = api
-            .post(
+            .post_body(
                 "/api/v1/incidents?skip_invalid=true",
                 Some(&t.editor),
                 "text/csv",
@@ -812,7 +663,7 @@ async fn bad_bodies_are_4xx_problems_that_name_the_place_and_write_nothing() {
         let semi =
             CSV_HEADER.replace(',', ";") + "\nBAD-12;2024-05-01 10:00;theft;;;106,70;10,78;;\n";
         let r = api
-            .post(
+            .post_body(
                 "/api/v1/incidents?delimiter=%3B",
                 Some(&t.editor),
                 "text/csv; charset=utf-8",
@@ -1299,7 +1150,7 @@ async fn paging_follows_next_links_and_matches_a_brute_force_filter() {
         .as_str()
         .unwrap()
         .to_owned();
-    api.post(
+    api.post_body(
         "/api/v1/incidents",
         Some(&t.editor),
         "text/csv",
@@ -1629,7 +1480,7 @@ async fn geojson_responses_follow_rfc_7946() {
         {"type": "Feature", "properties": {"code": "multi", "name": "Two parts", "kind": "complex_area"},
          "geometry": {"type": "MultiPolygon", "coordinates": [[cw_exterior], [[[106.72, 10.78], [106.72, 10.79], [106.73, 10.79], [106.72, 10.78]]]]}},
     ]});
-    api.post("/api/v1/areas", Some(&t.editor), GEOJSON, body.to_string())
+    api.post_body("/api/v1/areas", Some(&t.editor), GEOJSON, body.to_string())
         .await
         .ok(201);
     let f = api.get("/api/v1/areas/wound-cw", None).await.ok(200);
@@ -1955,7 +1806,7 @@ async fn catalogue_is_public_and_editors_extend_it() {
     let labels = json!({"label_vi": "Trộm chó", "label_en": "Dog theft"});
     let row = "DOG-1,2024-05-01 10:00,dog_theft,,,106.70,10.78,,";
     // Unknown until added.
-    api.post(
+    api.post_body(
         "/api/v1/incidents",
         Some(&t.editor),
         "text/csv",
@@ -2004,7 +1855,7 @@ async fn catalogue_is_public_and_editors_extend_it() {
         json!(0)
     );
     // Imports use it, by code or by label.
-    api.post(
+    api.post_body(
         "/api/v1/incidents",
         Some(&t.editor),
         "text/csv",
@@ -2050,7 +1901,7 @@ async fn catalogue_is_public_and_editors_extend_it() {
     .await
     .ok(200);
     let model = json!([{"external_id": "MH-NEW", "lon": 106.7, "lat": 10.78, "kind": "zalo_watch", "name": "Nhóm Zalo khu phố 1"}]);
-    api.post(
+    api.post_body(
         "/api/v1/models",
         Some(&t.editor),
         "application/json",

@@ -7,15 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp)]
 
 mod common;
-mod programme_support;
 
 use common::TestDb;
+use common::api::Api;
+use common::fixtures::{
+    import_areas, import_cameras, import_incidents, import_models, server, square, tokens,
+};
 use diemnong::service::Service;
 use geo::Intersects;
 use h3o::{CellIndex, LatLng, Resolution};
-use programme_support::{
-    Api, import_areas, import_cameras, import_incidents, import_models, server, square, tokens,
-};
 use serde_json::{Value, json};
 
 fn row(id: &str, at: &str, cat: &str, sev: &str, solved: bool, lon: f64, lat: f64) -> String {

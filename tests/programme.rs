@@ -5,14 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-mod programme_support;
 
 use std::sync::Arc;
 
 use common::TestDb;
+use common::api::Api;
+use common::fixtures::{import_areas, server, square, tokens};
 use diemnong::service::Service;
 use diemnong::store::Store;
-use programme_support::{Api, import_areas, server, square, tokens};
 use serde_json::{Value, json};
 
 const STATUSES: [&str; 4] = ["designated", "in_progress", "converted", "not_converted"];
@@ -408,7 +408,7 @@ async fn history_survives_a_restart_and_cannot_be_changed() {
                 (reqwest::Method::PUT, "/api/v1/areas/ca-1/designations/2024"),
             ] {
                 let r = api
-                    .send(m.clone(), p, Some(&t.editor), Some(&json!({})))
+                    .send_json(m.clone(), p, Some(&t.editor), &json!({}))
                     .await;
                 assert!(r.status == 405 || r.status == 404, "{m} {p}: {}", r.status);
             }

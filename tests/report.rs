@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-mod programme_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,8 +13,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::TestDb;
+use common::api::Api;
+use common::fixtures::{import_areas, import_incidents, server, square, tokens};
 use diemnong::service::Service;
-use programme_support::{Api, import_areas, import_incidents, server, square, tokens};
 use serde_json::json;
 
 const AREAS: usize = 30;

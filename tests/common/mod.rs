@@ -3,6 +3,9 @@
 //! for the test and dropped after it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod api;
+pub mod fixtures;
+
 use std::sync::Arc;
 
 use diemnong::domain::Zone;

@@ -185,12 +185,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         diemnong::analysis::cube::emerging(
             &index,
             &all,
-            Resolution::Eight,
-            1,
-            1,
-            diemnong::analysis::cube::Slice::Month,
+            &diemnong::analysis::cube::CubeParams {
+                res: Resolution::Eight,
+                k: 1,
+                time_k: 1,
+                slice: diemnong::analysis::cube::Slice::Month,
+                range: (Some(from), Some(to)),
+            },
             &tz,
-            (Some(from), Some(to)),
         )
         .map_or(0, |c| c.cells.len())
     });

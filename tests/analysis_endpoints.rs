@@ -17,9 +17,9 @@ use std::time::Duration;
 use common::TestDb;
 use diemnong::analysis::cells::count_cells;
 use diemnong::analysis::emerging::Category;
-use diemnong::analysis::gistar::{Study, gi_star, study_set};
+use diemnong::analysis::gistar::{BinBy, HotRule, Study, gi_star, study_set};
 use diemnong::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
-use diemnong::analysis::zones::zones;
+use diemnong::analysis::zones::{ZoneParams, zones};
 use diemnong::auth::Role;
 use diemnong::http::analysis::AnalysisSettings;
 use diemnong::index::Filter;
@@ -365,7 +365,19 @@ async fn zones_equal_the_library_and_gdal_reads_them() {
     let fc = r1.geojson();
     let occupied = count_cells(&snap.incidents, &all, Resolution::Nine);
     let gi = gi_star(&study_set(&occupied, 1, Study::Kring), 1).unwrap();
-    let want = zones(&snap, &all, Resolution::Nine, &gi, true, 2, &tz);
+    let want = zones(
+        &snap,
+        &gi,
+        &ZoneParams {
+            filter: &all,
+            res: Resolution::Nine,
+            hot: HotRule {
+                by: BinBy::FdrQ,
+                min_bin: 2,
+            },
+            tz: &tz,
+        },
+    );
     let got = features(&fc);
     assert!(!want.is_empty(), "the sample has zones");
     assert_eq!(got.len(), want.len(), "number of zones");

@@ -9,7 +9,7 @@
 mod common;
 
 use common::TestDb;
-use diemnong::analysis::cube::{Slice, emerging};
+use diemnong::analysis::cube::{CubeParams, Slice, emerging};
 use diemnong::analysis::emerging::classify;
 use diemnong::domain::Zone;
 use diemnong::index::Filter;
@@ -47,17 +47,14 @@ async fn cube_matches_esda_and_pymannkendall() {
             h3o::Resolution::try_from(u8::try_from(fx["res"].as_u64().unwrap()).unwrap()).unwrap();
         let k = u32::try_from(fx["k"].as_u64().unwrap()).unwrap();
         let time_k = usize::try_from(fx["time_k"].as_u64().unwrap()).unwrap();
-        let cube = emerging(
-            &snap.incidents,
-            &filter,
+        let params = CubeParams {
             res,
             k,
             time_k,
-            Slice::Month,
-            zone.tz(),
-            (Some(from), Some(to)),
-        )
-        .unwrap();
+            slice: Slice::Month,
+            range: (Some(from), Some(to)),
+        };
+        let cube = emerging(&snap.incidents, &filter, &params, zone.tz()).unwrap();
         assert_eq!(
             cube.bounds.len() - 1,
             fx["n_slices"].as_u64().unwrap() as usize,

@@ -6,7 +6,7 @@ mod common;
 
 use common::TestDb;
 use diemnong::analysis::cells::count_cells;
-use diemnong::analysis::gistar::{Study, bin, gi_star, study_set};
+use diemnong::analysis::gistar::{BinBy, Study, bin, gi_star, study_set};
 use diemnong::domain::Zone;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
@@ -102,12 +102,12 @@ async fn gi_star_matches_esda_on_every_fixture() {
                 ours.q
             );
             assert_eq!(
-                i64::from(bin(ours, true)),
+                i64::from(bin(ours, BinBy::FdrQ)),
                 theirs["gi_bin_fdr"].as_i64().unwrap(),
                 "{name} {h3}: FDR bin"
             );
             assert_eq!(
-                i64::from(bin(ours, false)),
+                i64::from(bin(ours, BinBy::RawP)),
                 theirs["gi_bin_nofdr"].as_i64().unwrap(),
                 "{name} {h3}: bin"
             );

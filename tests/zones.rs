@@ -12,13 +12,32 @@ use std::collections::{HashMap, HashSet};
 
 use common::TestDb;
 use diemnong::analysis::cells::count_cells;
-use diemnong::analysis::gistar::{Study, bin, gi_star, study_set};
-use diemnong::analysis::zones::zones;
+use diemnong::analysis::gistar::{BinBy, HotRule, Study, bin, gi_star, study_set};
+use diemnong::analysis::zones::{ZoneParams, zones};
 use diemnong::auth::Role;
 use diemnong::index::Filter;
 use diemnong::ingest::Layer;
 use geo::{ChamberlainDuquetteArea, Contains, Validation, Winding};
 use h3o::{CellIndex, Resolution};
+use jiff::tz::TimeZone;
+
+/// Zones of cells hot at `min_bin` on the BH q, as `/hotspots/zones` asks for them.
+fn params<'a>(
+    filter: &'a Filter,
+    res: Resolution,
+    min_bin: i8,
+    tz: &'a TimeZone,
+) -> ZoneParams<'a> {
+    ZoneParams {
+        filter,
+        res,
+        hot: HotRule {
+            by: BinBy::FdrQ,
+            min_bin,
+        },
+        tz,
+    }
+}
 
 #[tokio::test]
 async fn zones_are_the_connected_hot_cells_with_exact_statistics() {
@@ -41,11 +60,11 @@ async fn zones_are_the_connected_hot_cells_with_exact_statistics() {
         let gi = gi_star(&study_set(&occupied, 1, Study::Kring), 1).unwrap();
         let hot: HashSet<CellIndex> = gi
             .iter()
-            .filter(|c| bin(c, true) >= min_bin)
+            .filter(|c| bin(c, BinBy::FdrQ) >= min_bin)
             .map(|c| c.cell)
             .collect();
         let counts: HashMap<CellIndex, u32> = occupied.iter().copied().collect();
-        let zs = zones(&snap, &filter, res, &gi, true, min_bin, &tz);
+        let zs = zones(&snap, &gi, &params(&filter, res, min_bin, &tz));
         assert!(!zs.is_empty(), "the sample has hotspots at {res:?}");
 
         // Every hot cell is in exactly one zone; zones hold only hot cells.
@@ -130,7 +149,7 @@ async fn zones_are_the_connected_hot_cells_with_exact_statistics() {
             assert_eq!(listed, touching, "{}", z.id);
         }
         // Identical queries, identical zones.
-        let again = zones(&snap, &filter, res, &gi, true, min_bin, &tz);
+        let again = zones(&snap, &gi, &params(&filter, res, min_bin, &tz));
         assert_eq!(
             zs.iter().map(|z| &z.id).collect::<Vec<_>>(),
             again.iter().map(|z| &z.id).collect::<Vec<_>>()
@@ -151,7 +170,7 @@ async fn zones_are_the_connected_hot_cells_with_exact_statistics() {
         .unwrap();
     let occupied = count_cells(&snap.incidents, &filter, Resolution::Nine);
     let gi = gi_star(&study_set(&occupied, 1, Study::Kring), 1).unwrap();
-    let zs = zones(&snap, &filter, Resolution::Nine, &gi, true, 2, &tz);
+    let zs = zones(&snap, &gi, &params(&filter, Resolution::Nine, 2, &tz));
     let features = body["features"].as_array().unwrap();
     assert_eq!(features.len(), zs.len());
     for (f, z) in features.iter().zip(&zs) {

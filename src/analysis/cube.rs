@@ -12,6 +12,9 @@
 //! z = (Σ_j x_j − x̄ W) / (S · √((N W − W²) / (N − 1)))     N = cells × slices
 //! ```
 //!
+//! This is the z of [`super::gistar`] ([`Globals`]) over the cube's bins and cylinders; the
+//! cells are that module's k-ring study set of the cells occupied in the range.
+//!
 //! A bin is significant when its Benjamini–Hochberg q ≤ 0.05, the correction taken over the
 //! bins of its slice. Each cell's z series then gets a Mann-Kendall trend and one of the
 //! seventeen categories (see [`super::emerging`]). Complexity: O(N · |disk| · (time_k + 1)).
@@ -24,7 +27,7 @@ use jiff::{Timestamp, ToSpan};
 use super::cells::{count_cells, parent15};
 use super::emerging::{Category, classify};
 use super::fdr::bh_adjust;
-use super::gistar::{Study, study_set, two_sided_p};
+use super::gistar::{Globals, Study, study_set, two_sided_p};
 use super::mann_kendall::{Trend, mann_kendall};
 use crate::index::{Filter, IncidentIndex};
 
@@ -107,22 +110,36 @@ pub struct Cube {
     pub cells: Vec<EmergingCell>,
 }
 
-/// Builds and analyses the cube. `from`/`to` default to the filtered data's extent.
+/// The cube's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CubeParams {
+    /// H3 resolution of the cells.
+    pub res: Resolution,
+    /// Radius of the k-disk of neighbours in a slice.
+    pub k: u32,
+    /// Previous slices in each bin's cylinder.
+    pub time_k: usize,
+    pub slice: Slice,
+    /// `[from, to)` in Unix seconds; either end defaults to the filtered data's extent.
+    pub range: (Option<i64>, Option<i64>),
+}
+
+/// Builds and analyses the cube of the incidents matching `filter`, slices in the zone `tz`.
+/// `None` when the range is empty or no incident falls in it.
 #[must_use]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the method's parameters, each documented"
-)]
 pub fn emerging(
     index: &IncidentIndex,
     filter: &Filter,
-    res: Resolution,
-    k: u32,
-    time_k: usize,
-    slice: Slice,
+    params: &CubeParams,
     tz: &TimeZone,
-    range: (Option<i64>, Option<i64>),
 ) -> Option<Cube> {
+    let CubeParams {
+        res,
+        k,
+        time_k,
+        slice,
+        range,
+    } = *params;
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     if range.0.is_none() || range.1.is_none() {
         index.for_each(filter, |seg, i| {
@@ -174,11 +191,7 @@ pub fn emerging(
             x[ci * t_n + s] += 1.0;
         }
     });
-    #[expect(clippy::cast_precision_loss, reason = "cube sizes far below 2^52")]
-    let nf = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / nf;
-    let var = (x.iter().map(|v| v * v).sum::<f64>() / nf - mean * mean).max(0.0);
-    let sd = var.sqrt();
+    let globals = Globals::of(x.iter().copied());
     let neighbours: Vec<Vec<usize>> = cells
         .iter()
         .map(|c| {
@@ -189,7 +202,7 @@ pub fn emerging(
         })
         .collect();
     let mut z = vec![0f64; x.len()];
-    if sd > 0.0 {
+    if globals.sd > 0.0 {
         for ci in 0..n_cells {
             for s in 0..t_n {
                 let first = s.saturating_sub(time_k);
@@ -201,12 +214,7 @@ pub fn emerging(
                         w += 1.0;
                     }
                 }
-                let denom = sd * ((nf * w - w * w) / (nf - 1.0)).sqrt();
-                z[ci * t_n + s] = if denom > 0.0 {
-                    (sum - mean * w) / denom
-                } else {
-                    0.0
-                };
+                z[ci * t_n + s] = globals.z(sum, w);
             }
         }
     }

@@ -2,12 +2,12 @@
 //! bounded memory.
 //!
 //! A point is *core* when at least `min_points` points (itself included, as scikit-learn
-//! and PostGIS count) lie within `eps` metres of it (haversine on the sphere of radius
-//! 6,371,008.8 m, distance ≤ eps as scikit-learn's `radius_neighbors`). Core points within
-//! eps of each other share a cluster; a non-core point within eps of a core point is a
-//! *border* point of one such cluster (which one, when several reach it, depends on the
-//! visiting order in every implementation: we take the cluster of its first core neighbour
-//! in grid order); the rest is noise.
+//! and PostGIS count) lie within `eps` metres of it (haversine on the sphere of
+//! [`super::geodesy`], radius 6,371,008.8 m; distance ≤ eps as scikit-learn's
+//! `radius_neighbors`). Core points within eps of each other share a cluster; a non-core
+//! point within eps of a core point is a *border* point of one such cluster (which one,
+//! when several reach it, depends on the visiting order in every implementation: we take
+//! the cluster of its first core neighbour in grid order); the rest is noise.
 //!
 //! Memory: no neighbour lists. Points are bucketed in a grid of square cells of side
 //! eps/2 (in degrees, widened for the data's highest latitude, with a 1% margin), so every
@@ -20,15 +20,14 @@
 //!
 //! State is a handful of arrays of n entries (about 45 bytes a point); time is close to
 //! linear for city data. Distances compare the haversine term `a` = sin²(d/2R) with
-//! sin²(eps/2R), computed from unit vectors as a quarter of the squared chord, so a pair
-//! costs no trigonometry (the identity is exact; rounding differs from scikit-learn's
-//! formula only within ~1e-15 of eps).
+//! sin²(eps/2R), computed from unit vectors as a quarter of the squared chord
+//! ([`super::geodesy::hav_of_chord`]), so a pair costs no trigonometry (the identity is
+//! exact; rounding differs from scikit-learn's formula only within ~1e-15 of eps).
 
 use std::collections::HashMap;
 
+use super::geodesy::{angle_of_distance_m, hav_of_chord, hav_of_distance_m, unit_vector};
 use crate::index::{Filter, IncidentIndex};
-
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// The result for the points that matched the filter, in the order they were visited.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +38,14 @@ pub struct Clustering {
     pub labels: Vec<i32>,
     pub core: Vec<bool>,
     pub clusters: usize,
+}
+
+impl Clustering {
+    /// Points in no cluster.
+    #[must_use]
+    pub fn noise(&self) -> usize {
+        self.labels.iter().filter(|l| **l < 0).count()
+    }
 }
 
 /// Points as unit vectors: the haversine term is a quarter of the squared chord,
@@ -52,10 +59,11 @@ struct Points {
 impl Points {
     /// The haversine term for points i and j.
     fn a(&self, i: usize, j: usize) -> f64 {
-        let dx = self.x[j] - self.x[i];
-        let dy = self.y[j] - self.y[i];
-        let dz = self.z[j] - self.z[i];
-        (dx * dx + dy * dy + dz * dz) * 0.25
+        hav_of_chord(
+            self.x[j] - self.x[i],
+            self.y[j] - self.y[i],
+            self.z[j] - self.z[i],
+        )
     }
 }
 
@@ -105,8 +113,8 @@ pub fn dbscan(index: &IncidentIndex, filter: &Filter, eps_m: f64, min_points: us
             clusters: 0,
         };
     }
-    let eps_rad = eps_m / EARTH_RADIUS_M;
-    let threshold = (eps_rad * 0.5).sin().powi(2);
+    let eps_rad = angle_of_distance_m(eps_m);
+    let threshold = hav_of_distance_m(eps_m);
     // Grid: side 0.505·eps in latitude and, at the highest latitude present, in longitude
     // (wider in metres nearer the equator). A neighbour within eps is then at most 2 cells
     // away on each axis (eps / 0.505·eps < 2), so the 5×5 block around a cell holds them all.
@@ -130,23 +138,17 @@ pub fn dbscan(index: &IncidentIndex, filter: &Filter, eps_m: f64, min_points: us
         .zip(&lat_deg)
         .map(|(&lo, &la)| key(lo, la))
         .collect();
-    let unit = |lon: f64, lat: f64| {
-        let (lon, lat) = (lon.to_radians(), lat.to_radians());
-        (lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin())
+    let mut pts = Points {
+        x: Vec::with_capacity(n),
+        y: Vec::with_capacity(n),
+        z: Vec::with_capacity(n),
     };
-    let pts = Points {
-        x: lon_deg
-            .iter()
-            .zip(&lat_deg)
-            .map(|(&lo, &la)| unit(lo, la).0)
-            .collect(),
-        y: lon_deg
-            .iter()
-            .zip(&lat_deg)
-            .map(|(&lo, &la)| unit(lo, la).1)
-            .collect(),
-        z: lat_deg.iter().map(|la| la.to_radians().sin()).collect(),
-    };
+    for (&lon, &lat) in lon_deg.iter().zip(&lat_deg) {
+        let [x, y, z] = unit_vector(lat.to_radians(), lon.to_radians());
+        pts.x.push(x);
+        pts.y.push(y);
+        pts.z.push(z);
+    }
     // Points sorted by cell; `cells` maps a cell to its range in `order`.
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_unstable_by_key(|&i| keys[i as usize]);

@@ -15,18 +15,57 @@
 //!
 //! Study sets: `Kring` = every occupied cell and every cell of its k-disk, empty cells
 //! counting as zeros (so the mean is not inflated by leaving out the quiet surroundings);
-//! `Occupied` = occupied cells only. Complexity: O(n · |disk|) with a binary search per
-//! neighbour; n is the study set size.
+//! `Occupied` = occupied cells only.
+//!
+//! Bins (ArcGIS's): sign(z) × 3, 2, 1 at 99, 95, 90 % confidence, read on the q-value
+//! (q ≤ α, [`BinBy::FdrQ`], the default everywhere) or on the raw p (p < α,
+//! [`BinBy::RawP`]); a cell is *hot* under a [`HotRule`] when its bin reaches `min_bin`.
+//!
+//! The pipeline of `/hotspots`, `/hotspots/zones` and the KPIs, [`hotspots`]: count the
+//! incidents per cell ([`super::cells::count_cells`]) → refuse a study set that could
+//! outgrow the caller's limit (each occupied cell brings at most its k-disk, [`disk_size`]
+//! cells) → the study set → Gi* and BH q, which refuse fewer than 3 cells or no variance →
+//! bins. The space-time cube ([`super::cube`]) builds its cells with the same study set
+//! and its z-scores with the same [`Globals`], over cylinders of bins instead of disks of
+//! cells.
+//!
+//! Complexity: O(n · |disk|) with a binary search per neighbour; n is the study set size.
 
-use h3o::CellIndex;
+use h3o::{CellIndex, Resolution};
 
+use super::cells::count_cells;
 use super::fdr::bh_adjust;
+use crate::index::{Filter, IncidentIndex};
 
 /// Which cells the statistic compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Study {
     Kring,
     Occupied,
+}
+
+/// Which value a cell's confidence bin is read on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinBy {
+    /// The Benjamini–Hochberg q over the study set (q ≤ α).
+    FdrQ,
+    /// The raw two-sided p (p < α), as ArcGIS without its FDR option.
+    RawP,
+}
+
+/// What makes a cell hot: its bin, read on `by`, is at least `min_bin` (1, 2 or 3 for 90,
+/// 95 or 99 % confidence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HotRule {
+    pub by: BinBy,
+    pub min_bin: i8,
+}
+
+impl HotRule {
+    #[must_use]
+    pub fn is_hot(&self, c: &GiCell) -> bool {
+        bin(c, self.by) >= self.min_bin
+    }
 }
 
 /// One cell's result.
@@ -48,6 +87,22 @@ pub enum GiError {
         "every cell of the study set has the same count ({0}); Gi* is undefined without variance"
     )]
     NoVariance(u32),
+}
+
+/// The number of cells in a k-disk: 3k² + 3k + 1.
+#[must_use]
+pub const fn disk_size(k: usize) -> usize {
+    3 * k * k + 3 * k + 1
+}
+
+/// The most cells the study set of `occupied` cells can hold: each brings at most its
+/// k-disk (saturating).
+#[must_use]
+pub fn study_set_bound(occupied: usize, k: u32, study: Study) -> usize {
+    match study {
+        Study::Kring => occupied.saturating_mul(disk_size(k as usize)),
+        Study::Occupied => occupied,
+    }
 }
 
 /// The study set (sorted, deduplicated) with counts.
@@ -84,6 +139,46 @@ pub fn two_sided_p(z: f64) -> f64 {
     Normal::standard().sf(z.abs()) * 2.0
 }
 
+/// The global terms of Gi*: the number n of values, their mean x̄ and their population
+/// standard deviation S.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Globals {
+    pub n: f64,
+    pub mean: f64,
+    pub sd: f64,
+}
+
+impl Globals {
+    /// The terms of `values` (two passes: Σx and Σx²).
+    #[must_use]
+    pub fn of(values: impl Iterator<Item = f64> + Clone) -> Self {
+        #[expect(clippy::cast_precision_loss, reason = "cell counts far below 2^52")]
+        let n = values.clone().count() as f64;
+        let sum: f64 = values.clone().sum();
+        let sum2: f64 = values.map(|v| v * v).sum();
+        let mean = sum / n;
+        let var = (sum2 / n - mean * mean).max(0.0);
+        Self {
+            n,
+            mean,
+            sd: var.sqrt(),
+        }
+    }
+
+    /// The z of a neighbourhood whose `w` members (binary weights) sum to `local`; 0 when
+    /// the denominator vanishes (a neighbourhood of every value).
+    #[inline]
+    #[must_use]
+    pub fn z(&self, local: f64, w: f64) -> f64 {
+        let denom = self.sd * ((self.n * w - w * w) / (self.n - 1.0)).sqrt();
+        if denom > 0.0 {
+            (local - self.mean * w) / denom
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Gi* for every cell of `set` (sorted by cell, as [`study_set`] returns it).
 ///
 /// # Errors
@@ -93,14 +188,8 @@ pub fn gi_star(set: &[(CellIndex, u32)], k: u32) -> Result<Vec<GiCell>, GiError>
     if n < 3 {
         return Err(GiError::TooFewCells(n));
     }
-    #[expect(clippy::cast_precision_loss, reason = "cell counts far below 2^52")]
-    let nf = n as f64;
-    let sum: f64 = set.iter().map(|(_, c)| f64::from(*c)).sum();
-    let sum2: f64 = set.iter().map(|(_, c)| f64::from(*c) * f64::from(*c)).sum();
-    let mean = sum / nf;
-    let var = (sum2 / nf - mean * mean).max(0.0);
-    let s = var.sqrt();
-    if s <= f64::EPSILON * mean.abs().max(1.0) {
+    let globals = Globals::of(set.iter().map(|(_, c)| f64::from(*c)));
+    if globals.sd <= f64::EPSILON * globals.mean.abs().max(1.0) {
         return Err(GiError::NoVariance(set[0].1));
     }
     let mut disk: Vec<CellIndex> = Vec::new();
@@ -116,12 +205,7 @@ pub fn gi_star(set: &[(CellIndex, u32)], k: u32) -> Result<Vec<GiCell>, GiError>
                 w += 1.0;
             }
         }
-        let denom = s * ((nf * w - w * w) / (nf - 1.0)).sqrt();
-        let z = if denom > 0.0 {
-            (local - mean * w) / denom
-        } else {
-            0.0
-        };
+        let z = globals.z(local, w);
         out.push(GiCell {
             cell,
             count,
@@ -139,8 +223,11 @@ pub fn gi_star(set: &[(CellIndex, u32)], k: u32) -> Result<Vec<GiCell>, GiError>
 
 /// ArcGIS's confidence bins: sign(z) × 3/2/1 at 99/95/90%, by q (FDR) or by p.
 #[must_use]
-pub fn bin(c: &GiCell, fdr: bool) -> i8 {
-    let (v, strict) = if fdr { (c.q, false) } else { (c.p, true) };
+pub fn bin(c: &GiCell, by: BinBy) -> i8 {
+    let (v, strict) = match by {
+        BinBy::FdrQ => (c.q, false),
+        BinBy::RawP => (c.p, true),
+    };
     let pass = |alpha: f64| if strict { v < alpha } else { v <= alpha };
     let level = if pass(0.01) {
         3
@@ -152,4 +239,59 @@ pub fn bin(c: &GiCell, fdr: bool) -> i8 {
         0
     };
     if c.z < 0.0 { -level } else { level }
+}
+
+/// What a Gi* run over incidents needs besides them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GiParams {
+    pub res: Resolution,
+    /// Radius of the k-disk of neighbours.
+    pub k: u32,
+    pub study: Study,
+    pub bin_by: BinBy,
+    /// Refuse, before building it, a study set that could exceed this many cells
+    /// ([`study_set_bound`]); `None` for no limit.
+    pub max_cells: Option<u64>,
+}
+
+/// Gi* over the study set, with each cell's bin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hotspots {
+    /// Every cell of the study set, sorted by cell.
+    pub cells: Vec<GiCell>,
+    /// The bin of each cell of `cells`, read on [`GiParams::bin_by`].
+    pub bins: Vec<i8>,
+}
+
+/// Why [`hotspots`] gave no result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HotspotError {
+    /// The study set could hold `cells` cells, over [`GiParams::max_cells`].
+    #[error("the study set could hold {cells} cells, over the limit of {limit}")]
+    TooLarge { cells: usize, limit: u64 },
+    #[error(transparent)]
+    Gi(#[from] GiError),
+}
+
+/// The whole pipeline (module documentation): counts at `p.res` of the incidents matching
+/// `filter` → the size guard → the study set → Gi* with BH q → bins.
+///
+/// # Errors
+/// [`HotspotError::TooLarge`] before any study set is built; [`GiError`]s of [`gi_star`].
+pub fn hotspots(
+    index: &IncidentIndex,
+    filter: &Filter,
+    p: &GiParams,
+) -> Result<Hotspots, HotspotError> {
+    let occupied = count_cells(index, filter, p.res);
+    let cells = study_set_bound(occupied.len(), p.k, p.study);
+    if let Some(limit) = p.max_cells
+        && cells as u64 > limit
+    {
+        return Err(HotspotError::TooLarge { cells, limit });
+    }
+    let set = study_set(&occupied, p.k, p.study);
+    let cells = gi_star(&set, p.k)?;
+    let bins = cells.iter().map(|c| bin(c, p.bin_by)).collect();
+    Ok(Hotspots { cells, bins })
 }

@@ -8,7 +8,8 @@
 //!
 //! summed over the incidents p_i matching the filter, each of weight 1, where d is the
 //! great-circle distance on the sphere of radius [`EARTH_RADIUS_M`] = 6,371,008.8 m (the
-//! IUGG mean radius) by the haversine formula ([`haversine_m`]). This is the unnormalised
+//! IUGG mean radius) by the haversine formula ([`haversine_m`](super::geodesy::haversine_m);
+//! the Earth model and its identities are [`super::geodesy`]'s). This is the unnormalised
 //! (count) form used by ArcGIS "Kernel Density" and QGIS "Heatmap": integrating f over the
 //! plane gives the number of incidents, not 1. f is evaluated at the centre of every H3
 //! cell at the requested resolution that lies within the kernel's support of at least one
@@ -77,10 +78,11 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use super::cells::count_cells;
+use super::geodesy::{
+    EARTH_RADIUS_M, angle_of_distance_m, half_angle_of_hav, hav_of_chord, hav_of_distance_m,
+    unit_vector,
+};
 use crate::index::{Filter, IncidentIndex};
-
-/// The IUGG mean Earth radius, metres (the sphere all distances are measured on).
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// The fraction of a planar Gaussian kernel's mass within 3h: 1 − exp(−4.5).
 pub const GAUSSIAN_MASS_WITHIN_3H: f64 = 0.988_891_003_461_757_7;
@@ -135,24 +137,6 @@ pub struct KdeCell {
     pub cell: CellIndex,
     /// Incidents per km² at the cell's centre.
     pub density: f64,
-}
-
-/// Great-circle distance in metres between two lon/lat points (degrees), haversine formula
-/// on the sphere of radius [`EARTH_RADIUS_M`].
-#[must_use]
-pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let p1 = lat1.to_radians();
-    let p2 = lat2.to_radians();
-    hav(p1, p1.cos(), lon1.to_radians(), p2, lon2.to_radians())
-}
-
-/// Haversine with the first point's cos φ precomputed (angles in radians).
-#[inline]
-fn hav(p1: f64, cos_p1: f64, l1: f64, p2: f64, l2: f64) -> f64 {
-    let s_phi = ((p2 - p1) / 2.0).sin();
-    let s_lam = ((l2 - l1) / 2.0).sin();
-    let a = s_phi * s_phi + cos_p1 * p2.cos() * s_lam * s_lam;
-    2.0 * EARTH_RADIUS_M * a.min(1.0).sqrt().asin()
 }
 
 /// ArcGIS's spatial Silverman bandwidth in metres for the incidents matching `filter` (see
@@ -219,7 +203,7 @@ pub fn kde(
         Kernel::Gaussian => 1.0 / (2.0 * std::f64::consts::PI * h * h),
     } * 1e6;
     let sum = Summer {
-        a_max: (s / (2.0 * EARTH_RADIUS_M)).sin().powi(2),
+        a_max: hav_of_distance_m(s),
         // q = d²/h² (quartic) or d²/2h² (Gaussian), from d²/4R².
         scale: 4.0 * EARTH_RADIUS_M * EARTH_RADIUS_M
             / match kernel {
@@ -229,7 +213,7 @@ pub fn kde(
         series: s <= SERIES_MAX_M,
         kernel,
     };
-    let dlat = (s / EARTH_RADIUS_M) * 1.01 + 1e-11;
+    let dlat = angle_of_distance_m(s) * 1.01 + 1e-11;
     let mut out = Vec::new();
     for cell in candidates {
         let c = LatLng::from(cell);
@@ -262,13 +246,6 @@ pub fn kde(
 /// Supports up to this radius use the series for d² (see [`Summer::page`]).
 const SERIES_MAX_M: f64 = 50_000.0;
 
-/// The unit vector of a point at latitude `p`, longitude `l` (radians).
-fn unit(p: f64, l: f64) -> [f64; 3] {
-    let (sp, cp) = p.sin_cos();
-    let (sl, cl) = l.sin_cos();
-    [cp * cl, cp * sl, sp]
-}
-
 /// The kernel summed over the points of one page for one centre.
 struct Summer {
     /// sin²(s/2R): the haversine term at the support radius.
@@ -290,8 +267,7 @@ impl Summer {
     /// to 0, so the loop has no branch and the compiler vectorises it.
     fn page(&self, c: [f64; 3], x: &[f64], y: &[f64], z: &[f64]) -> f64 {
         let d2 = |i: usize| {
-            let (dx, dy, dz) = (x[i] - c[0], y[i] - c[1], z[i] - c[2]);
-            let a = 0.25 * (dx * dx + dy * dy + dz * dz);
+            let a = hav_of_chord(x[i] - c[0], y[i] - c[1], z[i] - c[2]);
             (a, self.d2_scaled(a))
         };
         match self.kernel {
@@ -305,8 +281,7 @@ impl Summer {
                     .zip(z.chunks_exact(4));
                 for ((cx, cy), cz) in chunks {
                     for lane in 0..4 {
-                        let (dx, dy, dz) = (cx[lane] - c[0], cy[lane] - c[1], cz[lane] - c[2]);
-                        let a = 0.25 * (dx * dx + dy * dy + dz * dz);
+                        let a = hav_of_chord(cx[lane] - c[0], cy[lane] - c[1], cz[lane] - c[2]);
                         let u = 1.0 - self.d2_series(a);
                         let u = if u > 0.0 { u } else { 0.0 };
                         acc[lane] += u * u;
@@ -346,7 +321,7 @@ impl Summer {
         if self.series {
             self.d2_series(a)
         } else {
-            let t = a.min(1.0).sqrt().asin();
+            let t = half_angle_of_hav(a);
             self.scale * t * t
         }
     }
@@ -496,7 +471,7 @@ impl Frame {
     #[inline(always)]
     fn vector(&self, p: f64, l: f64) -> [f64; 3] {
         if !self.local {
-            return unit(p, l);
+            return unit_vector(p, l);
         }
         let (sd, cdm1) = sin_cosm1_small(p - self.p0);
         let (se, cem1) = sin_cosm1_small(l - self.l0);
@@ -618,16 +593,7 @@ fn rings(cell: CellIndex, support_m: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_degree_of_latitude() {
-        let d = haversine_m(106.7, 10.0, 106.7, 11.0);
-        assert!((d - 111_195.08).abs() < 0.01, "{d}");
-        // Symmetric, zero on the diagonal, equator degree of longitude equals latitude's.
-        assert!((haversine_m(106.7, 11.0, 106.7, 10.0) - d).abs() < 1e-9);
-        assert_eq!(haversine_m(1.0, 2.0, 1.0, 2.0), 0.0);
-        assert!((haversine_m(0.0, 0.0, 1.0, 0.0) - d).abs() < 1e-6);
-    }
+    use crate::analysis::geodesy::haversine_m;
 
     #[test]
     fn gaussian_mass_constant() {
@@ -827,9 +793,9 @@ mod tests {
         let frame = Frame::around(&lat, &lon);
         assert!(frame.local);
         let [x, y, z] = frame.vectors(&lat, &lon);
-        let o = unit(frame.p0, frame.l0);
+        let o = unit_vector(frame.p0, frame.l0);
         for i in 0..lat.len() {
-            let u = unit(lat[i], lon[i]);
+            let u = unit_vector(lat[i], lon[i]);
             assert!((x[i] + o[0] - u[0]).abs() < 1e-15 && (y[i] + o[1] - u[1]).abs() < 1e-15);
             assert!((z[i] + o[2] - u[2]).abs() < 1e-15);
         }

@@ -41,8 +41,8 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::cells::count_cells;
-use super::gistar::{Study, bin, gi_star, study_set};
+use super::gistar::{BinBy, GiParams, HotRule, Study, hotspots};
+use super::zones::{ZoneParams, zones};
 use crate::domain::{Area, Period, Severity, Targets};
 use crate::index::{BBox, Filter, Snapshot};
 
@@ -52,8 +52,31 @@ pub const HOT_RES: Resolution = crate::index::areas::COVER_RES;
 pub const HOT_K: u32 = 1;
 /// Smallest Gi* bin that makes a cell hot (95% confidence, as `/hotspots/zones`).
 pub const HOT_MIN_BIN: i8 = 2;
+/// The Gi* run of the KPIs: the analyses' defaults at [`HOT_RES`] and [`HOT_K`], no size
+/// limit (a city's period at resolution 9 is small).
+pub const HOT_GI: GiParams = GiParams {
+    res: HOT_RES,
+    k: HOT_K,
+    study: Study::Kring,
+    bin_by: BinBy::FdrQ,
+    max_cells: None,
+};
+/// What makes a cell hot in the KPIs: bin ≥ [`HOT_MIN_BIN`] on the BH q.
+pub const HOT_RULE: HotRule = HotRule {
+    by: HOT_GI.bin_by,
+    min_bin: HOT_MIN_BIN,
+};
 /// Points below a target at which a clearance light turns amber rather than red.
 pub const AMBER_MARGIN: f64 = 0.10;
+
+/// What a [`HotSet`] holds besides its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HotDetail {
+    /// The hot cells only.
+    Cells,
+    /// The hot cells and their zones.
+    CellsAndZones,
+}
 
 /// Hot cells of one period over the whole city.
 #[derive(Debug, Clone, Default)]
@@ -79,31 +102,36 @@ pub struct ZoneBrief {
     pub cell_ids: Vec<CellIndex>,
 }
 
-/// Gi* hot cells of `period` over every incident in the city, and their zones when
-/// `with_zones`.
+/// Gi* hot cells of `period` over every incident in the city ([`HOT_GI`], [`HOT_RULE`]),
+/// and their zones when `detail` asks for them.
 #[must_use]
-pub fn hot_set(snap: &Snapshot, period: Period, with_zones: bool, tz: &TimeZone) -> HotSet {
+pub fn hot_set(snap: &Snapshot, period: Period, detail: HotDetail, tz: &TimeZone) -> HotSet {
     let filter = Filter {
         from: Some(period.from),
         to: Some(period.to),
         ..Filter::default()
     };
-    let occupied = count_cells(&snap.incidents, &filter, HOT_RES);
-    let set = study_set(&occupied, HOT_K, Study::Kring);
-    match gi_star(&set, HOT_K) {
+    match hotspots(&snap.incidents, &filter, &HOT_GI) {
         Err(e) => HotSet {
             note: Some(e.to_string()),
             ..HotSet::default()
         },
         Ok(gi) => {
             let mut cells: Vec<CellIndex> = gi
+                .cells
                 .iter()
-                .filter(|c| bin(c, true) >= HOT_MIN_BIN)
+                .filter(|c| HOT_RULE.is_hot(c))
                 .map(|c| c.cell)
                 .collect();
             cells.sort_unstable();
-            let zones = if with_zones {
-                super::zones::zones(snap, &filter, HOT_RES, &gi, true, HOT_MIN_BIN, tz)
+            let zones = if detail == HotDetail::CellsAndZones {
+                let p = ZoneParams {
+                    filter: &filter,
+                    res: HOT_RES,
+                    hot: HOT_RULE,
+                    tz,
+                };
+                zones(snap, &gi.cells, &p)
                     .into_iter()
                     .map(|z| ZoneBrief {
                         id: z.id,

@@ -3,11 +3,13 @@
 //! `tests/fixtures/`, made by the scripts in `scripts/fixtures/`).
 
 pub mod cells;
+pub mod clusters;
 pub mod cube;
 pub mod dbscan;
 pub mod density;
 pub mod emerging;
 pub mod fdr;
+pub mod geodesy;
 pub mod gistar;
 pub mod kde;
 pub mod kpis;

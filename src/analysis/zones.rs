@@ -3,11 +3,16 @@
 //! the day and days of the week, in the committee's zone), which cameras and self-managed
 //! models stand inside, and which wards and complex areas it touches.
 //!
-//! Cells are "hot" when their Gi* bin is at least `min_bin`; two hot cells belong to the same
-//! zone when they are H3 neighbours (share an edge). Each zone is dissolved with h3o's
-//! `Solvent`, which leaves no inner hexagon edges. A zone's id is its smallest cell index in
-//! hex (`z` + 15 hex digits), so identical queries give identical ids and a zone that grows
-//! keeps its id as long as its smallest cell stays in it.
+//! Cells are "hot" under a [`HotRule`] (their Gi* bin, on q or p, is at least `min_bin`);
+//! two hot cells belong to the same zone when they are H3 neighbours (share an edge). Each
+//! zone is dissolved with h3o's `Solvent`, which leaves no inner hexagon edges. A zone's id
+//! is its smallest cell index in hex (`z` + 15 hex digits), so identical queries give
+//! identical ids and a zone that grows keeps its id as long as its smallest cell stays in
+//! it.
+//!
+//! Complexity: O(h log h) for the components of h hot cells, one pass over the matching incidents
+//! for their statistics, then per zone its dissolve and R-tree queries of the cameras,
+//! models and areas in its bounding box.
 
 use std::collections::HashMap;
 
@@ -17,7 +22,7 @@ use h3o::{CellIndex, Resolution};
 use jiff::tz::TimeZone;
 
 use super::cells::parent15;
-use super::gistar::{GiCell, bin};
+use super::gistar::{GiCell, HotRule};
 use crate::index::{BBox, Filter, Snapshot};
 
 /// One zone.
@@ -80,21 +85,32 @@ fn top<K: Copy + Ord>(counts: HashMap<K, u64>, n: usize) -> Vec<(K, u64)> {
     v
 }
 
-/// Zones of the cells whose bin is at least `min_bin` (by FDR when `fdr`), with their
-/// statistics over the incidents matching `filter`.
+/// How [`zones`] reads a Gi* result.
+#[derive(Debug, Clone, Copy)]
+pub struct ZoneParams<'a> {
+    /// The incidents the statistics count (those Gi* was computed on).
+    pub filter: &'a Filter,
+    /// The resolution of the Gi* cells.
+    pub res: Resolution,
+    /// Which cells are hot.
+    pub hot: HotRule,
+    /// The committee's zone, for hours and weekdays.
+    pub tz: &'a TimeZone,
+}
+
+/// Zones of the hot cells of `gi` (under `p.hot`), with their statistics over the incidents
+/// matching `p.filter`; largest first.
 #[must_use]
-pub fn zones(
-    snap: &Snapshot,
-    filter: &Filter,
-    res: Resolution,
-    gi: &[GiCell],
-    fdr: bool,
-    min_bin: i8,
-    tz: &TimeZone,
-) -> Vec<Zone> {
+pub fn zones(snap: &Snapshot, gi: &[GiCell], p: &ZoneParams<'_>) -> Vec<Zone> {
+    let ZoneParams {
+        filter,
+        res,
+        hot,
+        tz,
+    } = *p;
     let hot: Vec<CellIndex> = gi
         .iter()
-        .filter(|c| bin(c, fdr) >= min_bin)
+        .filter(|c| hot.is_hot(c))
         .map(|c| c.cell)
         .collect();
     let comps = components(&hot);

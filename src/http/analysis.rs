@@ -32,7 +32,9 @@ use super::error::ApiError;
 use super::extract::{Caller, Params};
 use super::features::{GEOJSON, ListParams, incident_filter, parse_bbox};
 use crate::analysis::density::density;
-use crate::analysis::gistar::{Study, bin, gi_star, study_set};
+use crate::analysis::gistar::{
+    BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots, study_set_bound,
+};
 use crate::auth::Role;
 use crate::domain::lonlat::round6;
 use crate::index::{BBox, Filter, Snapshot};
@@ -481,11 +483,15 @@ fn round_sig6(v: f64) -> f64 {
 fn cost_check(max_cost: u64, cells: usize, slices: usize) -> Result<(), ApiError> {
     let cost = (cells as u64).saturating_mul(slices as u64);
     if cost > max_cost {
-        return Err(ApiError::Unprocessable(format!(
-            "this request would compute {cost} cell-slices; the limit is {max_cost}: narrow the area or time range, or use a coarser res"
-        )));
+        return Err(over_cost(cost, max_cost));
     }
     Ok(())
+}
+
+fn over_cost(cost: u64, max_cost: u64) -> ApiError {
+    ApiError::Unprocessable(format!(
+        "this request would compute {cost} cell-slices; the limit is {max_cost}: narrow the area or time range, or use a coarser res"
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/density", tag = "analysis", params(DensityParams),
@@ -568,17 +574,19 @@ pub async fn get_hotspots(
             csv,
         },
         move |snap, _| {
-            let cells = gi.compute(&snap, &q)?;
-            let rows = cells
+            let gi = gi.compute(&snap, &q)?;
+            let rows = gi
+                .cells
                 .iter()
-                .map(|c| {
+                .zip(&gi.bins)
+                .map(|(c, bin)| {
                     let mut p = Map::new();
                     p.insert("h3".into(), json!(c.cell.to_string()));
                     p.insert("count".into(), json!(c.count));
                     p.insert("gi_z".into(), json!(c.z));
                     p.insert("gi_p".into(), json!(c.p));
                     p.insert("gi_q".into(), json!(c.q));
-                    p.insert("gi_bin".into(), json!(bin(c, gi.fdr)));
+                    p.insert("gi_bin".into(), json!(bin));
                     (hexagon(c.cell, q.csv), p)
                 })
                 .collect();
@@ -593,7 +601,7 @@ pub async fn get_hotspots(
 struct GiSpec {
     k: u32,
     study: Study,
-    fdr: bool,
+    bin_by: BinBy,
     max_cost: u64,
 }
 
@@ -621,33 +629,28 @@ impl GiSpec {
         Ok(Self {
             k,
             study,
-            fdr: fdr.unwrap_or(true),
+            bin_by: if fdr.unwrap_or(true) {
+                BinBy::FdrQ
+            } else {
+                BinBy::RawP
+            },
             max_cost,
         })
     }
 
-    /// Counts, the study set and Gi*, refusing work over the cost limit first.
-    fn compute(
-        &self,
-        snap: &Snapshot,
-        q: &Query,
-    ) -> Result<Vec<crate::analysis::gistar::GiCell>, ApiError> {
-        let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res);
-        // Each occupied cell brings at most its k-disk (3k² + 3k + 1 cells) into the set.
-        let k = self.k as usize;
-        let k_disk = 3 * k * k + 3 * k + 1;
-        cost_check(
-            self.max_cost,
-            occupied.len()
-                * if self.study == Study::Kring {
-                    k_disk
-                } else {
-                    1
-                },
-            1,
-        )?;
-        let set = study_set(&occupied, self.k, self.study);
-        gi_star(&set, self.k).map_err(|e| ApiError::Unprocessable(e.to_string()))
+    /// Gi* of the query's incidents, refusing a study set over the cost limit first.
+    fn compute(&self, snap: &Snapshot, q: &Query) -> Result<Hotspots, ApiError> {
+        let params = GiParams {
+            res: q.res,
+            k: self.k,
+            study: self.study,
+            bin_by: self.bin_by,
+            max_cells: Some(self.max_cost),
+        };
+        hotspots(&snap.incidents, &q.filter, &params).map_err(|e| match e {
+            HotspotError::TooLarge { cells, .. } => over_cost(cells as u64, self.max_cost),
+            HotspotError::Gi(e) => ApiError::Unprocessable(e.to_string()),
+        })
     }
 }
 
@@ -705,10 +708,18 @@ pub async fn get_zones(
             csv,
         },
         move |snap, _| {
-            let cells = gi.compute(&snap, &q)?;
-            let zones = crate::analysis::zones::zones(
-                &snap, &q.filter, q.res, &cells, gi.fdr, min_bin, &tz,
-            );
+            use crate::analysis::zones::{ZoneParams, zones};
+            let cells = gi.compute(&snap, &q)?.cells;
+            let params = ZoneParams {
+                filter: &q.filter,
+                res: q.res,
+                hot: HotRule {
+                    by: gi.bin_by,
+                    min_bin,
+                },
+                tz: &tz,
+            };
+            let zones = zones(&snap, &cells, &params);
             let rows = zones
                 .into_iter()
                 .map(|z| {
@@ -718,15 +729,7 @@ pub async fn get_zones(
                     p.insert("share".into(), json!((z.share * 1e6).round() / 1e6));
                     p.insert("area_km2".into(), json!((z.area_km2 * 1e6).round() / 1e6));
                     p.insert("cells".into(), json!(z.cells.len()));
-                    p.insert(
-                        "top_categories".into(),
-                        json!(
-                            z.top_categories
-                                .iter()
-                                .map(|(c, n)| json!({"category": c, "count": n}))
-                                .collect::<Vec<_>>()
-                        ),
-                    );
+                    p.insert("top_categories".into(), categories(&z.top_categories));
                     p.insert(
                         "busiest_hours".into(),
                         json!(
@@ -756,6 +759,15 @@ pub async fn get_zones(
         },
     )
     .await
+}
+
+/// (category, count) pairs as `[{"category": …, "count": …}]`.
+fn categories(top: &[(String, u64)]) -> Value {
+    json!(
+        top.iter()
+            .map(|(c, n)| json!({"category": c, "count": n}))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// A dissolved zone as GeoJSON: a Polygon when it is one piece, else a MultiPolygon;
@@ -807,7 +819,7 @@ pub async fn get_emerging(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<EmergingParams>,
 ) -> Result<Response, ApiError> {
-    use crate::analysis::cube::{Slice, emerging};
+    use crate::analysis::cube::{CubeParams, Slice, emerging};
     let snap = state.service.snapshot();
     let q = common(&state, &snap, &p.common(p.res))?;
     let k = GiSpec::parse(p.k, None, None, state.analysis.max_cost)?.k;
@@ -842,13 +854,13 @@ pub async fn get_emerging(
         move |snap, _| {
             // Refuse before building: occupied cells grown by their k-disks, times slices.
             let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
-            let kk = k as usize;
             let span = match (from, to) {
                 (Some(f), Some(t)) => crate::analysis::cube::slice_bounds(f, t, slice, zone.tz()).len().saturating_sub(1),
                 _ => 0,
             };
-            cost_check(max_cost, occupied * (3 * kk * kk + 3 * kk + 1), span.max(1))?;
-            let cube = emerging(&snap.incidents, &q.filter, q.res, k, time_k, slice, zone.tz(), (from, to))
+            cost_check(max_cost, study_set_bound(occupied, k, Study::Kring), span.max(1))?;
+            let params = CubeParams { res: q.res, k, time_k, slice, range: (from, to) };
+            let cube = emerging(&snap.incidents, &q.filter, &params, zone.tz())
                 .ok_or_else(|| ApiError::Unprocessable("no incidents match in this range: there is no cube to analyse".into()))?;
             let slices = cube.bounds.len() - 1;
             cost_check(max_cost, cube.cells.len(), slices)?;
@@ -972,7 +984,7 @@ pub async fn get_kde(
             let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
             #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a small positive ratio")]
             let k = (kernel.support_m(h) / (q.res.edge_length_m() * 1.5)).ceil() as usize + 1;
-            cost_check(max_cost, occupied.saturating_mul(3 * k * k + 3 * k + 1), 1)?;
+            cost_check(max_cost, occupied.saturating_mul(disk_size(k)), 1)?;
             let rows = kde(&snap.incidents, &q.filter, q.res, h, kernel)
                 .into_iter()
                 .map(|c| {
@@ -1018,6 +1030,7 @@ pub async fn get_clusters(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<ClusterParams>,
 ) -> Result<Response, ApiError> {
+    use crate::analysis::clusters::{members, summaries};
     use crate::analysis::dbscan::dbscan;
     let snap = state.service.snapshot();
     let q = common(&state, &snap, &p.common(None))?;
@@ -1047,26 +1060,22 @@ pub async fn get_clusters(
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-        let mut members: Vec<(i64, i32, bool)> = (0..c.ids.len())
-            .filter(|&k| c.labels[k] >= 0)
-            .map(|k| (c.ids[k], c.labels[k], c.core[k]))
-            .collect();
-        members.sort_unstable();
+        let members = members(&c);
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["external_id", "cluster", "core"])
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         for chunk in members.chunks(1_000) {
-            let ids: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+            let ids: Vec<i64> = chunk.iter().map(|m| m.id).collect();
             let rows = state.service.store().incidents_by_ids(&ids).await?;
             let ext: HashMap<i64, String> = rows
                 .into_iter()
                 .map(|r| (r.id, r.data.external_id.unwrap_or_default()))
                 .collect();
-            for (id, label, core) in chunk {
+            for m in chunk {
                 w.write_record([
-                    ext.get(id).map_or("", String::as_str),
-                    &label.to_string(),
-                    if *core { "true" } else { "false" },
+                    ext.get(&m.id).map_or("", String::as_str),
+                    &m.cluster.to_string(),
+                    if m.core { "true" } else { "false" },
                 ])
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             }
@@ -1090,134 +1099,25 @@ pub async fn get_clusters(
         move |snap, _| {
             let c = dbscan(&snap.incidents, &q.filter, eps, min_points);
             cost_check(max_cost, c.ids.len(), 1)?;
-            // Per cluster: members' positions, time span, categories.
-            struct Acc {
-                pts: Vec<geo::Point<f64>>,
-                core: u64,
-                first: i64,
-                last: i64,
-                cats: HashMap<String, u64>,
-            }
-            let pos: HashMap<i64, usize> =
-                c.ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
-            let mut acc: Vec<Acc> = (0..c.clusters)
-                .map(|_| Acc {
-                    pts: Vec::new(),
-                    core: 0,
-                    first: i64::MAX,
-                    last: i64::MIN,
-                    cats: HashMap::new(),
-                })
-                .collect();
-            snap.incidents.for_each(&q.filter, |seg, i| {
-                let Some(&k) = pos.get(&seg.id[i]) else {
-                    return;
-                };
-                let Ok(label) = usize::try_from(c.labels[k]) else {
-                    return;
-                };
-                let a = &mut acc[label];
-                a.pts.push(geo::Point::new(seg.lon[i], seg.lat[i]));
-                a.core += u64::from(c.core[k]);
-                a.first = a.first.min(seg.time[i]);
-                a.last = a.last.max(seg.time[i]);
-                *a.cats
-                    .entry(snap.incidents.categories().code(seg.category[i]).to_owned())
-                    .or_default() += 1;
-            });
-            /// Radius, in metres, of the octagons a degenerate cluster outline is drawn with.
-            const DEGENERATE_BUFFER_M: f64 = 5.0;
-            /// A cluster's outline: the convex hull of its members, taken after rounding
-            /// them to the 6 decimals served (so rounding cannot fold a thin hull),
-            /// counter-clockwise. When the members are one place (coincident) or lie on one
-            /// line (two points, or collinear), that hull is a point or a segment, which is
-            /// no valid polygon (RFC 7946 §3.1.6, OGC Simple Features); the outline is then
-            /// the hull of two octagons of radius `DEGENERATE_BUFFER_M` around the segment's
-            /// ends: a 10 m-wide octagon-capped strip along the segment, or a 10 m octagon
-            /// around the point. It covers every member and is valid and counter-clockwise.
-            fn cluster_outline(pts: &[geo::Point<f64>]) -> geo::Polygon<f64> {
-                use geo::ConvexHull;
-                use geo::orient::{Direction, Orient};
-                let rounded: Vec<geo::Point<f64>> = pts
-                    .iter()
-                    .map(|p| geo::Point::new(round6(p.x()), round6(p.y())))
-                    .collect();
-                let hull = geo::MultiPoint::new(rounded).convex_hull();
-                // Twice the hull's area in whole micro-degrees²: exact, as every vertex is
-                // on the 1e-6 grid, so "no area" is decided without rounding error.
-                #[expect(
-                    clippy::cast_possible_truncation,
-                    reason = "|lon|, |lat| <= 180e6 fit an i64"
-                )]
-                let micro = |v: f64| i128::from((v * 1e6).round() as i64);
-                let area2: i128 = hull
-                    .exterior()
-                    .lines()
-                    .map(|l| micro(l.start.x) * micro(l.end.y) - micro(l.end.x) * micro(l.start.y))
-                    .sum();
-                if area2 != 0 {
-                    return hull.orient(Direction::Default);
-                }
-                // The segment's ends (the same point twice when all coincide).
-                let cmp = |a: &&geo::Coord<f64>, b: &&geo::Coord<f64>| {
-                    a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y))
-                };
-                let (Some(lo), Some(hi)) = (
-                    hull.exterior().coords().min_by(cmp),
-                    hull.exterior().coords().max_by(cmp),
-                ) else {
-                    return hull;
-                };
-                let m_per_deg = crate::analysis::kde::EARTH_RADIUS_M.to_radians();
-                let mut octagons = Vec::with_capacity(16);
-                for c in [lo, hi] {
-                    let m_per_deg_lon = m_per_deg * c.y.to_radians().cos();
-                    for k in 0..8 {
-                        let a = std::f64::consts::FRAC_PI_8 * f64::from(2 * k + 1);
-                        octagons.push(geo::Point::new(
-                            round6(c.x + DEGENERATE_BUFFER_M * a.cos() / m_per_deg_lon),
-                            round6(c.y + DEGENERATE_BUFFER_M * a.sin() / m_per_deg),
-                        ));
-                    }
-                }
-                geo::MultiPoint::new(octagons)
-                    .convex_hull()
-                    .orient(Direction::Default)
-            }
-            let rows = acc
+            let rows = summaries(&snap.incidents, &q.filter, &c)
                 .into_iter()
-                .enumerate()
-                .map(|(label, a)| {
-                    let hull = cluster_outline(&a.pts);
-                    let mut cats: Vec<(String, u64)> = a.cats.into_iter().collect();
-                    cats.sort_unstable_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-                    cats.truncate(5);
+                .map(|cl| {
                     let mut p = Map::new();
-                    p.insert("id".into(), json!(label));
-                    p.insert("count".into(), json!(a.pts.len()));
-                    p.insert("core".into(), json!(a.core));
-                    p.insert("first".into(), json!(zone.format(a.first)));
-                    p.insert("last".into(), json!(zone.format(a.last)));
-                    p.insert(
-                        "top_categories".into(),
-                        json!(
-                            cats.iter()
-                                .map(|(c, n)| json!({"category": c, "count": n}))
-                                .collect::<Vec<_>>()
-                        ),
-                    );
+                    p.insert("id".into(), json!(cl.id));
+                    p.insert("count".into(), json!(cl.count));
+                    p.insert("core".into(), json!(cl.core));
+                    p.insert("first".into(), json!(zone.format(cl.first)));
+                    p.insert("last".into(), json!(zone.format(cl.last)));
+                    p.insert("top_categories".into(), categories(&cl.top_categories));
                     (
-                        Geometry::Json(multipolygon(&geo::MultiPolygon::new(vec![hull]))),
+                        Geometry::Json(multipolygon(&geo::MultiPolygon::new(vec![cl.outline]))),
                         p,
                     )
                 })
                 .collect();
             let mut extra = Map::new();
             extra.insert("clusters".into(), json!(c.clusters));
-            extra.insert(
-                "noise".into(),
-                json!(c.labels.iter().filter(|l| **l < 0).count()),
-            );
+            extra.insert("noise".into(), json!(c.noise()));
             Ok((rows, extra))
         },
     )

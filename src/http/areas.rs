@@ -22,7 +22,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{Body, Identity, Params};
 use super::features::{GEOJSON, area_feature};
-use crate::analysis::kpis::{AreaKpis, HotSet, KpiInput, hot_set, kpis};
+use crate::analysis::kpis::{AreaKpis, HotDetail, HotSet, KpiInput, hot_set, kpis};
 use crate::auth::Role;
 use crate::domain::period::{YEARS, year_of};
 use crate::domain::{
@@ -35,8 +35,8 @@ use crate::programme::{Edit, Move};
 /// Hot sets kept before the cache is cleared (periods × data versions).
 const HOT_CACHE: usize = 256;
 
-/// A hot set's key: data version, period start and end, whether zones were computed.
-type HotKey = (i64, i64, i64, bool);
+/// A hot set's key: data version, period start and end, what it holds.
+type HotKey = (i64, i64, i64, HotDetail);
 
 /// The committee's settings for the programme, and the caches its reads share.
 #[derive(Debug, Default)]
@@ -44,7 +44,7 @@ pub struct ProgrammeState {
     /// Targets a designation gets for what its request leaves out, and the targets KPIs
     /// are judged by for areas without a designation.
     pub targets: Targets,
-    /// Hot sets by (data version, from, to, with zones).
+    /// Hot sets by (data version, from, to, detail).
     hot: Mutex<HashMap<HotKey, Arc<HotSet>>>,
 }
 
@@ -58,12 +58,18 @@ impl ProgrammeState {
     }
 
     /// The city-wide hot set of `period` in this snapshot (computed once per version).
-    pub fn hot(&self, snap: &Snapshot, period: Period, zones: bool, zone: &Zone) -> Arc<HotSet> {
-        let key = (snap.version, period.from, period.to, zones);
+    pub fn hot(
+        &self,
+        snap: &Snapshot,
+        period: Period,
+        detail: HotDetail,
+        zone: &Zone,
+    ) -> Arc<HotSet> {
+        let key = (snap.version, period.from, period.to, detail);
         if let Some(h) = self.hot.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return h;
         }
-        let h = Arc::new(hot_set(snap, period, zones, zone.tz()));
+        let h = Arc::new(hot_set(snap, period, detail, zone.tz()));
         if let Ok(mut m) = self.hot.lock() {
             if m.len() >= HOT_CACHE {
                 // Older versions' entries are useless; clearing keeps this bounded.
@@ -162,7 +168,7 @@ pub async fn compute_kpis(
         let previous = period
             .previous_year(tz)
             .map_err(|e| ApiError::param("from", e.reason))?;
-        let hot = programme.hot(&snap, period, true, &zone);
+        let hot = programme.hot(&snap, period, HotDetail::CellsAndZones, &zone);
         let need_months = jobs.iter().any(|j| j.monthly);
         let (months, monthly_hot) = if need_months {
             let months = period
@@ -177,7 +183,7 @@ pub async fn compute_kpis(
                 .collect::<Result<Vec<_>, _>>()?;
             let hot = months
                 .iter()
-                .map(|(_, m, _)| programme.hot(&snap, *m, false, &zone))
+                .map(|(_, m, _)| programme.hot(&snap, *m, HotDetail::Cells, &zone))
                 .collect::<Vec<_>>();
             (months, hot)
         } else {

@@ -174,6 +174,9 @@ const LAT_MIN: f64 = LAT_LINES[0];
 const LAT_MAX: f64 = LAT_LINES[LAT_LINES.len() - 1];
 /// Largest jitter of a grid vertex, as a share of the smaller neighbouring spacing.
 const JITTER: f64 = 0.2;
+/// Metres per degree of the generator's flat offsets (≈ a degree of the WGS 84 equator). Not
+/// `analysis::geodesy::M_PER_DEG` (111,195 m): that would move every generated point, and the
+/// committed sample and its fixtures are pinned to this one.
 const M_PER_DEG: f64 = 111_320.0;
 
 /// A district: a block of ward cells `[c0, c1) × [r0, r1)` of the grid, with a few real streets.

@@ -16,7 +16,7 @@
 //! - a request whose cost (cells × slices) exceeds `--max-cost` is refused with 422.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Caller, Params};
 use super::features::{GEOJSON, ListParams, incident_filter, parse_bbox};
@@ -66,31 +67,29 @@ impl Default for AnalysisSettings {
     }
 }
 
-/// Results by (endpoint, parameters, data version, whether small cells are withheld).
-#[derive(Debug, Default)]
-pub struct ResultCache {
-    entries: Mutex<HashMap<String, Arc<(String, String)>>>,
+/// The analyses: density, Gi* hotspots, zones, emerging hotspots, kernel density, clusters.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/density", axum::routing::get(get_density))
+        .route("/kde", axum::routing::get(get_kde))
+        .route("/clusters", axum::routing::get(get_clusters))
+        .route("/hotspots", axum::routing::get(get_hotspots))
+        .route("/hotspots/zones", axum::routing::get(get_zones))
+        .route("/hotspots/emerging", axum::routing::get(get_emerging))
 }
 
-impl ResultCache {
-    fn get(&self, key: &str) -> Option<Arc<(String, String)>> {
-        self.entries.lock().ok()?.get(key).cloned()
-    }
+/// Rendered responses (body, content type) by (endpoint, parameters, whether small cells
+/// are withheld), for the data version they were computed on.
+pub type ResultCache = VersionedCache<String, (String, String)>;
 
-    fn put(&self, key: String, value: Arc<(String, String)>, cap: usize) {
-        if cap == 0 {
-            return;
-        }
-        if let Ok(mut m) = self.entries.lock() {
-            if m.len() >= cap {
-                // Entries of older data versions are useless; a simple clear keeps this
-                // bounded without bookkeeping (the next requests refill it).
-                m.clear();
-            }
-            m.insert(key, value);
-        }
-    }
-}
+/// Hexagon outlines already written as GeoJSON, by cell. A cell's outline never changes
+/// (it depends on no data, so it is held at version 0), and computing it (h3o's boundary,
+/// with trigonometry) and printing its 14 numbers was half of a city-wide density
+/// response; the memo makes it a copy.
+pub type HexagonMemo = VersionedCache<CellIndex, Vec<u8>>;
+
+/// Entries kept in the hexagon memo (~200 bytes each: ~50 MB at most).
+pub const HEXAGONS_MAX: usize = 250_000;
 
 /// Defines a query struct of an analysis endpoint: the shared filters, `format`, and the
 /// endpoint's own fields. Strict (unknown parameters are 400), documented for OpenAPI.
@@ -264,29 +263,19 @@ impl serde::Serialize for Geometry {
     }
 }
 
-/// Hexagon outlines already written, by cell. A cell's outline never changes, and
-/// computing it (h3o's boundary, with trigonometry) and printing its 14 numbers was half of
-/// a city-wide density response; a memo makes it a copy. Bounded: cleared when full.
-static HEXAGONS: std::sync::LazyLock<std::sync::RwLock<HashMap<CellIndex, Box<[u8]>>>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// Entries kept in [`HEXAGONS`] (~200 bytes each: ~50 MB at most).
-const HEXAGONS_MAX: usize = 250_000;
-
 /// Appends the cell's hexagon as GeoJSON to `out`, from the memo when it is there.
-fn hexagon_json(cell: CellIndex, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-    if let Some(b) = HEXAGONS.read().ok().and_then(|m| m.get(&cell).cloned()) {
+fn hexagon_json(
+    cell: CellIndex,
+    memo: &HexagonMemo,
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
+    if let Some(b) = memo.get(0, &cell) {
         out.extend_from_slice(&b);
         return Ok(());
     }
     let bytes = serde_json::to_vec(&Geometry::Hex(cell))?;
     out.extend_from_slice(&bytes);
-    if let Ok(mut m) = HEXAGONS.write() {
-        if m.len() >= HEXAGONS_MAX {
-            m.clear();
-        }
-        m.insert(cell, bytes.into_boxed_slice());
-    }
+    memo.put(0, cell, Arc::new(bytes));
     Ok(())
 }
 
@@ -309,6 +298,7 @@ fn render(
     csv: bool,
     provenance: Value,
     extra: Map<String, Value>,
+    hexagons: &HexagonMemo,
 ) -> Result<(String, String), ApiError> {
     if csv {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -317,7 +307,7 @@ fn render(
             .map(|(_, p)| p.keys().cloned().collect())
             .unwrap_or_else(|| vec!["h3".to_owned()]);
         w.write_record(&header)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::internal(e))?;
         for (_, p) in rows {
             let rec: Vec<String> = header
                 .iter()
@@ -328,19 +318,19 @@ fn render(
                 })
                 .collect();
             w.write_record(&rec)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(|e| ApiError::internal(e))?;
         }
         let body = String::from_utf8(
             w.into_inner()
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+                .map_err(|e| ApiError::internal(e))?,
         )
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e))?;
         return Ok((body, "text/csv; charset=utf-8".to_owned()));
     }
     // Written straight out, feature by feature: building one `Value` of the whole
     // collection would deep-copy every geometry and property map first (most of a
     // city-wide density response's time).
-    let json = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    let json = |e: serde_json::Error| ApiError::internal(e);
     let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 320 + 512);
     out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
     for (i, (geometry, p)) in rows.iter().enumerate() {
@@ -352,7 +342,7 @@ fn render(
         serde_json::to_writer(&mut out, id).map_err(json)?;
         out.extend_from_slice(br#","geometry":"#);
         match geometry {
-            Geometry::Hex(cell) => hexagon_json(*cell, &mut out).map_err(json)?,
+            Geometry::Hex(cell) => hexagon_json(*cell, hexagons, &mut out).map_err(json)?,
             g => serde_json::to_writer(&mut out, g).map_err(json)?,
         }
         out.extend_from_slice(br#","properties":"#);
@@ -367,7 +357,7 @@ fn render(
     }
     serde_json::to_writer(&mut out, &provenance).map_err(json)?;
     out.push(b'}');
-    let body = String::from_utf8(out).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = String::from_utf8(out).map_err(|e| ApiError::internal(e))?;
     Ok((body, GEOJSON.to_owned()))
 }
 
@@ -415,7 +405,8 @@ async fn serve_analysis(
     {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let cached = state.cache.get(&key);
+    let version = snap.version;
+    let cached = state.cache.get(version, &key);
     let body = match cached {
         Some(b) => b,
         None => {
@@ -452,9 +443,9 @@ async fn serve_analysis(
                 })
             })
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
-            let b = Arc::new(render(&rows, csv, provenance, warnings)?);
-            state.cache.put(key, Arc::clone(&b), settings.cache_entries);
+            .map_err(|e| ApiError::internal(e))??;
+            let b = Arc::new(render(&rows, csv, provenance, warnings, &state.hexagons)?);
+            state.cache.put(version, key, Arc::clone(&b));
             b
         }
     };
@@ -1059,11 +1050,11 @@ pub async fn get_clusters(
             cost_check(max_cost, c.ids.len(), 1).map(|()| c)
         })
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        .map_err(|e| ApiError::internal(e))??;
         let members = members(&c);
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["external_id", "cluster", "core"])
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::internal(e))?;
         for chunk in members.chunks(1_000) {
             let ids: Vec<i64> = chunk.iter().map(|m| m.id).collect();
             let rows = state.service.store().incidents_by_ids(&ids).await?;
@@ -1077,12 +1068,12 @@ pub async fn get_clusters(
                     &m.cluster.to_string(),
                     if m.core { "true" } else { "false" },
                 ])
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(|e| ApiError::internal(e))?;
             }
         }
         let body = w
             .into_inner()
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::internal(e))?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }
     let zone = state.service.zone().clone();

@@ -7,23 +7,27 @@
 //! city-wide Gi* hot sets they share are cached per data version and period, and each
 //! area's H3 cover is cached by the area index.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Body, Identity, Params};
-use super::features::{GEOJSON, area_feature};
+use super::features::{
+    GEOJSON, ListParams, collection, feature, kind_ok, next_link, page_params, paginate, self_link,
+};
 use crate::analysis::kpis::{AreaKpis, HotDetail, HotSet, KpiInput, hot_set, kpis};
 use crate::auth::Role;
+use crate::domain::Area;
+use crate::ingest::Layer;
 use crate::domain::period::{YEARS, year_of};
 use crate::domain::{
     AreaKind, Designation, DesignationTerms, NewDesignation, Period, ProgrammeEvent,
@@ -32,20 +36,26 @@ use crate::domain::{
 use crate::index::{BBox, Snapshot};
 use crate::programme::{Edit, Move};
 
-/// Hot sets kept before the cache is cleared (periods × data versions).
+/// Hot sets kept for one data version before the cache is cleared (periods × details).
 const HOT_CACHE: usize = 256;
 
-/// A hot set's key: data version, period start and end, what it holds.
-type HotKey = (i64, i64, i64, HotDetail);
+/// A hot set's key within a data version: period start and end, what it holds.
+type HotKey = (i64, i64, HotDetail);
 
 /// The committee's settings for the programme, and the caches its reads share.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ProgrammeState {
     /// Targets a designation gets for what its request leaves out, and the targets KPIs
     /// are judged by for areas without a designation.
     pub targets: Targets,
-    /// Hot sets by (data version, from, to, detail).
-    hot: Mutex<HashMap<HotKey, Arc<HotSet>>>,
+    /// Hot sets by (from, to, detail), for the current data version.
+    hot: VersionedCache<HotKey, HotSet>,
+}
+
+impl Default for ProgrammeState {
+    fn default() -> Self {
+        Self::new(Targets::default())
+    }
 }
 
 impl ProgrammeState {
@@ -53,7 +63,7 @@ impl ProgrammeState {
     pub fn new(targets: Targets) -> Self {
         Self {
             targets,
-            hot: Mutex::default(),
+            hot: VersionedCache::new(HOT_CACHE),
         }
     }
 
@@ -65,20 +75,35 @@ impl ProgrammeState {
         detail: HotDetail,
         zone: &Zone,
     ) -> Arc<HotSet> {
-        let key = (snap.version, period.from, period.to, detail);
-        if let Some(h) = self.hot.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return h;
-        }
-        let h = Arc::new(hot_set(snap, period, detail, zone.tz()));
-        if let Ok(mut m) = self.hot.lock() {
-            if m.len() >= HOT_CACHE {
-                // Older versions' entries are useless; clearing keeps this bounded.
-                m.clear();
-            }
-            m.insert(key, Arc::clone(&h));
-        }
-        h
+        self.hot
+            .get_or_insert_with(snap.version, (period.from, period.to, detail), || {
+                hot_set(snap, period, detail, zone.tz())
+            })
     }
+}
+
+/// The `/areas` family: the area layer (public), one area, and the conversion programme on complex areas (history, KPIs, designations, transitions).
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/areas",
+            axum::routing::get(list_areas).post(super::features::post_areas),
+        )
+        .route("/areas/{code}", axum::routing::get(get_area))
+        .route("/areas/{code}/history", axum::routing::get(get_history))
+        .route("/areas/{code}/kpis", axum::routing::get(get_kpis))
+        .route(
+            "/areas/{code}/designations",
+            axum::routing::post(post_designation),
+        )
+        .route(
+            "/areas/{code}/designations/{year}",
+            axum::routing::patch(patch_designation),
+        )
+        .route(
+            "/areas/{code}/transitions",
+            axum::routing::post(post_transition),
+        )
 }
 
 /// A period as a query asks for it: `year`, or `from` and `to`; the current year without.
@@ -117,7 +142,7 @@ fn period_of(
         (None, None, Some(_)) => Err(ApiError::param("from", "give from with to")),
         (None, None, None) => {
             let y = year_of(crate::service::now(), tz)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(|e| ApiError::internal(e))?;
             Ok((
                 Period::year(y, tz).map_err(|e| ApiError::param("year", e.reason))?,
                 Some(y),
@@ -210,7 +235,7 @@ pub async fn compute_kpis(
             .collect())
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::internal(e))?
 }
 
 fn area_pos(snap: &Snapshot, code: &str) -> Result<usize, ApiError> {
@@ -524,7 +549,7 @@ pub async fn get_kpis(
     .await?;
     let k = k
         .pop()
-        .ok_or_else(|| ApiError::Internal("no KPI result".into()))?;
+        .ok_or_else(|| ApiError::internal("no KPI result"))?;
     let area = &snap.areas.areas()[pos];
     let mut body = json!({
         "area": {
@@ -556,7 +581,7 @@ pub async fn get_kpis(
     });
     if let (Some(b), Value::Object(m)) = (
         body.as_object_mut(),
-        serde_json::to_value(&k).map_err(|e| ApiError::Internal(e.to_string()))?,
+        serde_json::to_value(&k).map_err(|e| ApiError::internal(e))?,
     ) {
         b.extend(m);
         b.insert("diemnong".into(), provenance(&snap));
@@ -761,4 +786,112 @@ pub async fn post_transition(
         "event": event_json(&e, zone),
     }))
     .into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// The area layer itself (wards, districts, complex areas)
+// ---------------------------------------------------------------------------------------
+
+pub fn area_feature(a: &Area) -> Value {
+    let mut props = Map::new();
+    props.insert("code".into(), json!(a.data.code));
+    props.insert("name".into(), json!(a.data.name));
+    props.insert("kind".into(), json!(a.data.kind.as_str()));
+    props.insert("population".into(), json!(a.data.population));
+    let geometry = serde_json::to_value(a.data.geometry.to_geojson()).unwrap_or(Value::Null);
+    feature(a.id, geometry, props)
+}
+
+/// Areas are administrative boundaries, public by nature (the map draws wards as its base
+/// layer for everyone), so they need no token.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "layers", params(ListParams),
+    responses(
+        (status = 200, description = "Areas (wards, districts, complex areas); public. With `year`: the complex areas designated for that year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer token)", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`year` without a viewer token", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_areas(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
+    let page = page_params(&state, &p, Layer::Areas)?;
+    // Areas have no time, with or without `year` (the programme's year is `year` itself).
+    if let Some(name) = [("from", &page.from), ("to", &page.to)]
+        .iter()
+        .find_map(|(n, v)| v.is_some().then_some(*n))
+    {
+        return Err(ApiError::param(
+            name,
+            "areas have no time; from/to do not apply (use year for the programme's year)",
+        ));
+    }
+    if let Some(year) = p.year {
+        if p.cursor.is_some() || p.limit.is_some() {
+            return Err(ApiError::param(
+                if p.cursor.is_some() {
+                    "cursor"
+                } else {
+                    "limit"
+                },
+                "does not apply with year (the year's designations come in one page)",
+            ));
+        }
+        let identity = Identity::of(&state, &headers).await?;
+        return overview(
+            &state,
+            &identity,
+            year,
+            p.kind.as_deref(),
+            page.bbox,
+            self_link(&headers, &uri),
+        )
+        .await;
+    }
+    let snap = state.service.snapshot();
+    let layer = &snap.areas;
+    let items = layer
+        .in_bbox(page.bbox.as_ref())
+        .into_iter()
+        .map(|i| (layer.areas()[i].id, i))
+        .filter(|(_, i)| kind_ok(&page, layer.areas()[*i].data.kind.as_str()))
+        .collect();
+    let (matched, chosen, next) = paginate(items, &page);
+    let features = chosen
+        .into_iter()
+        .map(|i| area_feature(&layer.areas()[i]))
+        .collect();
+    Ok(collection(
+        features,
+        matched,
+        next.map(|c| next_link(&headers, &uri, c)),
+        self_link(&headers, &uri),
+        snap.version,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "layers",
+    params(("code" = String, Path, description = "The area's unique code")),
+    responses(
+        (status = 200, description = "One area as a GeoJSON Feature; `programme` lists its designations, newest first (year, status, unit, years_not_converted, flagged)", content_type = "application/geo+json", body = Object),
+        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_area(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let snap = state.service.snapshot();
+    let a = snap
+        .areas
+        .by_code(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))?;
+    let mut f = area_feature(a);
+    if let Some(p) = f["properties"].as_object_mut() {
+        p.insert(
+            "programme".into(),
+            public_programme(&snap, &code),
+        );
+    }
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], f.to_string()).into_response())
 }

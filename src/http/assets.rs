@@ -159,3 +159,12 @@ pub async fn file(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
         .map(|(_, ct, bytes)| respond(&headers, ct, bytes.to_vec()))
         .ok_or_else(|| ApiError::NotFound(format!("/{path}")))
 }
+
+/// The map page and its files, at the root (not under `/api/v1`).
+pub fn router() -> axum::Router<super::AppState> {
+    axum::Router::new()
+        .route("/", axum::routing::get(index))
+        .route("/app.js", axum::routing::get(file))
+        .route("/app.css", axum::routing::get(file))
+        .route("/vendor/{file}", axum::routing::get(file))
+}

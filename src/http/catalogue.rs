@@ -60,3 +60,10 @@ pub async fn put_entry(
     state.service.put_catalogue_entry(kind, &entry).await?;
     Ok(Json(entry))
 }
+
+/// The catalogue of categories and model kinds.
+pub fn router() -> axum::Router<super::AppState> {
+    axum::Router::new()
+        .route("/catalogue", axum::routing::get(get_catalogue))
+        .route("/catalogue/{kind}/{code}", axum::routing::put(put_entry))
+}

@@ -61,11 +61,20 @@ pub enum ApiError {
     Service(#[from] ServiceError),
     #[error(transparent)]
     Programme(ProgrammeError),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// A failure of the server itself; the source is kept for the log (the client gets a
+    /// generic message).
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
+    /// An internal failure, keeping `e` (and its sources) for the log.
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(e.into())
+    }
+
     pub fn param(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::BadParameter {
             parameter: parameter.into(),
@@ -79,6 +88,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -172,7 +182,14 @@ impl IntoResponse for ApiError {
                 }
             }
             Self::Internal(ref e) => {
-                tracing::error!(error = %e, "request failed");
+                let mut chain = e.to_string();
+                let mut source = e.source();
+                while let Some(s) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&s.to_string());
+                    source = s.source();
+                }
+                tracing::error!(error = %chain, "request failed");
                 "an internal error occurred; it has been logged".clone_into(&mut p.detail);
             }
             _ => {}

@@ -47,7 +47,7 @@ pub async fn get_extent(
         let snap = std::sync::Arc::clone(&snap);
         tokio::task::spawn_blocking(move || snap.incidents.extent())
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(e))?
     };
     let mut years: Vec<i16> = snap.programme.all().iter().map(|d| d.year).collect();
     years.sort_unstable();
@@ -97,6 +97,13 @@ fn public_bbox([w, s, e, n]: [f64; 4]) -> [f64; 4] {
     let down = |x: f64| ((x / PUBLIC_BBOX_STEP).floor() * PUBLIC_BBOX_STEP * 100.0).round() / 100.0;
     let up = |x: f64| ((x / PUBLIC_BBOX_STEP).ceil() * PUBLIC_BBOX_STEP * 100.0).round() / 100.0;
     [down(w), down(s), up(e), up(n)]
+}
+
+
+/// Where and when the data lie.
+pub fn router() -> axum::Router<super::AppState> {
+    axum::Router::new()
+        .route("/extent", axum::routing::get(get_extent))
 }
 
 #[cfg(test)]

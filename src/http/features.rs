@@ -9,7 +9,7 @@
 //! for the layer.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use super::error::ApiError;
 use super::extract::{Body, Caller, Params};
 use crate::auth::Role;
 use crate::domain::lonlat::round6;
-use crate::domain::{Area, Camera, LonLat, Model, Severity};
+use crate::domain::{Camera, LonLat, Model, Severity};
 use crate::index::points::Located;
 use crate::index::{BBox, Filter, PointLayer, Snapshot};
 use crate::ingest::csv::CsvOptions;
@@ -34,6 +34,23 @@ pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 
 pub const GEOJSON: &str = "application/geo+json";
+
+/// The point layers: incidents, cameras, models (listings and imports).
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/incidents",
+            axum::routing::get(list_incidents).post(post_incidents),
+        )
+        .route(
+            "/cameras",
+            axum::routing::get(list_cameras).post(post_cameras),
+        )
+        .route(
+            "/models",
+            axum::routing::get(list_models).post(post_models),
+        )
+}
 
 /// Filters and paging shared by the layer listings.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -95,16 +112,16 @@ fn list(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-struct Page {
-    limit: usize,
-    after: Option<i64>,
-    from: Option<i64>,
-    to: Option<i64>,
-    bbox: Option<BBox>,
-    kinds: Option<Vec<String>>,
+pub(super) struct Page {
+    pub(super) limit: usize,
+    pub(super) after: Option<i64>,
+    pub(super) from: Option<i64>,
+    pub(super) to: Option<i64>,
+    pub(super) bbox: Option<BBox>,
+    pub(super) kinds: Option<Vec<String>>,
 }
 
-fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, ApiError> {
+pub(super) fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, ApiError> {
     if let Some(f) = &p.f
         && !matches!(f.as_str(), "json" | "geojson")
     {
@@ -227,7 +244,7 @@ pub fn incident_filter(
 }
 
 /// The absolute URL of this request with `cursor` replaced.
-fn next_link(headers: &HeaderMap, uri: &Uri, cursor: i64) -> String {
+pub(super) fn next_link(headers: &HeaderMap, uri: &Uri, cursor: i64) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -246,11 +263,11 @@ fn point(p: LonLat) -> Value {
     json!({"type": "Point", "coordinates": [round6(p.lon()), round6(p.lat())]})
 }
 
-fn feature(id: i64, geometry: Value, properties: Map<String, Value>) -> Value {
+pub(super) fn feature(id: i64, geometry: Value, properties: Map<String, Value>) -> Value {
     json!({"type": "Feature", "id": id, "geometry": geometry, "properties": properties})
 }
 
-fn collection(
+pub(super) fn collection(
     features: Vec<Value>,
     matched: usize,
     next: Option<String>,
@@ -274,7 +291,7 @@ fn collection(
     ([(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response()
 }
 
-fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
+pub(super) fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -283,7 +300,7 @@ fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
 }
 
 /// Pages a list of (id, position) already in id order.
-fn paginate(items: Vec<(i64, usize)>, page: &Page) -> (usize, Vec<usize>, Option<i64>) {
+pub(super) fn paginate(items: Vec<(i64, usize)>, page: &Page) -> (usize, Vec<usize>, Option<i64>) {
     let matched = items.len();
     let rest: Vec<&(i64, usize)> = items
         .iter()
@@ -333,7 +350,7 @@ pub async fn list_incidents(
         let after = page.after;
         tokio::task::spawn_blocking(move || snap.incidents.page(&filter, after, limit))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(e))?
     };
     let next = (ids.len() > page.limit).then(|| ids[page.limit - 1]);
     let ids = &ids[..ids.len().min(page.limit)];
@@ -363,7 +380,7 @@ pub async fn list_incidents(
     ))
 }
 
-fn kind_ok(page: &Page, kind: &str) -> bool {
+pub(super) fn kind_ok(page: &Page, kind: &str) -> bool {
     page.kinds
         .as_ref()
         .is_none_or(|k| k.iter().any(|x| x == kind))
@@ -494,111 +511,7 @@ fn list_points<T: Listed>(
     ))
 }
 
-pub fn area_feature(a: &Area) -> Value {
-    let mut props = Map::new();
-    props.insert("code".into(), json!(a.data.code));
-    props.insert("name".into(), json!(a.data.name));
-    props.insert("kind".into(), json!(a.data.kind.as_str()));
-    props.insert("population".into(), json!(a.data.population));
-    let geometry = serde_json::to_value(a.data.geometry.to_geojson()).unwrap_or(Value::Null);
-    feature(a.id, geometry, props)
-}
-
-/// Areas are administrative boundaries, public by nature (the map draws wards as its base
-/// layer for everyone), so they need no token.
-#[utoipa::path(get, path = "/api/v1/areas", tag = "layers", params(ListParams),
-    responses(
-        (status = 200, description = "Areas (wards, districts, complex areas); public. With `year`: the complex areas designated for that year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer token)", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`year` without a viewer token", body = super::error::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn list_areas(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    Params(p): Params<ListParams>,
-) -> Result<Response, ApiError> {
-    let page = page_params(&state, &p, Layer::Areas)?;
-    // Areas have no time, with or without `year` (the programme's year is `year` itself).
-    if let Some(name) = [("from", &page.from), ("to", &page.to)]
-        .iter()
-        .find_map(|(n, v)| v.is_some().then_some(*n))
-    {
-        return Err(ApiError::param(
-            name,
-            "areas have no time; from/to do not apply (use year for the programme's year)",
-        ));
-    }
-    if let Some(year) = p.year {
-        if p.cursor.is_some() || p.limit.is_some() {
-            return Err(ApiError::param(
-                if p.cursor.is_some() {
-                    "cursor"
-                } else {
-                    "limit"
-                },
-                "does not apply with year (the year's designations come in one page)",
-            ));
-        }
-        let identity = super::extract::Identity::of(&state, &headers).await?;
-        return super::areas::overview(
-            &state,
-            &identity,
-            year,
-            p.kind.as_deref(),
-            page.bbox,
-            self_link(&headers, &uri),
-        )
-        .await;
-    }
-    let snap = state.service.snapshot();
-    let layer = &snap.areas;
-    let items = layer
-        .in_bbox(page.bbox.as_ref())
-        .into_iter()
-        .map(|i| (layer.areas()[i].id, i))
-        .filter(|(_, i)| kind_ok(&page, layer.areas()[*i].data.kind.as_str()))
-        .collect();
-    let (matched, chosen, next) = paginate(items, &page);
-    let features = chosen
-        .into_iter()
-        .map(|i| area_feature(&layer.areas()[i]))
-        .collect();
-    Ok(collection(
-        features,
-        matched,
-        next.map(|c| next_link(&headers, &uri, c)),
-        self_link(&headers, &uri),
-        snap.version,
-    ))
-}
-
-#[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "layers",
-    params(("code" = String, Path, description = "The area's unique code")),
-    responses(
-        (status = 200, description = "One area as a GeoJSON Feature; `programme` lists its designations, newest first (year, status, unit, years_not_converted, flagged)", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn get_area(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let snap = state.service.snapshot();
-    let a = snap
-        .areas
-        .by_code(&code)
-        .ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))?;
-    let mut f = area_feature(a);
-    if let Some(p) = f["properties"].as_object_mut() {
-        p.insert(
-            "programme".into(),
-            super::areas::public_programme(&snap, &code),
-        );
-    }
-    Ok(([(header::CONTENT_TYPE, GEOJSON)], f.to_string()).into_response())
-}
-
-async fn import(
+pub(super) async fn import(
     state: AppState,
     caller: Caller,
     layer: Layer,

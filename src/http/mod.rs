@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod areas;
 pub mod assets;
+pub mod cache;
 pub mod catalogue;
 pub mod error;
 pub mod extent;
@@ -12,6 +13,7 @@ pub mod features;
 pub mod openapi;
 pub mod report;
 pub mod session;
+pub mod state;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -19,120 +21,35 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::get;
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::service::Service;
 use error::ApiError;
+pub use state::AppState;
 
 /// Largest request body (an import of ~300,000 incidents as JSON).
 pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
-
-/// Shared by every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub service: Arc<Service>,
-    pub analysis: Arc<analysis::AnalysisSettings>,
-    pub cache: Arc<analysis::ResultCache>,
-    /// The conversion programme's targets and shared caches.
-    pub programme: Arc<areas::ProgrammeState>,
-    /// The map page with its settings filled in.
-    pub page: Arc<assets::Page>,
-}
-
-impl AppState {
-    /// State with the default analysis settings (aggregates need a token).
-    #[must_use]
-    pub fn new(service: Arc<Service>) -> Self {
-        Self::with_settings(service, analysis::AnalysisSettings::default())
-    }
-
-    #[must_use]
-    pub fn with_settings(service: Arc<Service>, settings: analysis::AnalysisSettings) -> Self {
-        Self {
-            service,
-            analysis: Arc::new(settings),
-            cache: Arc::default(),
-            programme: Arc::default(),
-            page: Arc::default(),
-        }
-    }
-
-    /// This state with the map page's settings (basemap, time zone).
-    #[must_use]
-    pub fn with_page(mut self, settings: &assets::PageSettings) -> Self {
-        self.page = Arc::new(assets::Page {
-            index_html: assets::index_html(settings),
-        });
-        self
-    }
-
-    /// This state with the committee's default targets for the conversion programme.
-    #[must_use]
-    pub fn with_targets(mut self, targets: crate::domain::Targets) -> Self {
-        self.programme = Arc::new(areas::ProgrammeState::new(targets));
-        self
-    }
-}
 
 /// The whole API as a router (tests drive it in-process or on a real socket).
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/", get(landing))
-        .route(
-            "/incidents",
-            get(features::list_incidents).post(features::post_incidents),
-        )
-        .route(
-            "/cameras",
-            get(features::list_cameras).post(features::post_cameras),
-        )
-        .route(
-            "/models",
-            get(features::list_models).post(features::post_models),
-        )
-        .route(
-            "/areas",
-            get(features::list_areas).post(features::post_areas),
-        )
-        .route("/areas/{code}", get(features::get_area))
-        .route("/areas/{code}/history", get(areas::get_history))
-        .route("/areas/{code}/kpis", get(areas::get_kpis))
-        .route("/areas/{code}/designations", post(areas::post_designation))
-        .route(
-            "/areas/{code}/designations/{year}",
-            patch(areas::patch_designation),
-        )
-        .route("/areas/{code}/transitions", post(areas::post_transition))
-        .route("/report", get(report::get_report))
-        .route("/density", get(analysis::get_density))
-        .route("/kde", get(analysis::get_kde))
-        .route("/clusters", get(analysis::get_clusters))
-        .route("/hotspots", get(analysis::get_hotspots))
-        .route("/hotspots/zones", get(analysis::get_zones))
-        .route("/hotspots/emerging", get(analysis::get_emerging))
-        .route("/catalogue", get(catalogue::get_catalogue))
-        .route("/catalogue/{kind}/{code}", put(catalogue::put_entry))
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
-        .route(
-            "/session",
-            get(session::current)
-                .post(session::sign_in)
-                .delete(session::sign_out),
-        )
-        .route("/extent", get(extent::get_extent))
-        .route("/openapi.json", get(openapi::document));
+        .merge(features::router())
+        .merge(areas::router())
+        .merge(analysis::router())
+        .merge(report::router())
+        .merge(catalogue::router())
+        .merge(tokens::router())
+        .merge(session::router())
+        .merge(extent::router())
+        .merge(openapi::router());
     Router::new()
-        .route("/", get(assets::index))
-        .route("/app.js", get(assets::file))
-        .route("/app.css", get(assets::file))
-        .route("/vendor/{file}", get(assets::file))
+        .merge(assets::router())
         .route("/healthz", get(health))
         // The landing page as documented and as the map page links it (`nest` serves the
         // nested "/" at "/api/v1" only).
@@ -145,7 +62,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new().gzip(true))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal("a handler panicked".into()).into_response()
+            ApiError::internal("a handler panicked").into_response()
         }))
 }
 
@@ -235,17 +152,9 @@ async fn not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!("{} (see /api/v1/openapi.json)", uri.path()))
 }
 
-async fn method_not_allowed(uri: Uri) -> Response {
-    let body = json!({
-        "type": "https://diemnong.github.io/problems/405",
-        "title": "Method Not Allowed",
-        "status": 405,
-        "detail": format!("{} does not accept this method (see /api/v1/openapi.json)", uri.path()),
-    });
-    let mut res = (StatusCode::METHOD_NOT_ALLOWED, body.to_string()).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/problem+json"),
-    );
-    res
+async fn method_not_allowed(uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} does not accept this method (see /api/v1/openapi.json)",
+        uri.path()
+    ))
 }

@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::features::list_incidents, super::features::post_incidents,
         super::features::list_cameras, super::features::post_cameras,
         super::features::list_models, super::features::post_models,
-        super::features::list_areas, super::features::post_areas, super::features::get_area,
+        super::areas::list_areas, super::features::post_areas, super::areas::get_area,
         super::areas::get_history, super::areas::get_kpis, super::areas::post_designation,
         super::areas::patch_designation, super::areas::post_transition, super::report::get_report,
         super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging,
@@ -51,4 +51,10 @@ impl Modify for Bearer {
     responses((status = 200, description = "This document", body = Object)))]
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+/// The OpenAPI document.
+pub fn router() -> axum::Router<super::AppState> {
+    axum::Router::new()
+        .route("/openapi.json", axum::routing::get(document))
 }

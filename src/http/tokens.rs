@@ -93,3 +93,10 @@ pub async fn revoke(
     state.service.revoke_token(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Token administration (admin role).
+pub fn router() -> axum::Router<super::AppState> {
+    axum::Router::new()
+        .route("/tokens", axum::routing::get(list).post(create))
+        .route("/tokens/{id}", axum::routing::delete(revoke))
+}

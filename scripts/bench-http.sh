@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 OUT=target/bench-http
-BIN=target/release/diemnong
+BIN="${CARGO_TARGET_DIR:-target}/release/diemnong"
 PORT=18124
 mkdir -p "$OUT"
 cargo build --release --locked -q

@@ -31,14 +31,15 @@ use super::AppState;
 use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Caller, Params};
-use super::features::{GEOJSON, ListParams, incident_filter, parse_bbox};
+use super::features::GEOJSON;
+use super::filter::{FilterText, incident_filter};
 use crate::analysis::density::density;
 use crate::analysis::gistar::{
     BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots, study_set_bound,
 };
 use crate::auth::Role;
 use crate::domain::lonlat::round6;
-use crate::index::{BBox, Filter, Snapshot};
+use crate::index::{Filter, Snapshot};
 
 /// Default H3 resolution of the analyses.
 pub const DEFAULT_RES: u8 = 9;
@@ -189,41 +190,18 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
             ));
         }
     };
-    if c.bbox.is_some() && c.area.is_some() {
-        return Err(ApiError::param("area", "give bbox or area, not both"));
-    }
-    let zone = state.service.zone();
-    let instant = |name: &'static str, v: &Option<String>| {
-        v.as_deref()
-            .map(|t| {
-                zone.parse_instant(name, t)
-                    .map_err(|e| ApiError::param(name, e.reason))
-            })
-            .transpose()
-    };
-    let (from, to) = (instant("from", c.from)?, instant("to", c.to)?);
-    if let (Some(f), Some(t)) = (from, to)
-        && f >= t
-    {
-        return Err(ApiError::param("to", "must be after from"));
-    }
-    let bbox: Option<BBox> = c.bbox.as_deref().map(parse_bbox).transpose()?;
-    let list = ListParams {
-        category: c.category.clone(),
-        severity: c.severity.clone(),
-        ..ListParams::default()
-    };
-    let mut filter = incident_filter(snap, &list, (from, to, bbox))?;
-    if let Some(code) = c.area {
-        let a = snap
-            .areas
-            .by_code(code)
-            .ok_or_else(|| ApiError::param("area", format!("no area has the code {code:?}")))?;
-        let mp = a.data.geometry.multi_polygon();
-        filter.bbox = geo::BoundingRect::bounding_rect(mp)
-            .and_then(|r| BBox::new(r.min().x, r.min().y, r.max().x, r.max().y).ok());
-        filter.within = Some(Arc::new(mp.clone()));
-    }
+    let filter = incident_filter(
+        snap,
+        state.service.zone(),
+        &FilterText {
+            from: c.from.as_deref(),
+            to: c.to.as_deref(),
+            category: c.category.as_deref(),
+            severity: c.severity.as_deref(),
+            bbox: c.bbox.as_deref(),
+            area: c.area.as_deref(),
+        },
+    )?;
     Ok(Query { filter, res, csv })
 }
 

@@ -19,9 +19,10 @@ use utoipa::IntoParams;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{Body, Caller, Params};
+use super::filter::{categories, list, parse_bbox, severities, time_range};
 use crate::auth::Role;
 use crate::domain::lonlat::round6;
-use crate::domain::{Camera, LonLat, Model, Severity};
+use crate::domain::{Camera, LonLat, Model};
 use crate::index::points::Located;
 use crate::index::{BBox, Filter, PointLayer, Snapshot};
 use crate::ingest::csv::CsvOptions;
@@ -93,25 +94,6 @@ pub struct ImportParams {
     pub delimiter: Option<String>,
 }
 
-pub fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
-    let v: Vec<f64> = text
-        .split(',')
-        .map(|s| s.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| ApiError::param("bbox", format!("{text:?} is not four numbers")))?;
-    match v.as_slice() {
-        [a, b, c, d] => BBox::new(*a, *b, *c, *d).map_err(|e| ApiError::param("bbox", e.reason)),
-        _ => Err(ApiError::param(
-            "bbox",
-            "must be four numbers: min_lon,min_lat,max_lon,max_lat",
-        )),
-    }
-}
-
-fn list(text: &str) -> impl Iterator<Item = &str> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
 pub(super) struct Page {
     pub(super) limit: usize,
     pub(super) after: Option<i64>,
@@ -151,22 +133,7 @@ pub(super) fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Res
             "does not apply to incidents (use category)",
         ));
     }
-    let zone = state.service.zone();
-    let instant = |name: &'static str, v: &Option<String>| {
-        v.as_deref()
-            .map(|t| {
-                zone.parse_instant(name, t)
-                    .map_err(|e| ApiError::param(name, e.reason))
-            })
-            .transpose()
-    };
-    let from = instant("from", &p.from)?;
-    let to = instant("to", &p.to)?;
-    if let (Some(f), Some(t)) = (from, to)
-        && f >= t
-    {
-        return Err(ApiError::param("to", "must be after from"));
-    }
+    let (from, to) = time_range(state.service.zone(), p.from.as_deref(), p.to.as_deref())?;
     let limit = match p.limit {
         Some(0) => return Err(ApiError::param("limit", "must be at least 1")),
         Some(l) => l.min(MAX_LIMIT),
@@ -195,51 +162,6 @@ pub(super) fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Res
             .kind
             .as_deref()
             .map(|k| list(k).map(str::to_owned).collect()),
-    })
-}
-
-/// The incident filter of a query (shared with the analyses).
-pub fn incident_filter(
-    snap: &Snapshot,
-    p: &ListParams,
-    page: (Option<i64>, Option<i64>, Option<BBox>),
-) -> Result<Filter, ApiError> {
-    let categories = p
-        .category
-        .as_deref()
-        .map(|c| {
-            list(c)
-                .map(|code| {
-                    let code = snap.catalogue.category(code).ok_or_else(|| {
-                        ApiError::param(
-                            "category",
-                            format!("{code:?} is not in the category catalogue"),
-                        )
-                    })?;
-                    // A catalogued category no incident has yet matches nothing.
-                    Ok(snap.incidents.categories().get(code).unwrap_or(u16::MAX))
-                })
-                .collect::<Result<Vec<u16>, ApiError>>()
-        })
-        .transpose()?;
-    let severities = p
-        .severity
-        .as_deref()
-        .map(|s| {
-            list(s).try_fold(0u8, |m, v| {
-                v.parse::<Severity>()
-                    .map(|s| m | 1 << s.code())
-                    .map_err(|e| ApiError::param("severity", e.reason))
-            })
-        })
-        .transpose()?;
-    Ok(Filter {
-        bbox: page.2,
-        from: page.0,
-        to: page.1,
-        categories,
-        severities,
-        within: None,
     })
 }
 
@@ -343,7 +265,14 @@ pub async fn list_incidents(
     caller.require(Role::Viewer)?;
     let page = page_params(&state, &p, Layer::Incidents)?;
     let snap = state.service.snapshot();
-    let filter = incident_filter(&snap, &p, (page.from, page.to, page.bbox))?;
+    let filter = Filter {
+        bbox: page.bbox,
+        from: page.from,
+        to: page.to,
+        categories: categories(&snap, p.category.as_deref())?,
+        severities: severities(p.severity.as_deref())?,
+        within: None,
+    };
     let (matched, ids) = {
         let snap = std::sync::Arc::clone(&snap);
         let limit = page.limit + 1;

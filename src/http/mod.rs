@@ -10,6 +10,7 @@ pub mod error;
 pub mod extent;
 pub mod extract;
 pub mod features;
+pub mod filter;
 pub mod openapi;
 pub mod report;
 pub mod session;

@@ -58,11 +58,16 @@ fi
 cargo test --locked "$@"
 
 # The map page in Debian's chromium (tests/e2e/, playwright-core), against the server binary
-# cargo just built, which embeds map-ui/dist. First, the committed dist must be what
-# map-ui/src builds (the build is deterministic): a stale dist would test an old page.
+# cargo just built, which embeds map-ui/dist. First, its sources and the tests' must pass
+# Biome (formatted, linted; a warning fails too) and map-ui's must type-check (tsc through
+# their JSDoc); then the committed dist must be what map-ui/src builds (the build is
+# deterministic): a stale dist would test an old page.
 if [ $# -eq 0 ]; then
   command -v node >/dev/null || apt_install nodejs npm
-  (cd map-ui && npm ci --no-audit --no-fund --loglevel=error && node build.mjs >/dev/null)
+  (cd map-ui && npm ci --no-audit --no-fund --loglevel=error)
+  (cd map-ui && npx biome ci --error-on-warnings . && npx tsc -p .)
+  (cd tests/e2e && ../../map-ui/node_modules/.bin/biome ci --error-on-warnings .)
+  (cd map-ui && node build.mjs >/dev/null)
   if git rev-parse --is-inside-work-tree >/dev/null 2>&1 \
     && { ! git diff --quiet -- map-ui/dist || [ -n "$(git ls-files --others --exclude-standard map-ui/dist)" ]; }; then
     echo "map-ui/dist is stale: run (cd map-ui && npm ci && node build.mjs) and commit it" >&2

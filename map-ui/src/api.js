@@ -4,7 +4,13 @@
 import * as auth from './auth.js';
 import { t } from './i18n.js';
 
+/** A request that failed: `status` 0 when the server could not be reached. */
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} detail
+   * @param {any} [body]  the problem+json body
+   */
   constructor(status, detail, body) {
     super(detail);
     this.status = status;
@@ -20,16 +26,29 @@ export class ApiError extends Error {
   }
 }
 
+/** @typedef {{ signal?: AbortSignal }} Options */
+
 let inflight = 0;
+/** @type {Set<(n: number) => void>} */
 const busyListeners = new Set();
+/**
+ * Calls `fn` with the number of requests in flight whenever it changes.
+ * @param {(n: number) => void} fn
+ */
 export const onBusy = (fn) => busyListeners.add(fn);
+/** The number of requests in flight. */
 export const busy = () => inflight;
+/** @param {number} d */
 function track(d) {
   inflight += d;
   for (const fn of busyListeners) fn(inflight);
 }
 
-/** `path?params`; empty and null parameters are left out. */
+/**
+ * `path?params`; empty and null parameters are left out, lists joined with commas.
+ * @param {string} path
+ * @param {Record<string, unknown>} [params]
+ */
 export function url(path, params = {}) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
@@ -40,7 +59,14 @@ export function url(path, params = {}) {
   return s ? `${path}?${s}` : path;
 }
 
+/**
+ * @param {string} method
+ * @param {string} target
+ * @param {Options & { body?: unknown }} [options]
+ * @returns {Promise<any>} the JSON body (null when there is none)
+ */
 async function request(method, target, { body, signal } = {}) {
+  /** @type {Record<string, string>} */
   const h = { Accept: 'application/geo+json, application/json', ...auth.headers() };
   if (body !== undefined) h['Content-Type'] = 'application/json';
   track(1);
@@ -55,8 +81,8 @@ async function request(method, target, { body, signal } = {}) {
         signal,
       });
     } catch (e) {
-      if (e.name === 'AbortError') throw e;
-      throw new ApiError(0, e.message);
+      if (/** @type {Error} */ (e).name === 'AbortError') throw e;
+      throw new ApiError(0, /** @type {Error} */ (e).message);
     }
     const type = r.headers.get('content-type') || '';
     const data = type.includes('json') ? await r.json().catch(() => null) : null;
@@ -67,12 +93,28 @@ async function request(method, target, { body, signal } = {}) {
   }
 }
 
+/**
+ * GET `path?params`: the JSON answer, or an ApiError.
+ * @param {string} path
+ * @param {Record<string, unknown>} [params]
+ * @param {Options} [opts]
+ */
 export const get = (path, params, opts) => request('GET', url(path, params), opts);
+/**
+ * POST `body` as JSON to `path`: the JSON answer, or an ApiError.
+ * @param {string} path
+ * @param {unknown} body
+ * @param {Options} [opts]
+ */
 export const post = (path, body, opts) => request('POST', path, { ...opts, body });
 
 /**
  * Every page of a feature listing (following `next` links), up to `maxFeatures`.
  * Resolves to the collection with `numberMatched` of the whole query.
+ * @param {string} path
+ * @param {Record<string, unknown>} params
+ * @param {Options & { maxFeatures?: number }} [opts]
+ * @returns {Promise<any>}
  */
 export async function getAll(path, params, { signal, maxFeatures = 30000 } = {}) {
   let target = url(path, { limit: 10000, ...params });
@@ -81,7 +123,7 @@ export async function getAll(path, params, { signal, maxFeatures = 30000 } = {})
     const page = await request('GET', target, { signal });
     if (out) out.features.push(...page.features);
     else out = page;
-    const next = page.links?.find((l) => l.rel === 'next');
+    const next = page.links?.find((/** @type {{ rel: string, href: string }} */ l) => l.rel === 'next');
     if (!next || out.features.length >= maxFeatures) break;
     // The server writes absolute links from the Host it was asked on; keep to this origin.
     const u = new URL(next.href, location.href);

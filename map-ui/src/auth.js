@@ -3,8 +3,9 @@
 // so no script on the page can read it, and every fetch sends the cookie by itself
 // (`credentials: 'same-origin'`).
 
+/** @type {Set<() => void>} */
 const listeners = new Set();
-// { role, name } of the signed-in token, or null.
+/** @type {{ role: string, name: string | null } | null} the signed-in token, or null */
 let who = null;
 
 /** Asks the server who is signed in (the cookie survives reloads; the page does not). */
@@ -12,7 +13,7 @@ export async function restore() {
   try {
     const r = await fetch('/api/v1/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
     const s = r.ok ? await r.json() : null;
-    who = s && s.signed_in ? { role: s.role, name: s.name } : null;
+    who = s?.signed_in ? { role: s.role, name: s.name } : null;
   } catch {
     who = null;
   }
@@ -27,7 +28,10 @@ export const name = () => (who ? who.name : null);
 /** Headers that authenticate a request: none, the cookie does. */
 export const headers = () => ({});
 
-/** Sends `candidate` to the server, which sets the cookie. Resolves to true, or false when refused. */
+/**
+ * Sends `candidate` to the server, which sets the cookie. Resolves to true, or false when refused.
+ * @param {string} candidate
+ */
 export async function signIn(candidate) {
   const token = candidate.trim();
   if (!token) return false;
@@ -59,6 +63,10 @@ export function refusedWrite() {
   if (who) who = { ...who, role: 'viewer' };
 }
 
+/**
+ * Calls `fn` after every sign-in and sign-out.
+ * @param {() => void} fn
+ */
 export function onChange(fn) {
   listeners.add(fn);
 }

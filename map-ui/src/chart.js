@@ -1,25 +1,45 @@
 // The monthly trend of an area as plain SVG: incidents per month as bars, the same month a
 // year earlier as a line. No chart library; the numbers are also in the SVG's <title>s.
 
+import { $ } from './dom.js';
 import { monthText, num, t } from './i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
+/**
+ * An SVG element with attributes and children.
+ * @param {string} tag
+ * @param {Record<string, string | number>} attrs
+ * @param {...(Node | string)} children
+ */
 function s(tag, attrs, ...children) {
   const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, /** @type {string} */ (v));
   for (const c of children) el.append(c);
   return el;
 }
 
-/** A "nice" upper bound and step for an axis from 0 to `max`. */
+/**
+ * A "nice" upper bound and step for an axis from 0 to `max`.
+ * @param {number} max
+ */
 function axis(max) {
   if (max <= 0) return { top: 1, step: 1 };
   const raw = max / 4;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= raw);
+  const step = /** @type {number} */ ([1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= raw));
   return { top: Math.ceil(max / step) * step, step };
 }
 
+/**
+ * One month of an area's trend (GET /api/v1/areas/{code}/kpis, `monthly`).
+ * @typedef {{ month: string, incidents: number, incidents_previous: number }} Month
+ */
+
+/**
+ * The monthly trend of `year` as a figure: bars this year, a line a year earlier.
+ * @param {Month[]} monthly
+ * @param {number} year
+ */
 export function trendChart(monthly, year) {
   const W = 340;
   const H = 170;
@@ -30,7 +50,9 @@ export function trendChart(monthly, year) {
   const n = monthly.length;
   const max = Math.max(1, ...monthly.map((m) => Math.max(m.incidents, m.incidents_previous)));
   const { top, step } = axis(max);
+  /** @param {number} i */
   const x = (i) => L + ((W - L - R) * (i + 0.5)) / n;
+  /** @param {number} v */
   const y = (v) => T + (H - T - B) * (1 - v / top);
   const bw = Math.max(2, ((W - L - R) / n) * 0.62);
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': t('trend_aria', { year }) });
@@ -54,8 +76,8 @@ export function trendChart(monthly, year) {
   wrap.className = 'chart-wrap';
   const cap = document.createElement('figcaption');
   cap.innerHTML = '<span class="key key-bar"></span> <span class="k1"></span> <span class="key key-line"></span> <span class="k2"></span>';
-  cap.querySelector('.k1').textContent = t('this_period', { year });
-  cap.querySelector('.k2').textContent = t('prev_period');
+  $('.k1', cap).textContent = t('this_period', { year });
+  $('.k2', cap).textContent = t('prev_period');
   wrap.append(svg, cap);
   return wrap;
 }

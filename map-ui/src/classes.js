@@ -31,12 +31,22 @@
 
 import { daysBetween, isMonthStart, monthsBetween } from './state.js';
 
+/** @import { ExpressionSpecification } from 'maplibre-gl' */
+
 export const MAX_CLASSES = 5;
+
+/**
+ * A colour class: values from `lo` (null: below the first bound) up to `hi` (null: and above).
+ * @typedef {{ lo: number | null, hi: number | null, colour: string }} ColourClass
+ */
 
 /**
  * Lower bounds of classes 2 … k (ascending, distinct, above the smallest value): the value
  * of the cell at which the cells, in ascending order, first hold j/k of the total (each
  * cell weighs its own value: its incidents).
+ * @param {number[]} values
+ * @param {number} [k]
+ * @returns {number[]}
  */
 export function quantileBounds(values, k = MAX_CLASSES) {
   const v = values.filter((x) => Number.isFinite(x) && x > 0).sort((a, b) => a - b);
@@ -56,6 +66,8 @@ export function quantileBounds(values, k = MAX_CLASSES) {
 /**
  * The window's share of the extent, in [0, ∞): the part of the window inside the extent
  * over the extent's length. `window` has from/to (null = open), `extent` from/to (month starts).
+ * @param {{ from: string | null, to: string | null }} window
+ * @param {import('./state.js').Range} extent
  */
 export function share(window, extent) {
   const a = window.from && window.from > extent.from ? window.from : extent.from;
@@ -65,7 +77,11 @@ export function share(window, extent) {
   return daysBetween(a, b) / daysBetween(extent.from, extent.to);
 }
 
-/** k colours spread over a sequential palette (light to dark). */
+/**
+ * k colours spread over a sequential palette (light to dark).
+ * @param {string[]} palette
+ * @param {number} k
+ */
 export function classColours(palette, k) {
   if (k >= palette.length) return palette.slice(0, k);
   if (k === 1) return [palette[Math.floor(palette.length / 2)]];
@@ -76,6 +92,11 @@ export function classColours(palette, k) {
  * Integer classes of counts in the window: [{ lo, hi, colour }] (hi null: "and above"),
  * from the extent's bounds scaled by f, starting at `floor` (1, or the smallest count the
  * server discloses). Empty classes are dropped; the others keep their colour.
+ * @param {number[]} bounds
+ * @param {number} f
+ * @param {string[]} palette
+ * @param {number} [floor]
+ * @returns {ColourClass[]}
  */
 export function countClasses(bounds, f, palette, floor = 1) {
   const colours = classColours(palette, bounds.length + 1);
@@ -89,22 +110,40 @@ export function countClasses(bounds, f, palette, floor = 1) {
   return out;
 }
 
-/** Continuous classes in the window: [{ lo, hi, colour }] (lo null: "below", hi null: "and above"). */
+/**
+ * Continuous classes in the window: [{ lo, hi, colour }] (lo null: "below", hi null: "and above").
+ * @param {number[]} bounds
+ * @param {number} f
+ * @param {string[]} palette
+ * @returns {ColourClass[]}
+ */
 export function valueClasses(bounds, f, palette) {
   const colours = classColours(palette, bounds.length + 1);
   const b = bounds.map((x) => x * f);
   return colours.map((colour, i) => ({ lo: i ? b[i - 1] : null, hi: i < b.length ? b[i] : null, colour }));
 }
 
-/** A MapLibre `step` expression colouring `prop` by `classes` (their `lo`s ascending). */
+/**
+ * A MapLibre `step` expression colouring `prop` by `classes` (their `lo`s ascending).
+ * @param {string} prop
+ * @param {ColourClass[]} classes
+ * @returns {string | ExpressionSpecification}
+ */
 export function stepExpression(prop, classes) {
   if (!classes.length) return '#cccccc';
+  /** @type {unknown[]} */
   const expr = ['step', ['get', prop], classes[0].colour];
   for (const c of classes.slice(1)) expr.push(c.lo, c.colour);
-  return expr.length === 3 ? classes[0].colour : expr;
+  return expr.length === 3 ? classes[0].colour : /** @type {ExpressionSpecification} */ (expr);
 }
 
-/** A number to 2 significant digits (for continuous bounds). */
+/**
+ * A number to 2 significant digits (for continuous bounds).
+ * @param {number | null | undefined} v
+ */
 export const sig2 = (v) => (v && Number.isFinite(v) ? Number(v.toPrecision(2)) : 0);
-/** Decimals that show `v` rounded by sig2 exactly. */
+/**
+ * Decimals that show `v` rounded by sig2 exactly.
+ * @param {number | null | undefined} v
+ */
 export const sig2Digits = (v) => (v && Number.isFinite(v) ? Math.max(0, 1 - Math.floor(Math.log10(Math.abs(v)))) : 0);

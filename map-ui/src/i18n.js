@@ -65,7 +65,8 @@ const vi = {
   per_km2: 'vụ/km²',
   kde_unit: 'vụ/km² (ước lượng)',
   density_legend: 'Số vụ mỗi ô trong khoảng đã chọn',
-  classes_note: 'Mỗi màu gom khoảng 1/5 số vụ của toàn bộ dữ liệu ({from} – {to}); ngưỡng quy theo độ dài khoảng đã chọn, nên cùng màu là cùng số vụ mỗi ô mỗi ngày.',
+  classes_note:
+    'Mỗi màu gom khoảng 1/5 số vụ của toàn bộ dữ liệu ({from} – {to}); ngưỡng quy theo độ dài khoảng đã chọn, nên cùng màu là cùng số vụ mỗi ô mỗi ngày.',
   classes_note_window: 'Mỗi màu gom khoảng 1/5 số vụ trong khoảng đã chọn.',
   withheld_note: 'Ô có dưới {n} vụ được ẩn khi chưa đăng nhập.',
   cells: '{n} ô',
@@ -122,7 +123,8 @@ const vi = {
   sign_out: 'Đăng xuất',
   signed_in: 'Đã đăng nhập',
   token: 'Mã truy cập (API token)',
-  token_help: 'Dán mã do quản trị viên cấp (bắt đầu bằng dn_). Trang không lưu mã; trình duyệt giữ phiên đăng nhập đến khi bạn đăng xuất hoặc đóng trình duyệt.',
+  token_help:
+    'Dán mã do quản trị viên cấp (bắt đầu bằng dn_). Trang không lưu mã; trình duyệt giữ phiên đăng nhập đến khi bạn đăng xuất hoặc đóng trình duyệt.',
   token_bad: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi.',
   cancel: 'Hủy',
   // panels
@@ -191,7 +193,13 @@ const vi = {
   cameras: 'Camera',
   models: 'Mô hình tự quản',
   hour: '{h} giờ',
-  wd_1: 'Thứ Hai', wd_2: 'Thứ Ba', wd_3: 'Thứ Tư', wd_4: 'Thứ Năm', wd_5: 'Thứ Sáu', wd_6: 'Thứ Bảy', wd_7: 'Chủ Nhật',
+  wd_1: 'Thứ Hai',
+  wd_2: 'Thứ Ba',
+  wd_3: 'Thứ Tư',
+  wd_4: 'Thứ Năm',
+  wd_5: 'Thứ Sáu',
+  wd_6: 'Thứ Bảy',
+  wd_7: 'Chủ Nhật',
   month_short: 'T{m}',
   first_last: 'Từ {first} đến {last}',
   // errors
@@ -263,7 +271,8 @@ const en = {
   per_km2: 'incidents/km²',
   kde_unit: 'incidents/km² (estimated)',
   density_legend: 'Incidents per cell in the chosen period',
-  classes_note: 'Each colour holds about a fifth of all the incidents on record ({from} – {to}); its bounds are scaled to the chosen period’s length, so one colour is the same incidents per cell per day.',
+  classes_note:
+    'Each colour holds about a fifth of all the incidents on record ({from} – {to}); its bounds are scaled to the chosen period’s length, so one colour is the same incidents per cell per day.',
   classes_note_window: 'Each colour holds about a fifth of the incidents in the chosen period.',
   withheld_note: 'Cells with fewer than {n} incidents are hidden until you sign in.',
   cells: '{n} cells',
@@ -319,7 +328,8 @@ const en = {
   sign_out: 'Sign out',
   signed_in: 'Signed in',
   token: 'Access token (API token)',
-  token_help: 'Paste the token an administrator gave you (it starts with dn_). The page does not keep it; the browser keeps the sign-in until you sign out or close the browser.',
+  token_help:
+    'Paste the token an administrator gave you (it starts with dn_). The page does not keep it; the browser keeps the sign-in until you sign out or close the browser.',
   token_bad: 'The token is not valid or has been revoked.',
   cancel: 'Cancel',
   area: 'Area',
@@ -387,7 +397,13 @@ const en = {
   cameras: 'Cameras',
   models: 'Self-managed models',
   hour: '{h}:00',
-  wd_1: 'Monday', wd_2: 'Tuesday', wd_3: 'Wednesday', wd_4: 'Thursday', wd_5: 'Friday', wd_6: 'Saturday', wd_7: 'Sunday',
+  wd_1: 'Monday',
+  wd_2: 'Tuesday',
+  wd_3: 'Wednesday',
+  wd_4: 'Thursday',
+  wd_5: 'Friday',
+  wd_6: 'Saturday',
+  wd_7: 'Sunday',
   month_short: '{m}',
   first_last: 'From {first} to {last}',
   err_network: 'Cannot reach the server.',
@@ -398,31 +414,51 @@ const en = {
   err_conflict: 'Cannot move to that status. The legal moves: {allowed}',
 };
 
+/** @type {Record<string, Record<string, string>>} */
 const DICT = { vi, en };
 export const LANGS = ['vi', 'en'];
 let lang = 'vi';
 
+/**
+ * Sets the page's language ('vi' for anything else than a known one).
+ * @param {string} l
+ */
 export function setLang(l) {
   lang = DICT[l] ? l : 'vi';
   document.documentElement.lang = lang;
 }
 export const getLang = () => lang;
 
-/** The string `key` in the current language with `{name}` placeholders filled. */
+/**
+ * The string `key` in the current language with `{name}` placeholders filled.
+ * @param {string} key
+ * @param {Record<string, unknown>} [vars]
+ */
 export function t(key, vars) {
-  const s = DICT[lang][key] ?? vi[key] ?? key;
+  const s = DICT[lang][key] ?? DICT.vi[key] ?? key;
   return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
 }
 
-/** A catalogue entry's label in the current language (its code when it has none). */
+/**
+ * A catalogue entry's label in the current language (its code when it has none).
+ * @param {Record<string, any> | null | undefined} entry
+ * @param {string} code
+ * @returns {string}
+ */
 export const label = (entry, code) => (entry ? entry[`label_${lang}`] || entry.label_vi : code);
 
 // Numbers and dates are written by hand, not by Intl's locale data: the page's language
 // decides the separators ("1.234,5" in Vietnamese, "1,234.5" in English) and dates are
 // dd/mm/yyyy in both, whatever the browser's locale.
+/** @type {Record<string, { group: string, decimal: string }>} */
 const SEPARATORS = { vi: { group: '.', decimal: ',' }, en: { group: ',', decimal: '.' } };
 
-/** `v` with at most `digits` decimals (trailing zeros dropped) in language `l`'s style. */
+/**
+ * `v` with at most `digits` decimals (trailing zeros dropped) in language `l`'s style.
+ * @param {unknown} v
+ * @param {number} [digits]
+ * @param {string} [l]
+ */
 export function formatNumber(v, digits = 0, l = lang) {
   if (v == null || typeof v !== 'number' || !Number.isFinite(v)) return '–';
   const { group, decimal } = SEPARATORS[l] || SEPARATORS.vi;
@@ -432,41 +468,80 @@ export function formatNumber(v, digits = 0, l = lang) {
   const out = int.replace(/\B(?=(\d{3})+(?!\d))/g, group) + (frac ? decimal + frac : '');
   return v < 0 && /[1-9]/.test(out) ? `-${out}` : out;
 }
-/** A number in the current language's style. */
+/**
+ * A number in the current language's style.
+ * @param {unknown} v
+ * @param {number} [digits]
+ */
 export const num = (v, digits = 0) => formatNumber(v, digits);
 
 let zone = 'Asia/Ho_Chi_Minh';
-/** The committee's time zone, in which times are shown. */
+/**
+ * The committee's time zone, in which times are shown.
+ * @param {string} tz
+ */
 export const setZone = (tz) => {
   zone = tz || zone;
 };
+/** @type {Record<string, Intl.DateTimeFormat>} */
 const partsFormat = {};
-/** dd/mm/yyyy HH:mm (or dd/mm/yyyy with `time` false) of an instant, in the committee's zone. */
+/**
+ * dd/mm/yyyy HH:mm (or dd/mm/yyyy with `time` false) of an instant (seconds since the epoch, or
+ * an RFC 3339 text), in the committee's zone.
+ * @param {unknown} at
+ * @param {boolean} [time]
+ */
 export function dateTime(at, time = true) {
   const d = typeof at === 'number' ? new Date(at * 1000) : new Date(String(at));
   if (at == null || Number.isNaN(d.getTime())) return String(at ?? '–');
   // 'en-GB' only names the parts; the digits and their order are ours.
   partsFormat[zone] ??= new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
   });
   const p = Object.fromEntries(partsFormat[zone].formatToParts(d).map((x) => [x.type, x.value]));
   const day = `${p.day}/${p.month}/${p.year}`;
   return time ? `${day} ${p.hour}:${p.minute}` : day;
 }
-/** A YYYY-MM-DD day (or the date part of a time written in the committee's zone) as dd/mm/yyyy. */
+/**
+ * A YYYY-MM-DD day (or the date part of a time written in the committee's zone) as dd/mm/yyyy.
+ * @param {unknown} date
+ */
 export const dayText = (date) => {
   const s = String(date ?? '');
   return /^\d{4}-\d{2}-\d{2}/.test(s) ? `${s.slice(8, 10)}/${s.slice(5, 7)}/${s.slice(0, 4)}` : s;
 };
-/** YYYY-MM → mm/yyyy. */
+/**
+ * YYYY-MM → mm/yyyy.
+ * @param {unknown} ym
+ */
 export const monthText = (ym) => `${String(ym).slice(5, 7)}/${String(ym).slice(0, 4)}`;
+/**
+ * A share (0.25) as a percentage (25%).
+ * @param {number | null | undefined} v
+ * @param {number} [digits]
+ */
 export const pct = (v, digits = 1) => (v == null ? '–' : `${num(v * 100, digits)}%`);
+/**
+ * A change in percent with its sign (+12,5%).
+ * @param {number | null | undefined} v
+ */
 export const signedPct = (v) => (v == null ? '–' : `${v > 0 ? '+' : ''}${num(v, 1)}%`);
 
-/** Applies the dictionary to the static markup under `root`. */
+/**
+ * Applies the dictionary to the static markup under `root`.
+ * @param {ParentNode} [root]
+ */
 export function applyI18n(root = document) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
-  for (const el of root.querySelectorAll('[data-i18n-ph]')) el.setAttribute('placeholder', t(el.dataset.i18nPh));
+  /** @param {string} attr */
+  const marked = (attr) => /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll(`[${attr}]`));
+  for (const el of marked('data-i18n')) el.textContent = t(/** @type {string} */ (el.dataset.i18n));
+  for (const el of marked('data-i18n-aria')) el.setAttribute('aria-label', t(/** @type {string} */ (el.dataset.i18nAria)));
+  for (const el of marked('data-i18n-ph')) el.setAttribute('placeholder', t(/** @type {string} */ (el.dataset.i18nPh)));
   document.title = `diemnong — ${t('title')}`;
 }

@@ -8,15 +8,79 @@ import { h } from './dom.js';
 import { dateTime, dayText, label, num, t } from './i18n.js';
 import { addDays, filterParams } from './state.js';
 
+/** @import { ExpressionSpecification, LayerSpecification, Map as MapLibreMap, SourceSpecification, StyleSpecification } from 'maplibre-gl' */
+/** @import { ColourClass } from './classes.js' */
+/** @import { Child } from './dom.js' */
+/** @import { Extent, Range, State } from './state.js' */
+
+/**
+ * A GeoJSON feature as the API sends it.
+ * @typedef {{ type: 'Feature', id?: string | number, geometry: any, properties: Record<string, any> }} Feature
+ */
+/**
+ * A FeatureCollection as the API sends it, with what the page adds to it.
+ * @typedef {object} FeatureCollection
+ * @property {'FeatureCollection'} type
+ * @property {Feature[]} features
+ * @property {number} [numberMatched]  the features the query matched (listings)
+ * @property {number} [numberReturned]  the features fetched (getAll)
+ * @property {any} [diemnong]  the analysis' provenance: parameters, data version, bandwidth, …
+ * @property {any} [links]
+ * @property {any} [legendInfo]  the colour classes of the answer (density, KDE)
+ * @property {any} [programme]  the programme year's summary (complex areas)
+ */
+/**
+ * A catalogue entry (category or model kind): its code and labels.
+ * @typedef {{ code: string, label_vi: string, label_en?: string }} CatalogueEntry
+ */
+/** @typedef {{ categories: CatalogueEntry[], model_kinds: CatalogueEntry[] }} Catalogue */
+/**
+ * What a layer's request, legend and hover text depend on (view.js: layerCtx).
+ * @typedef {object} LayerCtx
+ * @property {State} s  the view
+ * @property {number} res  the H3 resolution in effect
+ * @property {boolean} signedIn
+ * @property {number[] | null} bbox  the box the incidents are asked for
+ * @property {Extent | null} extent
+ * @property {number | null} dataVersion  the extent's
+ * @property {(code: string) => CatalogueEntry | undefined} category
+ * @property {(code: string) => CatalogueEntry | undefined} modelKind
+ * @property {(code: string) => void} openArea
+ * @property {(f: Feature) => void} openZone
+ */
+/**
+ * One layer of the map.
+ * @typedef {object} Layer
+ * @property {string} id  also its source's id and its name in the URL
+ * @property {string[]} mapLayers  its style layers (style())
+ * @property {boolean} [filtered]  computed from incidents: follows the category and severity filters
+ * @property {boolean} [needsAuth]  shown only to a signed-in user
+ * @property {(c: LayerCtx) => string} key  identifies the request: a new key is a new load
+ * @property {(c: LayerCtx, signal: AbortSignal) => Promise<FeatureCollection>} load
+ * @property {(map: MapLibreMap, fc: FeatureCollection) => void} apply  after the data is on the map: paint and stats
+ * @property {(ctx: LayerCtx) => Child} legend
+ * @property {(p: Record<string, any>, ctx: LayerCtx) => string} tip  the hover text of a feature
+ * @property {any} [stats]  what the legend shows of the data on the map (null: nothing loaded)
+ */
+
+/** @type {FeatureCollection} */
 export const EMPTY = { type: 'FeatureCollection', features: [] };
 
 // ColorBrewer YlGnBu and RdPu (sequential, 5 classes), RdBu (diverging, colour-blind safe)
 // and the Okabe–Ito colours (colour-blind safe) for statuses and points.
 const SEQ_DENSITY = ['#ffffcc', '#a1dab4', '#41b6c4', '#2c7fb8', '#253494'];
 const SEQ_KDE = ['#feebe2', '#fbb4b9', '#f768a1', '#c51b8a', '#7a0177'];
+/** @type {[number, string][]} */
 export const BIN_COLOURS = [
-  [3, '#b2182b'], [2, '#ef8a62'], [1, '#fddbc7'], [0, '#f7f7f7'], [-1, '#d1e5f0'], [-2, '#67a9cf'], [-3, '#2166ac'],
+  [3, '#b2182b'],
+  [2, '#ef8a62'],
+  [1, '#fddbc7'],
+  [0, '#f7f7f7'],
+  [-1, '#d1e5f0'],
+  [-2, '#67a9cf'],
+  [-3, '#2166ac'],
 ];
+/** @type {Record<string, string>} */
 export const STATUS_COLOURS = {
   designated: '#E69F00',
   in_progress: '#56B4E9',
@@ -24,6 +88,7 @@ export const STATUS_COLOURS = {
   not_converted: '#D55E00',
 };
 const NEUTRAL = '#8a8a8a';
+/** @type {Record<string, string>} */
 const SEVERITY_COLOURS = {
   less_serious: '#fecc5c',
   serious: '#fd8d3c',
@@ -32,6 +97,7 @@ const SEVERITY_COLOURS = {
 };
 const CAMERA = '#0072B2';
 const MODEL = '#CC79A7';
+/** @type {Record<string, string>} */
 const EMERGING_COLOURS = {
   new_hot_spot: '#67001f',
   consecutive_hot_spot: '#b2182b',
@@ -51,14 +117,31 @@ const EMERGING_COLOURS = {
   historical_cold_spot: '#35978f',
 };
 
+/** @type {{ visibility: 'none' }} */
 const hidden = { visibility: 'none' };
 
-/** Every source and style layer, bottom to top. */
+/**
+ * `['match', ['get', prop], key, value, key, value, …, fallback]` (MapLibre's types cannot
+ * spell a match whose pairs come from a list).
+ * @param {string} prop
+ * @param {(string | number)[]} pairs
+ * @param {string} fallback
+ * @returns {ExpressionSpecification}
+ */
+const match = (prop, pairs, fallback) => /** @type {ExpressionSpecification} */ (/** @type {unknown} */ (['match', ['get', prop], ...pairs, fallback]));
+
+/**
+ * Every source and style layer, bottom to top.
+ * @param {{ url: string, attribution: string } | null} basemap  an XYZ raster (none: a plain background)
+ * @returns {StyleSpecification}
+ */
 export function style(basemap) {
+  /** @type {Record<string, SourceSpecification>} */
   const sources = {
     areas: { type: 'geojson', data: EMPTY },
     selected: { type: 'geojson', data: EMPTY },
   };
+  /** @type {LayerSpecification[]} */
   const layers = [{ id: 'bg', type: 'background', paint: { 'background-color': basemap ? '#ffffff' : '#e4e2dc' } }];
   if (basemap) {
     sources.basemap = { type: 'raster', tiles: [basemap.url], tileSize: 256, maxzoom: 19, attribution: basemap.attribution };
@@ -71,6 +154,11 @@ export function style(basemap) {
     filter: ['==', ['get', 'kind'], 'ward'],
     paint: { 'fill-color': '#fbfaf7', 'fill-opacity': basemap ? 0.01 : 1 },
   });
+  /**
+   * @param {string} id
+   * @param {any} colour  a colour or an expression
+   * @param {any} [opacity]  a number or an expression
+   */
   const cellFill = (id, colour, opacity = 0.78) => {
     sources[id] = { type: 'geojson', data: EMPTY };
     layers.push({
@@ -83,20 +171,22 @@ export function style(basemap) {
   };
   cellFill('density', SEQ_DENSITY[0]);
   cellFill('kde', SEQ_KDE[0], 0.7);
-  cellFill('hotspots', ['match', ['get', 'gi_bin'], ...BIN_COLOURS.flat(), '#f7f7f7'], [
-    'case', ['==', ['get', 'gi_bin'], 0], 0.35, 0.85,
-  ]);
-  cellFill('emerging', ['match', ['get', 'category'], ...Object.entries(EMERGING_COLOURS).flat(), '#ffffff'], [
-    'case', ['==', ['get', 'category'], 'no_pattern'], 0, 0.85,
-  ]);
+  cellFill('hotspots', match('gi_bin', BIN_COLOURS.flat(), '#f7f7f7'), ['case', ['==', ['get', 'gi_bin'], 0], 0.35, 0.85]);
+  cellFill('emerging', match('category', Object.entries(EMERGING_COLOURS).flat(), '#ffffff'), ['case', ['==', ['get', 'category'], 'no_pattern'], 0, 0.85]);
   layers.push(
     { id: 'wards-line', type: 'line', source: 'areas', filter: ['==', ['get', 'kind'], 'ward'], paint: { 'line-color': '#9b978e', 'line-width': 0.6 } },
     { id: 'districts-line', type: 'line', source: 'areas', filter: ['==', ['get', 'kind'], 'district'], paint: { 'line-color': '#4f4c46', 'line-width': 1.6 } },
   );
   sources.complex = { type: 'geojson', data: EMPTY };
-  const statusColour = ['match', ['get', 'status'], ...Object.entries(STATUS_COLOURS).flat(), NEUTRAL];
+  const statusColour = match('status', Object.entries(STATUS_COLOURS).flat(), NEUTRAL);
   layers.push(
-    { id: 'complex-fill', type: 'fill', source: 'complex', layout: hidden, paint: { 'fill-color': statusColour, 'fill-opacity': ['case', ['has', 'status_known'], 0.45, 0.18] } },
+    {
+      id: 'complex-fill',
+      type: 'fill',
+      source: 'complex',
+      layout: hidden,
+      paint: { 'fill-color': statusColour, 'fill-opacity': ['case', ['has', 'status_known'], 0.45, 0.18] },
+    },
     {
       id: 'complex-line',
       type: 'line',
@@ -167,7 +257,7 @@ export function style(basemap) {
       layout: hidden,
       paint: {
         'circle-radius': 4.5,
-        'circle-color': ['match', ['get', 'severity'], ...Object.entries(SEVERITY_COLOURS).flat(), '#999'],
+        'circle-color': match('severity', Object.entries(SEVERITY_COLOURS).flat(), '#999'),
         'circle-stroke-color': '#333',
         'circle-stroke-width': 0.8,
       },
@@ -182,10 +272,29 @@ export function style(basemap) {
 // Whole-extent answers by (layer, resolution, category, severity, data version, signed in:
 // small cells are withheld from anonymous callers): promises, so loads share one request.
 // Bounded: cleared when full.
+/** @type {Map<string, Promise<FeatureCollection>>} */
 const classSources = new Map();
 
+/** @typedef {{ res: number, category: string[], severity: string[] } & Record<string, unknown>} CellParams */
+
+/**
+ * @param {string} id
+ * @param {CellParams} params
+ * @param {number | null | undefined} version
+ * @param {boolean} signedIn
+ */
 const sourceKey = (id, params, version, signedIn) => [id, params.res, params.category.join(','), params.severity.join(','), version, signedIn].join('|');
 
+/**
+ * The whole extent's answer of a cell layer (cached).
+ * @param {string} id
+ * @param {string} path
+ * @param {CellParams} params
+ * @param {Range} ext
+ * @param {number | null | undefined} version
+ * @param {boolean} signedIn
+ * @returns {Promise<FeatureCollection>}
+ */
 function classSource(id, path, params, ext, version, signedIn) {
   const key = sourceKey(id, params, version, signedIn);
   if (!classSources.has(key)) {
@@ -195,19 +304,35 @@ function classSource(id, path, params, ext, version, signedIn) {
     p.catch(() => classSources.delete(key));
     classSources.set(key, p);
   }
-  return classSources.get(key);
+  return /** @type {Promise<FeatureCollection>} */ (classSources.get(key));
 }
 
-/** The incidents' extent as a [from, to) of days, or null (none, or an older server). */
+/**
+ * The incidents' extent as a [from, to) of days, or null (none, or an older server).
+ * @param {Extent | null} extent
+ * @returns {Range | null}
+ */
 const extentRange = (extent) => (extent?.incidents?.from && extent?.incidents?.to ? { from: extent.incidents.from, to: extent.incidents.to } : null);
+/** @param {FeatureCollection | null | undefined} fc */
 const versionOf = (fc) => fc?.diemnong?.data_version;
-/** The smallest count the server discloses to this caller (cells below it are withheld). */
+/**
+ * The smallest count the server discloses to this caller (cells below it are withheld).
+ * @param {FeatureCollection | null | undefined} fc
+ * @returns {number}
+ */
 const floorOf = (fc) => Math.max(1, fc?.diemnong?.small_cells_withheld_below ?? 1);
 
 /**
  * A cell layer's window answer with the whole extent's answer beside it (`source`), or
  * alone when the window is the whole record or the extent is unknown. `bandwidth`: ask the
  * window with the source's KDE bandwidth, so both surfaces are smoothed alike.
+ * @param {string} id
+ * @param {string} path
+ * @param {CellParams} params
+ * @param {LayerCtx} c
+ * @param {AbortSignal} signal
+ * @param {{ bandwidth?: boolean }} [options]
+ * @returns {Promise<ClassSourced>}
  */
 async function withClassSource(id, path, params, c, signal, { bandwidth = false } = {}) {
   const ext = extentRange(c.extent);
@@ -233,7 +358,10 @@ async function withClassSource(id, path, params, c, signal, { bandwidth = false 
 
 // ---- legends -------------------------------------------------------------------------------
 
-/** A padlock with its meaning as the accessible name (and a tooltip). */
+/**
+ * A padlock with its meaning as the accessible name (and a tooltip).
+ * @param {string} text
+ */
 export function lockIcon(text) {
   const NS = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(NS, 'svg');
@@ -243,12 +371,27 @@ export function lockIcon(text) {
   return h('span', { class: 'lock', role: 'img', 'aria-label': text, title: text }, svg);
 }
 
+/**
+ * @param {string} colour
+ * @param {'box' | 'dot'} [shape]
+ * @param {string} [extra]  more CSS
+ */
 const swatch = (colour, shape = 'box', extra = '') => h('span', { class: `sw sw-${shape}`, style: `--c:${colour};${extra}`, 'aria-hidden': 'true' });
+/**
+ * @param {Node} sw
+ * @param {string} text
+ */
 const row = (sw, text) => h('li', null, sw, h('span', null, text));
+/** @param {...Node} rows */
 const list = (...rows) => h('ul', { class: 'legend-rows' }, ...rows);
 
-/** "1 – 3", "5", "≥ 40" (integers) or "< 0,12", "0,12 – 0,55", "≥ 3,1" (2 significant digits). */
+/**
+ * "1 – 3", "5", "≥ 40" (integers) or "< 0,12", "0,12 – 0,55", "≥ 3,1" (2 significant digits).
+ * @param {ColourClass} c
+ * @param {boolean} integers
+ */
 function boundsText({ lo, hi }, integers) {
+  /** @type {(v: number | null) => string} */
   const f = integers ? (v) => num(v) : (v) => num(sig2(v), sig2Digits(v));
   if (lo == null) return `< ${f(hi)}`;
   if (hi == null) return `≥ ${f(lo)}`;
@@ -256,22 +399,37 @@ function boundsText({ lo, hi }, integers) {
   return `${f(lo)} – ${f(hi)}`;
 }
 
-/** A class legend: caption, one row per class with its bounds, the scheme in one line, notes. */
+/**
+ * A class legend: caption, one row per class with its bounds, the scheme in one line, notes.
+ * @param {any} st  the layer's stats
+ * @param {string} captionKey
+ * @param {boolean} integers
+ */
 function classLegend(st, captionKey, integers) {
-  if (!st || !st.n) return h('p', { class: 'muted' }, t('no_data'));
+  if (!st?.n) return h('p', { class: 'muted' }, t('no_data'));
   const through = st.ext ? addDays(st.ext.to, -1) : null;
   return h(
     'div',
     null,
     h('p', { class: 'legend-caption' }, t(captionKey)),
-    list(...st.classes.map((c) => row(swatch(c.colour), boundsText(c, integers)))),
+    list(...st.classes.map((/** @type {ColourClass} */ c) => row(swatch(c.colour), boundsText(c, integers)))),
     h('p', { class: 'muted scheme' }, st.fromExtent ? t('classes_note', { from: dayText(st.ext.from), to: dayText(through) }) : t('classes_note_window')),
     st.floor > 1 ? h('p', { class: 'muted' }, t('withheld_note', { n: num(st.floor) })) : null,
     h('p', { class: 'muted' }, t('cells', { n: num(st.n) })),
   );
 }
 
-/** Classes for a window answer: from the whole extent when there is one, else from the window itself. */
+/**
+ * A window's answer, with the whole extent's (`source`) scaled by `f` when there is one.
+ * @typedef {{ fc: FeatureCollection, source: FeatureCollection | null, ext: Range | null, f: number }} ClassSourced
+ */
+/**
+ * Classes for a window answer: from the whole extent when there is one, else from the window itself.
+ * @param {ClassSourced} r
+ * @param {string} prop
+ * @param {string[]} palette
+ * @param {boolean} integers
+ */
 function classesOf(r, prop, palette, integers) {
   const src = r.source || r.fc;
   const bounds = quantileBounds(src.features.map((x) => x.properties[prop]));
@@ -283,15 +441,32 @@ function classesOf(r, prop, palette, integers) {
 
 // ---- layer definitions ---------------------------------------------------------------------
 
-/** The time slice of an emerging-hotspot request: weeks for short ranges. */
+/**
+ * The time slice of an emerging-hotspot request: weeks for short ranges.
+ * @param {State} s
+ */
 export function sliceFor(s) {
   if (!s.from || !s.to) return 'month';
   const days = (Date.parse(s.to) - Date.parse(s.from)) / 864e5;
   return days <= 92 ? 'week' : 'month';
 }
 
+/**
+ * @param {LayerCtx} c
+ * @param {number} maxRes  the finest resolution the endpoint computes
+ * @param {Record<string, unknown>} [extra]
+ * @returns {CellParams}
+ */
 const cellParams = (c, maxRes, extra = {}) => ({ ...filterParams(c.s), res: Math.min(c.res, maxRes), ...extra });
 
+/**
+ * The request of a layer of H3 cells.
+ * @param {string} id
+ * @param {string} path
+ * @param {number} maxRes
+ * @param {(c: LayerCtx) => Record<string, unknown>} [extra]  more parameters
+ * @returns {Pick<Layer, 'id' | 'mapLayers' | 'key' | 'load'>}
+ */
 function cellLayer(id, path, maxRes, extra = () => ({})) {
   return {
     id,
@@ -301,6 +476,7 @@ function cellLayer(id, path, maxRes, extra = () => ({})) {
   };
 }
 
+/** @type {Layer[]} */
 export const LAYERS = [
   {
     ...cellLayer('density', '/api/v1/density', 11),
@@ -323,7 +499,8 @@ export const LAYERS = [
   {
     ...cellLayer('hotspots', '/api/v1/hotspots', 10),
     filtered: true,
-    apply(map, fc) {
+    apply(_map, fc) {
+      /** @type {Record<string, number>} */
       const counts = {};
       for (const f of fc.features) counts[f.properties.gi_bin] = (counts[f.properties.gi_bin] || 0) + 1;
       this.stats = { n: fc.features.length, counts };
@@ -345,7 +522,7 @@ export const LAYERS = [
     mapLayers: ['zones-fill', 'zones-line'],
     key: (c) => api.url('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10) }),
     load: (c, signal) => api.get('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10) }, { signal }),
-    apply(map, fc) {
+    apply(_map, fc) {
       this.stats = { n: fc.features.length, top: [...fc.features].sort((a, b) => b.properties.incidents - a.properties.incidents).slice(0, 5) };
     },
     legend(ctx) {
@@ -358,8 +535,16 @@ export const LAYERS = [
         h(
           'ul',
           { class: 'pick-list' },
-          this.stats.top.map((f) =>
-            h('li', null, h('button', { type: 'button', class: 'link', onclick: () => ctx.openZone(f) }, `${num(f.properties.incidents)} ${t('incidents').toLowerCase()} · ${num(f.properties.area_km2, 2)} km²`)),
+          this.stats.top.map((/** @type {Feature} */ f) =>
+            h(
+              'li',
+              null,
+              h(
+                'button',
+                { type: 'button', class: 'link', onclick: () => ctx.openZone(f) },
+                `${num(f.properties.incidents)} ${t('incidents').toLowerCase()} · ${num(f.properties.area_km2, 2)} km²`,
+              ),
+            ),
           ),
         ),
       );
@@ -369,7 +554,8 @@ export const LAYERS = [
   {
     ...cellLayer('emerging', '/api/v1/hotspots/emerging', 9, (c) => ({ slice: sliceFor(c.s) })),
     filtered: true,
-    apply(map, fc) {
+    apply(_map, fc) {
+      /** @type {Record<string, number>} */
       const counts = {};
       for (const f of fc.features) counts[f.properties.category] = (counts[f.properties.category] || 0) + 1;
       this.stats = { n: fc.features.length, counts, slice: fc.diemnong?.parameters?.slice };
@@ -415,7 +601,7 @@ export const LAYERS = [
     mapLayers: ['clusters-fill', 'clusters-line'],
     key: (c) => api.url('/api/v1/clusters', filterParams(c.s)),
     load: (c, signal) => api.get('/api/v1/clusters', filterParams(c.s), { signal }),
-    apply(map, fc) {
+    apply(_map, fc) {
       this.stats = { n: fc.features.length, noise: fc.diemnong?.noise ?? 0 };
     },
     legend() {
@@ -431,7 +617,7 @@ export const LAYERS = [
     mapLayers: ['incidents-cluster', 'incidents-point'],
     key: (c) => api.url('/api/v1/incidents', { ...filterParams(c.s), bbox: c.bbox }),
     load: (c, signal) => api.getAll('/api/v1/incidents', { ...filterParams(c.s), bbox: c.bbox }, { signal, maxFeatures: 30000 }),
-    apply(map, fc) {
+    apply(_map, fc) {
       this.stats = { shown: fc.features.length, total: fc.numberMatched ?? fc.features.length };
     },
     legend() {
@@ -447,15 +633,18 @@ export const LAYERS = [
         this.stats.shown < this.stats.total ? h('p', { class: 'muted' }, t('incidents_capped')) : null,
       );
     },
-    tip: (p, ctx) => (p.point_count ? `${num(p.point_count)} ${t('incidents').toLowerCase()}` : `${label(ctx.category(p.category), p.category)} · ${t(`sev_${p.severity}`)} · ${dateTime(p.occurred_at)}`),
+    tip: (p, ctx) =>
+      p.point_count
+        ? `${num(p.point_count)} ${t('incidents').toLowerCase()}`
+        : `${label(ctx.category(p.category), p.category)} · ${t(`sev_${p.severity}`)} · ${dateTime(p.occurred_at)}`,
   },
   {
     id: 'cameras',
     needsAuth: true,
     mapLayers: ['cameras-circle'],
     key: () => '/api/v1/cameras',
-    load: (c, signal) => api.getAll('/api/v1/cameras', {}, { signal }),
-    apply(map, fc) {
+    load: (_c, signal) => api.getAll('/api/v1/cameras', {}, { signal }),
+    apply(_map, fc) {
       this.stats = { n: fc.features.length, active: fc.features.filter((f) => f.properties.active !== false).length };
     },
     legend() {
@@ -472,8 +661,8 @@ export const LAYERS = [
     needsAuth: true,
     mapLayers: ['models-circle'],
     key: () => '/api/v1/models',
-    load: (c, signal) => api.getAll('/api/v1/models', {}, { signal }),
-    apply(map, fc) {
+    load: (_c, signal) => api.getAll('/api/v1/models', {}, { signal }),
+    apply(_map, fc) {
       this.stats = { n: fc.features.length };
     },
     legend() {
@@ -491,7 +680,7 @@ export const LAYERS = [
         api.get('/api/v1/areas', { kind: 'complex_area' }, { signal }),
         c.signedIn ? api.get('/api/v1/areas', { kind: 'complex_area', year: c.s.py }, { signal }) : null,
       ]);
-      const byCode = new Map((year?.features || []).map((f) => [f.properties.code, f.properties]));
+      const byCode = new Map((year?.features || []).map((/** @type {Feature} */ f) => [f.properties.code, f.properties]));
       for (const f of all.features) {
         const d = byCode.get(f.properties.code);
         if (d) f.properties = { ...d, status_known: true };
@@ -500,7 +689,8 @@ export const LAYERS = [
       all.programme = year?.diemnong?.programme || null;
       return all;
     },
-    apply(map, fc) {
+    apply(_map, fc) {
+      /** @type {Record<string, number>} */
       const counts = {};
       for (const f of fc.features) counts[f.properties.status] = (counts[f.properties.status] || 0) + 1;
       this.stats = { counts, areas: fc.features.map((f) => f.properties), flagged: fc.features.some((f) => f.properties.flagged) };
@@ -542,8 +732,9 @@ export const LAYERS = [
   },
 ];
 
+/** @type {Record<string, Layer>} */
 export const byId = Object.fromEntries(LAYERS.map((l) => [l.id, l]));
 
-/** Map layer id → its layer definition (for hover and click). */
+/** Map layer id → its layer definition (for hover and click). @type {Record<string, Layer>} */
 export const owner = {};
 for (const l of LAYERS) for (const m of l.mapLayers) owner[m] = l;

@@ -10,11 +10,36 @@ import { dateTime, dayText, label, num, pct, signedPct, t } from './i18n.js';
 import { STATUS_COLOURS } from './layers.js';
 import { addDays, programmePeriod } from './state.js';
 
-let ctx = null;
-let current = null; // { type: 'area'|'zone', id }
+/** @import { CatalogueEntry, Feature } from './layers.js' */
+/** @import { State } from './state.js' */
+
+/**
+ * What the panel asks of the page (main.js gives it).
+ * @typedef {object} PanelCtx
+ * @property {() => void} focusMap
+ * @property {() => State} state
+ * @property {() => string} today  YYYY-MM-DD in the committee's zone
+ * @property {(code: string) => CatalogueEntry | undefined} category
+ * @property {(code: string) => { name: string, properties: Record<string, any>, geometry: any } | null} area  a ward, district or complex area the page has
+ * @property {(id: string) => Feature | undefined} zone  a hotspot zone on the map
+ * @property {(geometry: any) => void} select  outlines a shape on the map (null: none)
+ * @property {(panel: string | null) => void} onPanel  the panel opened ('area:<code>', 'zone:<id>') or closed
+ * @property {() => void} programmeChanged  a status was saved
+ * @property {() => void} signIn  opens the sign-in dialog
+ */
+
+/** @type {PanelCtx} */
+let ctx;
+/** @type {{ type: 'area' | 'zone', id: string } | null} */
+let current = null;
 let generation = 0;
+/** @type {HTMLElement | null} */
 let returnFocus = null;
 
+/**
+ * Wires the panel to the page: its close button and Esc.
+ * @param {PanelCtx} c
+ */
 export function init(c) {
   ctx = c;
   $('#panel-close').addEventListener('click', () => close());
@@ -30,9 +55,15 @@ export function init(c) {
 
 export const openPanel = () => current;
 
+/**
+ * Opens the panel on a loading text; returns its generation (a later open or close makes it stale).
+ * @param {'area' | 'zone'} type
+ * @param {string} id
+ * @param {string} title
+ */
 function show(type, id, title) {
   const panel = $('#panel');
-  if (!current) returnFocus = document.activeElement;
+  if (!current) returnFocus = /** @type {HTMLElement | null} */ (document.activeElement);
   current = { type, id };
   generation += 1;
   panel.hidden = false;
@@ -66,24 +97,44 @@ export function refresh() {
   }
 }
 
-const dl = (...pairs) => h('dl', { class: 'facts' }, pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+/** @param {...any} pairs  [term, description]; falsy ones are left out */
+const dl = (...pairs) =>
+  h(
+    'dl',
+    { class: 'facts' },
+    pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+  );
+/**
+ * @param {string} title
+ * @param {...import('./dom.js').Child} content
+ */
 const section = (title, ...content) => h('section', null, h('h3', null, title), ...content);
+/** @param {string} l  green, amber or red */
 const light = (l) => h('span', { class: `light light-${l}` }, t(`light_${l}`));
+/** @param {any} e */
 const errorBox = (e) => h('p', { class: 'error', role: 'alert' }, e instanceof api.ApiError ? e.readable : String(e.message || e));
 
+/** @param {string} status */
 function statusBadge(status) {
   return h('span', { class: 'badge', style: `--c:${STATUS_COLOURS[status] || '#8a8a8a'}` }, t(`st_${status}`));
 }
 
 // ---- complex areas -------------------------------------------------------------------------
 
+/**
+ * Opens the panel on a complex area: its status in the programme year, KPIs, trend, history
+ * and (for an editor) the status form; signed out, its code and population.
+ * @param {string} code
+ */
 export async function openArea(code) {
   const base = ctx.area(code);
   const gen = show('area', code, base?.name || code);
   ctx.select(base?.geometry || null);
-  const year = ctx.state().py;
+  const year = /** @type {number} */ (ctx.state().py);
+  /** @type {Node[]} */
   const body = [];
   try {
+    /** @type {any} */
     let props = base?.properties;
     if (!props) {
       const f = await api.get(`/api/v1/areas/${encodeURIComponent(code)}`);
@@ -106,7 +157,7 @@ export async function openArea(code) {
       api.get(`/api/v1/areas/${encodeURIComponent(code)}/kpis`, period || { year }),
     ]);
     if (gen !== generation) return;
-    const d = hist.designations.find((x) => x.year === year);
+    const d = hist.designations.find((/** @type {any} */ x) => x.year === year);
     body.push(designationSection(d, year));
     body.push(kpiSection(kpis, year));
     if (d && auth.canEdit()) body.push(editForm(code, d, year));
@@ -118,6 +169,10 @@ export async function openArea(code) {
   $('#panel-body').replaceChildren(...body);
 }
 
+/**
+ * @param {any} d  the year's designation (GET …/history), or none
+ * @param {number} year
+ */
 function designationSection(d, year) {
   if (!d) return h('p', { class: 'note' }, t('not_designated', { year }));
   return section(
@@ -128,19 +183,44 @@ function designationSection(d, year) {
     dl(
       [t('unit'), d.unit],
       [t('reasons'), d.reasons.join('; ')],
-      d.categories?.length && [t('focus_categories'), d.categories.map((c) => label(ctx.category(c), c)).join(', ')],
+      d.categories?.length && [t('focus_categories'), d.categories.map((/** @type {string} */ c) => label(ctx.category(c), c)).join(', ')],
     ),
   );
 }
 
+/**
+ * @param {any} k  GET …/kpis
+ * @param {number} year
+ */
 function kpiSection(k, year) {
   const tg = k.targets;
   const L = k.traffic_lights;
   const rows = [
-    [t('k_cases'), h('span', null, t('cases_of', { n: num(k.incidents), prev: num(k.incidents_previous) }), ' ', h('b', null, k.change_pct == null ? k.change_pct_text : signedPct(k.change_pct))), t('at_most', { v: signedPct(tg.case_change_pct) }), L.cases],
-    [t('k_rate'), `${num(k.rate_per_10k, 1)} (${signedPct(k.rate_per_10k_change_pct)})`, t('lower_than_prev', { v: num(k.rate_per_10k_previous, 1) }), L.rate_per_10k],
+    [
+      t('k_cases'),
+      h(
+        'span',
+        null,
+        t('cases_of', { n: num(k.incidents), prev: num(k.incidents_previous) }),
+        ' ',
+        h('b', null, k.change_pct == null ? k.change_pct_text : signedPct(k.change_pct)),
+      ),
+      t('at_most', { v: signedPct(tg.case_change_pct) }),
+      L.cases,
+    ],
+    [
+      t('k_rate'),
+      `${num(k.rate_per_10k, 1)} (${signedPct(k.rate_per_10k_change_pct)})`,
+      t('lower_than_prev', { v: num(k.rate_per_10k_previous, 1) }),
+      L.rate_per_10k,
+    ],
     [t('k_clearance'), pct(k.clearance_rate), t('at_least', { v: pct(tg.clearance_rate, 0) }), L.clearance],
-    [t('k_clearance_serious'), `${pct(k.clearance_rate_serious)} (${num(k.serious_solved)}/${num(k.serious)})`, t('at_least', { v: pct(tg.clearance_rate_serious, 0) }), L.clearance_serious],
+    [
+      t('k_clearance_serious'),
+      `${pct(k.clearance_rate_serious)} (${num(k.serious_solved)}/${num(k.serious)})`,
+      t('at_least', { v: pct(tg.clearance_rate_serious, 0) }),
+      L.clearance_serious,
+    ],
     [t('k_hotspots'), `${num(k.hot_cells)} (${t('zones_n', { n: num(k.hotspot_zones.length) })})`, t('none_target'), L.hotspots],
     [t('k_cameras'), `${num(k.cameras)} (${num(k.cameras_per_km2, 1)})`, '–', null],
     [t('k_models'), num(k.models), '–', null],
@@ -156,8 +236,22 @@ function kpiSection(k, year) {
       h(
         'table',
         { class: 'kpis' },
-        h('thead', null, h('tr', null, [t('indicator'), t('value'), t('target'), t('assessment')].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, rows.map(([name, v, target, l]) => h('tr', null, h('th', { scope: 'row' }, name), h('td', null, v), h('td', null, target), h('td', null, l ? light(l) : '')))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            [t('indicator'), t('value'), t('target'), t('assessment')].map((c) => h('th', { scope: 'col' }, c)),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          rows.map(([name, v, target, l]) =>
+            h('tr', null, h('th', { scope: 'row' }, name), h('td', null, v), h('td', null, target), h('td', null, l ? light(l) : '')),
+          ),
+        ),
       ),
     ),
     k.monthly?.length ? h('h4', null, t('trend')) : null,
@@ -165,8 +259,9 @@ function kpiSection(k, year) {
   );
 }
 
+/** @param {any[]} events  GET …/history, every year's */
 function historySection(events) {
-  const sorted = [...events].sort((a, b) => (b.year - a.year) || (b.seq - a.seq));
+  const sorted = [...events].sort((a, b) => b.year - a.year || b.seq - a.seq);
   return section(
     t('history'),
     sorted.length
@@ -177,10 +272,26 @@ function historySection(events) {
             h(
               'li',
               { style: `--c:${STATUS_COLOURS[e.to] || '#8a8a8a'}` },
-              h('p', { class: 'when' }, h('time', { datetime: typeof e.at === 'number' ? new Date(e.at * 1000).toISOString() : String(e.at) }, dateTime(e.at)), ` · ${t('ev_year', { year: e.year })} · `, t('by', { who: e.by?.name ?? '?' })),
+              h(
+                'p',
+                { class: 'when' },
+                h('time', { datetime: typeof e.at === 'number' ? new Date(e.at * 1000).toISOString() : String(e.at) }, dateTime(e.at)),
+                ` · ${t('ev_year', { year: e.year })} · `,
+                t('by', { who: e.by?.name ?? '?' }),
+              ),
               h('p', null, h('b', null, t(`ev_${e.kind}`)), ': ', e.from ? `${t(`st_${e.from}`)} → ` : '', t(`st_${e.to}`)),
               e.note ? h('p', { class: 'quote' }, e.note) : null,
-              e.evidence?.length ? h('p', null, `${t('evidence')}: `, e.evidence.map((u, i) => [i ? ', ' : '', h('a', { href: u, rel: 'noopener noreferrer', target: '_blank' }, u)])) : null,
+              e.evidence?.length
+                ? h(
+                    'p',
+                    null,
+                    `${t('evidence')}: `,
+                    e.evidence.map((/** @type {string} */ u, /** @type {number} */ i) => [
+                      i ? ', ' : '',
+                      h('a', { href: u, rel: 'noopener noreferrer', target: '_blank' }, u),
+                    ]),
+                  )
+                : null,
               e.changes && Object.keys(e.changes).length ? h('p', { class: 'muted' }, Object.keys(e.changes).join(', ')) : null,
             ),
           ),
@@ -189,6 +300,12 @@ function historySection(events) {
   );
 }
 
+/**
+ * The editor's status form: the legal next statuses, a note and evidence links.
+ * @param {string} code
+ * @param {any} d  the year's designation
+ * @param {number} year
+ */
 function editForm(code, d, year) {
   if (!d.legal_next?.length) return h('p', { class: 'muted' }, t('no_moves'));
   const msg = h('p', { class: 'form-msg', role: 'status' });
@@ -196,7 +313,16 @@ function editForm(code, d, year) {
     'form',
     { class: 'edit', id: 'status-form' },
     h('h3', null, t('change_status')),
-    h('label', null, t('new_status'), h('select', { name: 'to', required: true }, d.legal_next.map((s) => h('option', { value: s }, t(`st_${s}`))))),
+    h(
+      'label',
+      null,
+      t('new_status'),
+      h(
+        'select',
+        { name: 'to', required: true },
+        d.legal_next.map((/** @type {string} */ s) => h('option', { value: s }, t(`st_${s}`))),
+      ),
+    ),
     h('label', null, t('note'), h('textarea', { name: 'note', rows: 2, maxlength: 2000 })),
     h('label', null, t('evidence_links'), h('textarea', { name: 'evidence', rows: 2, placeholder: 'https://…' })),
     h('button', { type: 'submit' }, t('save')),
@@ -205,8 +331,10 @@ function editForm(code, d, year) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
-    const evidence = String(f.get('evidence') || '').split(/\s+/).filter(Boolean);
-    const submit = form.querySelector('button[type=submit]');
+    const evidence = String(f.get('evidence') || '')
+      .split(/\s+/)
+      .filter(Boolean);
+    const submit = /** @type {HTMLButtonElement} */ (form.querySelector('button[type=submit]'));
     submit.disabled = true;
     msg.className = 'form-msg';
     msg.textContent = t('loading');
@@ -233,13 +361,20 @@ function editForm(code, d, year) {
 
 // ---- hotspot zones -------------------------------------------------------------------------
 
+/**
+ * Opens the panel on a hotspot zone: its statistics, top categories, busiest hours and days,
+ * complex areas and wards.
+ * @param {Feature} feature
+ */
 export function openZone(feature) {
   const p = feature.properties;
   show('zone', p.id, `${t('zone')} · ${num(p.incidents)} ${t('incidents').toLowerCase()}`);
   ctx.select(feature.geometry);
-  const maxCat = Math.max(1, ...p.top_categories.map((c) => c.count));
+  /** @typedef {{ category: string, count: number }} CategoryCount */
+  const maxCat = Math.max(1, ...p.top_categories.map((/** @type {CategoryCount} */ c) => c.count));
+  /** @param {string} code */
   const areaName = (code) => ctx.area(code)?.name || code;
-  $('#panel-body').replaceChildren(
+  const parts = [
     dl(
       [t('incidents'), num(p.incidents)],
       [t('share'), pct(p.share)],
@@ -253,20 +388,36 @@ export function openZone(feature) {
       h(
         'ul',
         { class: 'bars' },
-        p.top_categories.map((c) =>
-          h('li', null, h('span', { class: 'bar-label' }, label(ctx.category(c.category), c.category)), h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: `width:${(100 * c.count) / maxCat}%` })), h('span', { class: 'bar-n' }, num(c.count))),
+        p.top_categories.map((/** @type {CategoryCount} */ c) =>
+          h(
+            'li',
+            null,
+            h('span', { class: 'bar-label' }, label(ctx.category(c.category), c.category)),
+            h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: `width:${(100 * c.count) / maxCat}%` })),
+            h('span', { class: 'bar-n' }, num(c.count)),
+          ),
         ),
       ),
     ),
-    section(t('busiest_hours'), h('p', null, p.busiest_hours.map((x) => `${t('hour', { h: x.hour })} (${num(x.count)})`).join(' · '))),
-    section(t('busiest_days'), h('p', null, p.busiest_weekdays.map((x) => `${t(`wd_${x.iso_weekday}`)} (${num(x.count)})`).join(' · '))),
+    section(
+      t('busiest_hours'),
+      h('p', null, p.busiest_hours.map((/** @type {{ hour: number, count: number }} */ x) => `${t('hour', { h: x.hour })} (${num(x.count)})`).join(' · ')),
+    ),
+    section(
+      t('busiest_days'),
+      h(
+        'p',
+        null,
+        p.busiest_weekdays.map((/** @type {{ iso_weekday: number, count: number }} */ x) => `${t(`wd_${x.iso_weekday}`)} (${num(x.count)})`).join(' · '),
+      ),
+    ),
     p.complex_areas?.length
       ? section(
           t('complex_areas'),
           h(
             'ul',
             { class: 'pick-list' },
-            p.complex_areas.map((c) => {
+            p.complex_areas.map((/** @type {string} */ c) => {
               const b = h('button', { type: 'button', class: 'link', onclick: () => openArea(c) }, areaName(c));
               // Complex areas whose layer is not loaded: their names one by one (there are few).
               if (!ctx.area(c)) {
@@ -283,5 +434,7 @@ export function openZone(feature) {
         )
       : null,
     p.wards?.length ? section(t('wards'), h('p', null, p.wards.map(areaName).join(', '))) : null,
-  );
+  ];
+  // A zone without complex areas (or wards) has no such section (replaceChildren would write "null").
+  $('#panel-body').replaceChildren(...parts.filter((x) => x != null));
 }

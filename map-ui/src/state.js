@@ -17,7 +17,40 @@ export const RES_MAX = 11;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Today as YYYY-MM-DD in `tz`. */
+/**
+ * The view as a link carries it. Days are YYYY-MM-DD; `to` is exclusive.
+ * @typedef {object} State
+ * @property {string} lang  'vi' or 'en'
+ * @property {Set<string>} layers  the layers switched on (LAYER_IDS)
+ * @property {string} t  the time preset (PRESETS)
+ * @property {string | null} from  the first day (null: open)
+ * @property {string | null} to  the day after the last (null: open)
+ * @property {string[]} cat  category codes (none: every category)
+ * @property {string[]} sev  the severities ticked (none: none)
+ * @property {'auto' | number} res  the H3 resolution, or 'auto' (from the zoom)
+ * @property {number | null} py  the programme year (null until resolve)
+ * @property {Camera | null} map  the camera (null: fit the city)
+ * @property {string | null} panel  the side panel: 'area:<code>' or 'zone:<id>'
+ */
+/**
+ * @typedef {object} Camera
+ * @property {number} zoom
+ * @property {number} lat
+ * @property {number} lon
+ */
+/**
+ * GET /api/v1/extent, the fields the page reads.
+ * @typedef {object} Extent
+ * @property {{ from?: string, to?: string } | null} [incidents]  the incidents' days, [from, to)
+ * @property {number[]} [programme_years]  the years with designations
+ * @property {number} [data_version]
+ */
+/** @typedef {{ from: string, to: string }} Range  [from, to) of days */
+
+/**
+ * Today as YYYY-MM-DD in `tz`.
+ * @param {string} tz
+ */
 export function today(tz) {
   try {
     return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
@@ -26,31 +59,64 @@ export function today(tz) {
   }
 }
 
+/** @param {number} n */
 const pad = (n) => String(n).padStart(2, '0');
-/** The first day of month `m` (1-based, may overflow either way) of year `y`. */
+/**
+ * The first day of month `m` (1-based, may overflow either way) of year `y`.
+ * @param {number} y
+ * @param {number} m
+ */
 export function monthStart(y, m) {
   const d = new Date(Date.UTC(y, m - 1, 1));
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-01`;
 }
+/**
+ * `date` plus `n` days.
+ * @param {string} date
+ * @param {number} n
+ */
 export function addDays(date, n) {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
 }
+/**
+ * @param {number} y
+ * @param {number} m
+ */
 const daysIn = (y, m) => new Date(Date.UTC(y, m, 0)).getUTCDate();
-/** `date` moved by `n` calendar months; a day the target month lacks becomes its last (29/02 → 28/02). */
+/**
+ * `date` moved by `n` calendar months; a day the target month lacks becomes its last (29/02 → 28/02).
+ * @param {string} date
+ * @param {number} n
+ */
 export function addMonths(date, n) {
   const first = monthStart(Number(date.slice(0, 4)), Number(date.slice(5, 7)) + n);
   const y = Number(first.slice(0, 4));
   const m = Number(first.slice(5, 7));
   return `${first.slice(0, 8)}${pad(Math.min(Number(date.slice(8, 10)), daysIn(y, m)))}`;
 }
+/** @param {string} date */
 export const isMonthStart = (date) => date.endsWith('-01');
-/** Whole months from `a` to `b` (both first days of a month). */
+/**
+ * Whole months from `a` to `b` (both first days of a month).
+ * @param {string} a
+ * @param {string} b
+ */
 export const monthsBetween = (a, b) => (Number(b.slice(0, 4)) - Number(a.slice(0, 4))) * 12 + Number(b.slice(5, 7)) - Number(a.slice(5, 7));
+/**
+ * Days from `a` to `b`.
+ * @param {string} a
+ * @param {string} b
+ */
 export const daysBetween = (a, b) => Math.round((Date.parse(b) - Date.parse(a)) / 864e5);
 
-/** A real calendar day as YYYY-MM-DD, or null. */
+/**
+ * A real calendar day as YYYY-MM-DD, or null.
+ * @param {number} y
+ * @param {number} m
+ * @param {number} d
+ */
 function isoDay(y, m, d) {
   if (!(y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m))) return null;
   return `${y}-${pad(m)}-${pad(d)}`;
@@ -60,6 +126,7 @@ function isoDay(y, m, d) {
  * A date as a person types it: dd/mm/yyyy or d/m/yyyy (also with "." or "-"), as Vietnam
  * writes dates whatever the browser's locale; YYYY-MM-DD is accepted too (pasted from a
  * link). Returns YYYY-MM-DD, or null when it is not a real day.
+ * @param {unknown} text
  */
 export function parseDate(text) {
   const s = String(text ?? '').trim();
@@ -69,13 +136,18 @@ export function parseDate(text) {
   if (m) return isoDay(Number(m[1]), Number(m[2]), Number(m[3]));
   return null;
 }
-/** YYYY-MM-DD → dd/mm/yyyy. */
+/**
+ * YYYY-MM-DD → dd/mm/yyyy.
+ * @param {string | null | undefined} date
+ */
 export const dmy = (date) => (date ? `${date.slice(8, 10)}/${date.slice(5, 7)}/${date.slice(0, 4)}` : '');
 
 /**
  * The range of the last 12 calendar months that hold incidents: up to the first day after
  * the last month with an incident, 12 months back from there (so never an empty range).
  * Null without incidents.
+ * @param {Extent | null | undefined} extent
+ * @returns {Range | null}
  */
 export function latestRange(extent) {
   const to = extent?.incidents?.to;
@@ -83,13 +155,23 @@ export function latestRange(extent) {
   return { from: monthStart(Number(to.slice(0, 4)), Number(to.slice(5, 7)) - 12), to };
 }
 
-/** The programme year a view starts on: the latest with designations, else this year. */
+/**
+ * The programme year a view starts on: the latest with designations, else this year.
+ * @param {Extent | null | undefined} extent
+ * @param {string} day
+ */
 export function defaultProgrammeYear(extent, day) {
   const ys = extent?.programme_years;
   return Array.isArray(ys) && ys.length ? Math.max(...ys) : Number(day.slice(0, 4));
 }
 
-/** The [from, to) of a preset, seen on `day`; null for "all", "custom", and "latest" without data. */
+/**
+ * The [from, to) of a preset, seen on `day`; null for "all", "custom", and "latest" without data.
+ * @param {string} preset
+ * @param {string} day
+ * @param {Extent | null} [extent]
+ * @returns {Range | null}
+ */
 export function presetRange(preset, day, extent = null) {
   const y = Number(day.slice(0, 4));
   const m = Number(day.slice(5, 7));
@@ -108,6 +190,7 @@ export function presetRange(preset, day, extent = null) {
   }
 }
 
+/** @returns {State} */
 export function defaults() {
   return {
     lang: 'vi',
@@ -125,16 +208,29 @@ export function defaults() {
   };
 }
 
-/** The state a query string describes; anything unknown or malformed falls back to the default. */
+/**
+ * The state a query string describes; anything unknown or malformed falls back to the default.
+ * @param {string} search
+ * @param {string} day
+ * @param {string[] | null} [categories]
+ * @returns {State}
+ */
 export function parse(search, day, categories = null) {
   const s = defaults();
   const q = new URLSearchParams(search);
-  const list = (k) => (q.get(k) || '').split(',').map((x) => x.trim()).filter(Boolean);
-  if (q.get('lang') === 'en' || q.get('lang') === 'vi') s.lang = q.get('lang');
+  /** @param {string} k */
+  const list = (k) =>
+    (q.get(k) || '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const lang = q.get('lang');
+  if (lang === 'en' || lang === 'vi') s.lang = lang;
   if (q.has('layers')) s.layers = new Set(list('layers').filter((l) => LAYER_IDS.includes(l)));
   const from = q.get('from');
   const to = q.get('to');
-  if (PRESETS.includes(q.get('t'))) s.t = q.get('t');
+  const t = q.get('t');
+  if (t != null && PRESETS.includes(t)) s.t = t;
   if (from && DATE.test(from)) s.from = from;
   if (to && DATE.test(to)) s.to = to;
   if (s.from && s.to && s.from >= s.to) s.to = null;
@@ -173,6 +269,9 @@ export function parse(search, day, categories = null) {
  * Fills in the defaults that follow the data (`extent`: GET /api/v1/extent, or null when it
  * could not be had): the latest 12 months with incidents ("all" without any) and the
  * programme year.
+ * @param {State} s
+ * @param {string} day
+ * @param {Extent | null} extent
  */
 export function resolve(s, day, extent) {
   if (s.t === 'latest') {
@@ -184,7 +283,12 @@ export function resolve(s, day, extent) {
   return s;
 }
 
-/** The query string of `s` (defaults left out, so plain links stay short). */
+/**
+ * The query string of `s` (defaults left out, so plain links stay short).
+ * @param {State} s
+ * @param {string} day
+ * @param {Extent | null} [extent]
+ */
 export function serialize(s, day, extent = null) {
   const d = defaults();
   const q = new URLSearchParams();
@@ -207,7 +311,10 @@ export function serialize(s, day, extent = null) {
   return q.toString().replaceAll('%2C', ',').replaceAll('%2F', '/').replaceAll('%3A', ':');
 }
 
-/** The H3 resolution that suits a zoom level. */
+/**
+ * The H3 resolution that suits a zoom level.
+ * @param {number} z
+ */
 export function resForZoom(z) {
   if (z < 9.5) return 7;
   if (z < 11) return 8;
@@ -216,10 +323,16 @@ export function resForZoom(z) {
   return 11;
 }
 
-/** No severity ticked: the incident-based layers draw nothing and ask for nothing. */
+/**
+ * No severity ticked: the incident-based layers draw nothing and ask for nothing.
+ * @param {State} s
+ */
 export const noSeverity = (s) => s.sev.length === 0;
 
-/** Query parameters every incident-based request shares (every severity ticked: no filter). */
+/**
+ * Query parameters every incident-based request shares (every severity ticked: no filter).
+ * @param {State} s
+ */
 export function filterParams(s) {
   return { from: s.from, to: s.to, category: s.cat, severity: s.sev.length === SEVERITIES.length ? [] : s.sev };
 }
@@ -228,6 +341,9 @@ export function filterParams(s) {
  * The days from which programme KPIs are counted for `year`, seen on `day`: the whole year
  * once it is over, the year so far while it runs (so "the same period a year earlier" is
  * the same days), null for a year not begun (then the API's `year` is asked for).
+ * @param {number} year
+ * @param {string} day
+ * @returns {Range | null}
  */
 export function programmePeriod(year, day) {
   const from = `${year}-01-01`;

@@ -90,7 +90,10 @@ describe('density and KDE classes', () => {
     ]);
     // Cells under the disclosure threshold are not shown: classes start there.
     assert.deepEqual(countClasses(b, 1, palette, 3)[0], { lo: 3, hi: 11, colour: '#1' });
-    assert.deepEqual(countClasses(b, 1 / 24, palette, 3), [{ lo: 3, hi: 3, colour: '#4' }, { lo: 4, hi: null, colour: '#5' }]);
+    assert.deepEqual(countClasses(b, 1 / 24, palette, 3), [
+      { lo: 3, hi: 3, colour: '#4' },
+      { lo: 4, hi: null, colour: '#5' },
+    ]);
   });
 
   it('continuous classes and the step expression', () => {

@@ -27,7 +27,8 @@ export const TOKEN = main.TOKEN;
 export const DOCS = process.env.DN_DOCS || '';
 export const TZ = process.env.DN_TZ || 'Asia/Ho_Chi_Minh';
 /** Today in the committee's zone, YYYY-MM-DD. */
-export const TODAY = process.env.DN_TODAY || new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+export const TODAY =
+  process.env.DN_TODAY || new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 
 export async function launch() {
   return chromium.launch({

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deflateSync } from 'node:zlib';
-import { PAGE, TODAY, TOKEN, TZ, api, colourCount, diffCount, dmy, lastRequest, launch, mapPixels, open, plusDays, ready, settle } from './lib.mjs';
+import { api, colourCount, diffCount, dmy, lastRequest, launch, mapPixels, open, PAGE, plusDays, ready, settle, TODAY, TOKEN, TZ } from './lib.mjs';
 
 const YEAR = 2024; // the pinned sample's data run over 2023–2024
 const EXTENT = { from: '2023-01-01', to: '2025-01-01' };
@@ -65,8 +65,14 @@ describe('first view', () => {
       const origin = new URL(PAGE).origin;
       const external = log.all.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
       assert.deepEqual(log.errors, [], 'console errors');
-      assert.ok(log.requests.some((r) => r.path === '/api/v1/density'), 'density requested');
-      assert.ok(log.requests.some((r) => r.path === '/api/v1/areas'), 'areas requested');
+      assert.ok(
+        log.requests.some((r) => r.path === '/api/v1/density'),
+        'density requested',
+      );
+      assert.ok(
+        log.requests.some((r) => r.path === '/api/v1/areas'),
+        'areas requested',
+      );
       assert.deepEqual(external, [], 'requests outside the server');
       const fv = await page.evaluate(() => window.diemnong.firstView);
       times.push(fv);
@@ -78,7 +84,10 @@ describe('first view', () => {
         const empty = await mapPixels(base.page);
         await base.context.close();
         assert.ok(diffCount(drawn, empty) > 20000, 'density hexagons are drawn over the wards');
-        assert.ok(log.requests.some((r) => r.path === '/api/v1/extent'), 'the extent asked for');
+        assert.ok(
+          log.requests.some((r) => r.path === '/api/v1/extent'),
+          'the extent asked for',
+        );
         // The default range is the latest 12 months with data: 2024 here.
         const q = lastRequest(log, '/api/v1/density').params;
         assert.deepEqual([q.get('from'), q.get('to')], ['2024-01-01', '2025-01-01']);
@@ -86,7 +95,9 @@ describe('first view', () => {
       await context.close();
     }
     const sorted = [...times].sort((a, b) => a - b);
-    t.diagnostic(`first view (navigation start → map idle with density drawn): ${times.map((x) => Math.round(x)).join(', ')} ms; median ${Math.round(sorted[1])} ms`);
+    t.diagnostic(
+      `first view (navigation start → map idle with density drawn): ${times.map((x) => Math.round(x)).join(', ')} ms; median ${Math.round(sorted[1])} ms`,
+    );
     // The best of three: other work on the machine (a build, a benchmark) only ever adds time.
     const budget = Number(process.env.DN_FIRST_VIEW_MAX_MS || 2000);
     assert.ok(sorted[0] < budget, `first view ${Math.round(sorted[0])} ms (best of 3) ≥ ${budget} ms`);
@@ -117,9 +128,10 @@ describe('layers', () => {
   it('opens a link with several layers, incidents included, each with its legend (screenshot)', async () => {
     const { page, context, log } = await open(browser, `?layers=hotspots,zones,incidents,cameras,complex&py=${YEAR}`, { token: TOKEN });
     assert.deepEqual(log.errors, []);
-    for (const id of ['hotspots', 'zones', 'incidents', 'complex', 'cameras']) assert.ok(await page.locator(`#lg-${id} .legend-rows li`).count() > 0, `${id} legend`);
+    for (const id of ['hotspots', 'zones', 'incidents', 'complex', 'cameras'])
+      assert.ok((await page.locator(`#lg-${id} .legend-rows li`).count()) > 0, `${id} legend`);
     const inc = lastRequest(log, '/api/v1/incidents');
-    assert.ok(inc && inc.params.get('bbox'), 'incidents asked for the view with a margin');
+    assert.ok(inc?.params.get('bbox'), 'incidents asked for the view with a margin');
     assert.match(await page.locator('#lg-incidents').innerText(), /Hiển thị [\d.]+ \/ [\d.]+ vụ/);
     assert.match(await page.locator('#lg-hotspots').innerText(), /Nóng, tin cậy 99%/);
     await context.close();
@@ -292,13 +304,16 @@ describe('controls', () => {
     let tiles = 0;
     const { page, context, log } = await open(browser, '?layers=', {
       before: async (p) => {
-        await p.route((u) => u.pathname === '/', async (route) => {
-          const res = await route.fetch();
-          const html = (await res.text())
-            .replace('<meta name="diemnong-basemap" content="">', '<meta name="diemnong-basemap" content="http://tiles.test/{z}/{x}/{y}.png">')
-            .replace('<meta name="diemnong-basemap-attribution" content="">', '<meta name="diemnong-basemap-attribution" content="© Test tiles">');
-          await route.fulfill({ response: res, body: html });
-        });
+        await p.route(
+          (u) => u.pathname === '/',
+          async (route) => {
+            const res = await route.fetch();
+            const html = (await res.text())
+              .replace('<meta name="diemnong-basemap" content="">', '<meta name="diemnong-basemap" content="http://tiles.test/{z}/{x}/{y}.png">')
+              .replace('<meta name="diemnong-basemap-attribution" content="">', '<meta name="diemnong-basemap-attribution" content="© Test tiles">');
+            await route.fulfill({ response: res, body: html });
+          },
+        );
         await p.route(/^http:\/\/tiles\.test\//, (route) => {
           tiles++;
           return route.fulfill({ status: 200, contentType: 'image/png', body: tile });
@@ -398,7 +413,12 @@ describe('panels', () => {
     await page.waitForSelector('#panel-body table');
     assert.equal(await page.locator('#status-form').count(), 0);
     const status = await page.evaluate(
-      (c) => fetch(`/api/v1/areas/${c.code}/transitions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ year: c.year, to: 'in_progress' }) }).then((r) => r.status),
+      (c) =>
+        fetch(`/api/v1/areas/${c.code}/transitions`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ year: c.year, to: 'in_progress' }),
+        }).then((r) => r.status),
       { code, year: YEAR },
     );
     assert.equal(status, 403);
@@ -406,7 +426,10 @@ describe('panels', () => {
     // Signing out clears the cookie.
     await page.click('#auth-btn');
     await page.waitForFunction(() => document.querySelector('#auth-btn').textContent === 'Đăng nhập');
-    assert.equal((await context.cookies()).some((c) => c.name === 'dn_session' && c.value), false);
+    assert.equal(
+      (await context.cookies()).some((c) => c.name === 'dn_session' && c.value),
+      false,
+    );
     assert.ok(await page.locator('#ly-incidents').isDisabled());
     await context.close();
   });
@@ -423,7 +446,12 @@ describe('panels', () => {
         for (let x = 20; x < c.clientWidth; x += 12) {
           const f = m.queryRenderedFeatures([x, y], { layers: ['zones-fill'] })[0];
           // Well inside the zone, not on its edge (the click lands within a pixel of here).
-          const around = [[-4, -4], [4, -4], [-4, 4], [4, 4]].map(([dx, dy]) => m.queryRenderedFeatures([x + dx, y + dy], { layers: ['zones-fill'] })[0]?.properties.id);
+          const around = [
+            [-4, -4],
+            [4, -4],
+            [-4, 4],
+            [4, 4],
+          ].map(([dx, dy]) => m.queryRenderedFeatures([x + dx, y + dy], { layers: ['zones-fill'] })[0]?.properties.id);
           if (f && around.every((id) => id === f.properties.id)) return { x, y, id: f.properties.id };
         }
       }
@@ -472,7 +500,8 @@ describe('sign-in said where it matters', () => {
     // The complex areas are public; their programme colours are not.
     assert.match(await page.locator('li[data-layer=complex] label .lock').getAttribute('aria-label'), /^Cần đăng nhập/);
     assert.match(await page.locator('#lg-complex').innerText(), /Màu trạng thái chương trình chỉ hiện khi đã đăng nhập/);
-    for (const id of ['density', 'hotspots', 'zones', 'emerging', 'kde', 'clusters']) assert.equal(await page.locator(`li[data-layer=${id}] .lock`).count(), 0, `${id} is public`);
+    for (const id of ['density', 'hotspots', 'zones', 'emerging', 'kde', 'clusters'])
+      assert.equal(await page.locator(`li[data-layer=${id}] .lock`).count(), 0, `${id} is public`);
     // Asked for by the link but not shown: the legend says why, with a way to sign in.
     const legend = page.locator('#lg-incidents');
     assert.ok(await legend.isVisible());
@@ -574,7 +603,14 @@ describe('legends a planner can read', () => {
     await page.uncheck('#sevs input[value=especially_serious]');
     await settle(page);
     assert.equal(await page.locator('#sev-summary').innerText(), 'Không chọn mức nào');
-    assert.deepEqual(log.requests.slice(before).map((r) => r.path).filter((p) => p !== '/api/v1/extent'), [], 'no request');
+    assert.deepEqual(
+      log.requests
+        .slice(before)
+        .map((r) => r.path)
+        .filter((p) => p !== '/api/v1/extent'),
+      [],
+      'no request',
+    );
     const diff = diffCount(empty, await mapPixels(page));
     assert.ok(diff < 50, `nothing drawn (${diff} pixels differ from no layer)`);
     for (const id of ['density', 'hotspots']) assert.match(await page.locator(`#lg-${id}`).innerText(), /Chưa chọn mức độ nào/);
@@ -639,7 +675,10 @@ describe('Vietnamese everywhere the page speaks', () => {
 
   it('numbers use Vietnamese separators in Vietnamese and English ones in English, not the browser’s', async () => {
     for (const lang of ['vi', 'en']) {
-      const { page, context } = await open(browser, `?layers=zones,incidents${lang === 'en' ? '&lang=en' : ''}`, { token: TOKEN, locale: lang === 'vi' ? 'en-US' : 'vi-VN' });
+      const { page, context } = await open(browser, `?layers=zones,incidents${lang === 'en' ? '&lang=en' : ''}`, {
+        token: TOKEN,
+        locale: lang === 'vi' ? 'en-US' : 'vi-VN',
+      });
       const inc = await page.locator('#lg-incidents').innerText();
       const zones = await page.locator('#lg-zones .pick-list').innerText();
       if (lang === 'vi') {

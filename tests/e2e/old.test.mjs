@@ -33,7 +33,10 @@ describe('a demo whose data end a year ago', () => {
     assert.equal(await page.inputValue('#d-from'), dmy(from));
     assert.equal(await page.inputValue('#d-through'), dmy(plusDays(to, -1)));
     // The slider's thumbs on the first and the last month of the range.
-    const [a, b] = await page.evaluate(() => [document.querySelector('#m-from').getAttribute('aria-valuetext'), document.querySelector('#m-to').getAttribute('aria-valuetext')]);
+    const [a, b] = await page.evaluate(() => [
+      document.querySelector('#m-from').getAttribute('aria-valuetext'),
+      document.querySelector('#m-to').getAttribute('aria-valuetext'),
+    ]);
     assert.deepEqual([a, b], [`${from.slice(5, 7)}/${from.slice(0, 4)}`, `${plusDays(to, -1).slice(5, 7)}/${plusDays(to, -1).slice(0, 4)}`]);
     const drawn = await mapPixels(page);
     const base = await open(browser, '?layers=', { page: S.PAGE });

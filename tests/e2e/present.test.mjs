@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DOCS, TODAY, diffCount, dmy, lastRequest, launch, mapPixels, open, plusDays, saveDoc, server, settle } from './lib.mjs';
+import { DOCS, diffCount, dmy, lastRequest, launch, mapPixels, open, plusDays, saveDoc, server, settle, TODAY } from './lib.mjs';
 
 const S = server('_PRESENT');
 const YEAR = Number(TODAY.slice(0, 4));
@@ -78,7 +78,10 @@ describe('the present-day demo', () => {
     const area = await areaWithStatus('in_progress');
     const { page, context, log } = await open(browser, '?layers=hotspots,zones,cameras,complex', { page: S.PAGE, token: S.TOKEN });
     assert.equal(await page.inputValue('#py'), String(YEAR));
-    assert.ok(log.requests.some((r) => r.path === '/api/v1/areas' && r.params.get('year') === String(YEAR)), 'this year’s programme asked for');
+    assert.ok(
+      log.requests.some((r) => r.path === '/api/v1/areas' && r.params.get('year') === String(YEAR)),
+      'this year’s programme asked for',
+    );
     const legend = await page.locator('#lg-complex').innerText();
     for (const st of ['Đã xác định', 'Đang chuyển hóa', 'Đã chuyển hóa']) {
       const m = legend.match(new RegExp(`${st} \\((\\d+)\\)`));

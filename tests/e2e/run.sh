@@ -109,7 +109,9 @@ expose() { # name suffix
     wait_for "$work/serve-$name.out" '^serve: http' 20 || { log "serve.mjs did not start"; cat "$work/serve-$name.out" >&2; exit 1; }
     page_url="$(grep -o 'http://[^ ]*' "$work/serve-$name.out" | head -1)"
   fi
-  if ! curl -fsS "$page_url" | grep -q 'src="app.js"'; then
+  # Read the whole page first: `curl | grep -q` under pipefail fails when grep stops early.
+  page_html="$(curl -fsS "$page_url" || true)"
+  if [[ "$page_html" != *'src="app.js"'* ]]; then
     log "the page at $page_url is not map-ui/dist (does this server embed it yet?)"
     exit 1
   fi

@@ -82,19 +82,21 @@ function testTile() {
   ihdr.writeUInt32BE(w, 4);
   ihdr[8] = 8;
   ihdr[9] = 2;
-  tilePng = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  tilePng = Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
   return tilePng;
 }
 
 function proxy(req, res) {
   const headers = { ...req.headers };
-  const up = http.request(
-    { host: backend.hostname, port: backend.port || 80, method: req.method, path: req.url, headers },
-    (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
-    },
-  );
+  const up = http.request({ host: backend.hostname, port: backend.port || 80, method: req.method, path: req.url, headers }, (r) => {
+    res.writeHead(r.statusCode, r.headers);
+    r.pipe(res);
+  });
   up.on('error', (e) => {
     res.writeHead(502, { 'content-type': 'application/problem+json' });
     res.end(JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `backend: ${e.message}` }));

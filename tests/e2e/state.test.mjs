@@ -14,13 +14,19 @@ import {
   programmePeriod,
   resForZoom,
   resolve,
-  serialize,
   SEVERITIES,
+  serialize,
 } from '../../map-ui/src/state.js';
 
 const DAY = '2026-11-23';
 // What GET /api/v1/extent answers for a demo ending 2026-11-23.
-const EXTENT = { time_zone: 'Asia/Ho_Chi_Minh', today: DAY, incidents: { from: '2024-12-01', to: '2026-12-01', bbox: [106.6, 10.72, 106.8, 10.86] }, programme_years: [2025, 2026], data_version: 12 };
+const EXTENT = {
+  time_zone: 'Asia/Ho_Chi_Minh',
+  today: DAY,
+  incidents: { from: '2024-12-01', to: '2026-12-01', bbox: [106.6, 10.72, 106.8, 10.86] },
+  programme_years: [2025, 2026],
+  data_version: 12,
+};
 
 describe('presets', () => {
   it('count whole months in the committee zone, `to` exclusive', () => {
@@ -107,7 +113,8 @@ describe('URL state', () => {
     assert.equal(serialize(y, DAY, EXTENT), 'py=2024', 'a year that is not the default is written');
   });
   it('round-trips every control', () => {
-    const q = 'lang=en&layers=density,zones,incidents&t=custom&from=2024-01-01&to=2024-04-01&cat=theft,snatching&sev=serious&res=9&py=2024&map=12.50/10.77800/106.69500&panel=area:dbpt-2024-01';
+    const q =
+      'lang=en&layers=density,zones,incidents&t=custom&from=2024-01-01&to=2024-04-01&cat=theft,snatching&sev=serious&res=9&py=2024&map=12.50/10.77800/106.69500&panel=area:dbpt-2024-01';
     const s = resolve(parse(q, DAY), DAY, EXTENT);
     assert.equal(s.lang, 'en');
     assert.deepEqual([...s.layers], ['density', 'zones', 'incidents']);

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::cache::VersionedCache;
 use super::error::ApiError;
-use super::extract::{Body, Identity, Params};
+use super::extract::{Body, Caller, Params};
 use super::features::{
     GEOJSON, ListParams, collection, feature, kind_ok, next_link, page_params, paginate, self_link,
 };
@@ -328,7 +328,7 @@ pub fn public_programme(snap: &Snapshot, code: &str) -> Value {
 /// areas with status, run of years not converted, flag, headline KPIs and traffic lights.
 pub async fn overview(
     state: &AppState,
-    identity: &Identity,
+    identity: &Caller,
     year: i64,
     kind: Option<&str>,
     bbox: Option<BBox>,
@@ -457,7 +457,7 @@ pub async fn overview(
     ))]
 pub async fn get_history(
     State(state): State<AppState>,
-    identity: Identity,
+    identity: Caller,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     identity.require(Role::Viewer)?;
@@ -515,7 +515,7 @@ pub struct KpiParams {
     ))]
 pub async fn get_kpis(
     State(state): State<AppState>,
-    identity: Identity,
+    identity: Caller,
     Path(code): Path<String>,
     Params(p): Params<KpiParams>,
 ) -> Result<Response, ApiError> {
@@ -638,10 +638,6 @@ pub struct TransitionRequest {
     pub evidence: Vec<String>,
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::param("body", e.to_string()))
-}
-
 fn domain(e: crate::domain::DomainError) -> ApiError {
     ApiError::param(e.field.to_string(), e.reason)
 }
@@ -661,12 +657,12 @@ fn domain(e: crate::domain::DomainError) -> ApiError {
     ))]
 pub async fn post_designation(
     State(state): State<AppState>,
-    identity: Identity,
+    identity: Caller,
     Path(code): Path<String>,
-    Body(bytes): Body,
+    bytes: Body,
 ) -> Result<Response, ApiError> {
     let by = identity.require(Role::Editor)?;
-    let req: DesignationRequest = body(&bytes)?;
+    let req: DesignationRequest = bytes.json()?;
     let snap = state.service.snapshot();
     let targets = state.programme.targets.with(&req.targets).map_err(domain)?;
     let terms = DesignationTerms::new(
@@ -714,16 +710,16 @@ fn percent(code: &str) -> String {
     ))]
 pub async fn patch_designation(
     State(state): State<AppState>,
-    identity: Identity,
+    identity: Caller,
     Path((code, year)): Path<(String, String)>,
-    Body(bytes): Body,
+    bytes: Body,
 ) -> Result<Response, ApiError> {
     let by = identity.require(Role::Editor)?;
     let year = parse_year(
         year.parse::<i64>()
             .map_err(|_| ApiError::param("year", format!("{year:?} is not a year")))?,
     )?;
-    let req: DesignationPatch = body(&bytes)?;
+    let req: DesignationPatch = bytes.json()?;
     let note = crate::domain::programme::note(req.note.as_deref()).map_err(domain)?;
     let snap = state.service.snapshot();
     let (d, e) = crate::programme::edit(
@@ -764,12 +760,12 @@ pub async fn patch_designation(
     ))]
 pub async fn post_transition(
     State(state): State<AppState>,
-    identity: Identity,
+    identity: Caller,
     Path(code): Path<String>,
-    Body(bytes): Body,
+    bytes: Body,
 ) -> Result<Response, ApiError> {
     let by = identity.require(Role::Editor)?;
-    let req: TransitionRequest = body(&bytes)?;
+    let req: TransitionRequest = bytes.json()?;
     let year = parse_year(req.year)?;
     let to: ProgrammeStatus = req.to.parse().map_err(domain)?;
     let m = Move {
@@ -838,7 +834,7 @@ pub async fn list_areas(
                 "does not apply with year (the year's designations come in one page)",
             ));
         }
-        let identity = Identity::of(&state, &headers).await?;
+        let identity = Caller::of(&state, &headers).await?;
         return overview(
             &state,
             &identity,

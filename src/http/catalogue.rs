@@ -53,8 +53,7 @@ pub async fn put_entry(
             )));
         }
     };
-    let labels: Labels =
-        serde_json::from_slice(&body.0).map_err(|e| ApiError::param("body", e.to_string()))?;
+    let labels: Labels = body.json()?;
     let entry = CatalogueEntry::new(&code, &labels.label_vi, &labels.label_en)
         .map_err(|e| ApiError::param(e.field.to_string(), e.reason))?;
     state.service.put_catalogue_entry(kind, &entry).await?;

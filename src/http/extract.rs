@@ -37,24 +37,57 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     }
 }
 
-/// Who is calling: the role of a presented bearer token (or session cookie), or nobody.
-#[derive(Debug, Clone, Copy)]
-pub struct Caller(pub Option<Role>);
+/// Who is calling: the token presented (bearer header or session cookie) with its name, id
+/// and role — what authorisation checks and what the programme's history records as "who"
+/// — or nobody. The one auth extractor of the API.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Option<crate::store::TokenInfo>);
 
 impl Caller {
-    /// Refuses callers below `role`: 401 without a token, 403 with a weaker one.
+    /// The caller's role, if a known token was presented.
+    #[must_use]
+    pub fn role(&self) -> Option<Role> {
+        self.0.as_ref().map(|t| t.role)
+    }
+
+    /// The caller as an actor, if its role is at least `role`: 401 without a token, 403
+    /// with a weaker one.
     ///
     /// # Errors
     /// As above.
-    pub fn require(self, role: Role) -> Result<Role, ApiError> {
-        match self.0 {
-            Some(r) if r >= role => Ok(r),
-            Some(r) => Err(ApiError::Forbidden(format!(
-                "this needs the {role} role; the token has {r}"
+    pub fn require(&self, role: Role) -> Result<crate::domain::Actor, ApiError> {
+        match &self.0 {
+            Some(t) if t.role >= role => Ok(crate::domain::Actor {
+                name: t.name.clone(),
+                token_id: Some(t.id),
+            }),
+            Some(t) => Err(ApiError::Forbidden(format!(
+                "this needs the {role} role; the token has {}",
+                t.role
             ))),
             None => Err(ApiError::Unauthorized(format!(
                 "this needs a token with the {role} role (Authorization: Bearer …)"
             ))),
+        }
+    }
+
+    /// Resolves the credential of `headers`, for handlers that need it only sometimes (a
+    /// public listing must not fail over a token it does not need).
+    ///
+    /// # Errors
+    /// 401 for a malformed header or an unknown or revoked bearer token.
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
+        let Some(cred) = Credential::of(headers)? else {
+            return Ok(Self(None));
+        };
+        match state
+            .service
+            .store()
+            .token_by_hash(&crate::auth::hash_token(cred.token()))
+            .await?
+        {
+            Some(info) => Ok(Self(Some(info))),
+            None => cred.unknown().map(|()| Self(None)),
         }
     }
 }
@@ -137,18 +170,23 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(cred) = Credential::of(&parts.headers)? else {
-            return Ok(Self(None));
-        };
-        match state.service.role_of(cred.token()).await? {
-            Some(role) => Ok(Self(Some(role))),
-            None => cred.unknown().map(|()| Self(None)),
-        }
+        Self::of(state, &parts.headers).await
     }
 }
 
-/// The raw request body; a body over the limit or a broken stream is problem+json.
+/// The raw request body; a body over the limit or a broken stream is problem+json. Read
+/// it after authorising (extractors run first; [`Body::json`] parses on demand).
 pub struct Body(pub axum::body::Bytes);
+
+impl Body {
+    /// The body as JSON of type `T`; a problem names `body` and says what is wrong where.
+    ///
+    /// # Errors
+    /// A 400 for a body that is not such JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.0).map_err(|e| ApiError::param("body", e.to_string()))
+    }
+}
 
 impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
     type Rejection = ApiError;
@@ -164,61 +202,3 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
     }
 }
 
-/// Who is calling, with the token's name and id: what the conversion programme's history
-/// records as "who".
-#[derive(Debug, Clone)]
-pub struct Identity(pub Option<crate::store::TokenInfo>);
-
-impl Identity {
-    /// The caller as an actor, if its role is at least `role`: 401 without a token, 403
-    /// with a weaker one.
-    ///
-    /// # Errors
-    /// As above.
-    pub fn require(&self, role: Role) -> Result<crate::domain::Actor, ApiError> {
-        Caller(self.0.as_ref().map(|t| t.role)).require(role)?;
-        Ok(self.0.as_ref().map_or_else(
-            || crate::domain::Actor {
-                name: String::new(),
-                token_id: None,
-            },
-            |t| crate::domain::Actor {
-                name: t.name.clone(),
-                token_id: Some(t.id),
-            },
-        ))
-    }
-}
-
-impl Identity {
-    /// Resolves the bearer token of `headers`, for handlers that need it only sometimes
-    /// (a public listing must not fail over a token it does not need).
-    ///
-    /// # Errors
-    /// 401 for a malformed header or an unknown or revoked token.
-    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let Some(cred) = Credential::of(headers)? else {
-            return Ok(Self(None));
-        };
-        match state
-            .service
-            .store()
-            .token_by_hash(&crate::auth::hash_token(cred.token()))
-            .await?
-        {
-            Some(info) => Ok(Self(Some(info))),
-            None => cred.unknown().map(|()| Self(None)),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Identity {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Self::of(state, &parts.headers).await
-    }
-}

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::AppState;
 use super::areas::{KpiJob, compute_kpis, parse_year};
 use super::error::ApiError;
-use super::extract::{Identity, Params};
+use super::extract::{Caller, Params};
 use crate::auth::Role;
 use crate::domain::Period;
 use crate::domain::period::year_of;
@@ -41,7 +41,7 @@ pub struct ReportParams {
     ))]
 pub async fn get_report(
     State(state): State<AppState>,
-    identity: Identity,
+    identity: Caller,
     Params(p): Params<ReportParams>,
 ) -> Result<Response, ApiError> {
     identity.require(Role::Viewer)?;

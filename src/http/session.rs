@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{Body, Identity, SESSION_COOKIE};
+use super::extract::{Body, Caller, SESSION_COOKIE};
 use crate::auth::Role;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -64,10 +64,9 @@ fn cookie(headers: &HeaderMap, value: &str, max_age: Option<u32>) -> Result<Head
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Body(body): Body,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let req: SignIn =
-        serde_json::from_slice(&body).map_err(|e| ApiError::param("body", e.to_string()))?;
+    let req: SignIn = body.json()?;
     let token = req.token.trim();
     // Tokens are `dn_` and hex: anything else cannot be one, and must not reach a header.
     if token.is_empty()
@@ -100,7 +99,7 @@ pub async fn sign_in(
         (status = 200, description = "Who is signed in (by cookie or bearer token): `signed_in` false, with no role, for nobody — the page asks on every load, so that is not an error", body = Session),
         (status = 401, description = "A bearer token that is unknown or revoked", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn current(identity: Identity) -> Json<Session> {
+pub async fn current(identity: Caller) -> Json<Session> {
     Json(match identity.0 {
         Some(t) => Session {
             signed_in: true,

@@ -268,11 +268,35 @@ fn hexagon(cell: CellIndex, csv: bool) -> Geometry {
 
 /// The response body (GeoJSON or CSV) and its content type, built from rows of
 /// properties (the first being `h3`).
-/// Features as (geometry, properties).
-type Rows = Vec<(Geometry, Map<String, Value>)>;
+/// One feature of an analysis answer.
+struct Row {
+    geometry: Geometry,
+    /// The incidents the small-cell disclosure rule judges this feature by: a cell's,
+    /// zone's or cluster's count. `None` for a smoothed surface (KDE), which has no count
+    /// and enforces its own floor (a minimum bandwidth) instead.
+    incidents: Option<u64>,
+    properties: Map<String, Value>,
+}
+
+impl Row {
+    fn new(geometry: Geometry, incidents: Option<u64>, properties: Map<String, Value>) -> Self {
+        Self {
+            geometry,
+            incidents,
+            properties,
+        }
+    }
+
+    /// Whether an anonymous caller may see this feature, at `min` incidents per feature.
+    fn disclosable(&self, min: u32) -> bool {
+        self.incidents.is_none_or(|c| c >= u64::from(min))
+    }
+}
+
+type Rows = Vec<Row>;
 
 fn render(
-    rows: &[(Geometry, Map<String, Value>)],
+    rows: &[Row],
     csv: bool,
     provenance: Value,
     extra: Map<String, Value>,
@@ -282,27 +306,22 @@ fn render(
         let mut w = csv::Writer::from_writer(Vec::new());
         let header: Vec<String> = rows
             .first()
-            .map(|(_, p)| p.keys().cloned().collect())
+            .map(|r| r.properties.keys().cloned().collect())
             .unwrap_or_else(|| vec!["h3".to_owned()]);
-        w.write_record(&header)
-            .map_err(|e| ApiError::internal(e))?;
-        for (_, p) in rows {
+        w.write_record(&header).map_err(ApiError::internal)?;
+        for r in rows {
             let rec: Vec<String> = header
                 .iter()
-                .map(|k| match &p[k] {
+                .map(|k| match &r.properties[k] {
                     Value::String(s) => s.clone(),
                     Value::Null => String::new(),
                     v => v.to_string(),
                 })
                 .collect();
-            w.write_record(&rec)
-                .map_err(|e| ApiError::internal(e))?;
+            w.write_record(&rec).map_err(ApiError::internal)?;
         }
-        let body = String::from_utf8(
-            w.into_inner()
-                .map_err(|e| ApiError::internal(e))?,
-        )
-        .map_err(|e| ApiError::internal(e))?;
+        let body = String::from_utf8(w.into_inner().map_err(ApiError::internal)?)
+            .map_err(ApiError::internal)?;
         return Ok((body, "text/csv; charset=utf-8".to_owned()));
     }
     // Written straight out, feature by feature: building one `Value` of the whole
@@ -311,7 +330,15 @@ fn render(
     let json = |e: serde_json::Error| ApiError::internal(e);
     let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 320 + 512);
     out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
-    for (i, (geometry, p)) in rows.iter().enumerate() {
+    for (
+        i,
+        Row {
+            geometry,
+            properties: p,
+            ..
+        },
+    ) in rows.iter().enumerate()
+    {
         if i > 0 {
             out.push(b',');
         }
@@ -335,7 +362,7 @@ fn render(
     }
     serde_json::to_writer(&mut out, &provenance).map_err(json)?;
     out.push(b'}');
-    let body = String::from_utf8(out).map_err(|e| ApiError::internal(e))?;
+    let body = String::from_utf8(out).map_err(ApiError::internal)?;
     Ok((body, GEOJSON.to_owned()))
 }
 
@@ -404,16 +431,7 @@ async fn serve_analysis(
             let (rows, warnings) = tokio::task::spawn_blocking(move || {
                 compute(snap, withhold).map(|(rows, w)| {
                     let rows = if withhold {
-                        rows.into_iter()
-                            .filter(|(_, p)| {
-                                // Rows without a count (KDE) are smoothed surfaces;
-                                // the KDE handler enforces its own floor instead.
-                                p.get("count")
-                                    .or_else(|| p.get("incidents"))
-                                    .and_then(Value::as_u64)
-                                    .is_none_or(|c| c >= u64::from(min))
-                            })
-                            .collect()
+                        rows.into_iter().filter(|r| r.disclosable(min)).collect()
                     } else {
                         rows
                     };
@@ -421,7 +439,7 @@ async fn serve_analysis(
                 })
             })
             .await
-            .map_err(|e| ApiError::internal(e))??;
+            .map_err(ApiError::internal)??;
             let b = Arc::new(render(&rows, csv, provenance, warnings, &state.hexagons)?);
             state.cache.put(version, key, Arc::clone(&b));
             b
@@ -503,7 +521,7 @@ pub async fn get_density(
                     p.insert("h3".into(), json!(c.cell.to_string()));
                     p.insert("count".into(), json!(c.count));
                     p.insert("per_km2".into(), json!(round_sig6(c.per_km2)));
-                    (hexagon(c.cell, q.csv), p)
+                    Row::new(hexagon(c.cell, q.csv), Some(u64::from(c.count)), p)
                 })
                 .collect();
             Ok((rows, Map::new()))
@@ -556,7 +574,7 @@ pub async fn get_hotspots(
                     p.insert("gi_p".into(), json!(c.p));
                     p.insert("gi_q".into(), json!(c.q));
                     p.insert("gi_bin".into(), json!(bin));
-                    (hexagon(c.cell, q.csv), p)
+                    Row::new(hexagon(c.cell, q.csv), Some(u64::from(c.count)), p)
                 })
                 .collect();
             Ok((rows, Map::new()))
@@ -721,7 +739,11 @@ pub async fn get_zones(
                     p.insert("models".into(), json!(z.models));
                     p.insert("wards".into(), json!(z.wards));
                     p.insert("complex_areas".into(), json!(z.complex_areas));
-                    (Geometry::Json(multipolygon(&z.geometry)), p)
+                    Row::new(
+                        Geometry::Json(multipolygon(&z.geometry)),
+                        Some(z.incidents),
+                        p,
+                    )
                 })
                 .collect();
             Ok((rows, Map::new()))
@@ -846,7 +868,8 @@ pub async fn get_emerging(
                 .map(|c| {
                     let mut p = Map::new();
                     p.insert("h3".into(), json!(c.cell.to_string()));
-                    p.insert("count".into(), json!(c.counts.iter().map(|n| u64::from(*n)).sum::<u64>()));
+                    let count = c.counts.iter().map(|n| u64::from(*n)).sum::<u64>();
+                    p.insert("count".into(), json!(count));
                     p.insert("category".into(), json!(c.category.as_str()));
                     p.insert("trend_z".into(), json!(c.trend.as_ref().map(|t| t.z)));
                     p.insert("trend_p".into(), json!(c.trend.as_ref().map(|t| t.p)));
@@ -854,7 +877,7 @@ pub async fn get_emerging(
                     p.insert("bins".into(), json!(c.bins));
                     p.insert("counts".into(), json!(c.counts));
                     p.insert("z".into(), json!(c.z.iter().map(|v| (v * 1e9).round() / 1e9).collect::<Vec<_>>()));
-                    (hexagon(c.cell, q.csv), p)
+                    Row::new(hexagon(c.cell, q.csv), Some(count), p)
                 })
                 .collect();
             let mut extra = Map::new();
@@ -960,7 +983,9 @@ pub async fn get_kde(
                     let mut p = Map::new();
                     p.insert("h3".into(), json!(c.cell.to_string()));
                     p.insert("density".into(), json!(c.density));
-                    (hexagon(c.cell, q.csv), p)
+                    // A smoothed surface has no count: the handler's minimum bandwidth for
+                    // anonymous callers is what keeps single incidents from showing.
+                    Row::new(hexagon(c.cell, q.csv), None, p)
                 })
                 .collect();
             let mut extra = Map::new();
@@ -1028,11 +1053,11 @@ pub async fn get_clusters(
             cost_check(max_cost, c.ids.len(), 1).map(|()| c)
         })
         .await
-        .map_err(|e| ApiError::internal(e))??;
+        .map_err(ApiError::internal)??;
         let members = members(&c);
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["external_id", "cluster", "core"])
-            .map_err(|e| ApiError::internal(e))?;
+            .map_err(ApiError::internal)?;
         for chunk in members.chunks(1_000) {
             let ids: Vec<i64> = chunk.iter().map(|m| m.id).collect();
             let rows = state.service.store().incidents_by_ids(&ids).await?;
@@ -1046,12 +1071,10 @@ pub async fn get_clusters(
                     &m.cluster.to_string(),
                     if m.core { "true" } else { "false" },
                 ])
-                .map_err(|e| ApiError::internal(e))?;
+                .map_err(ApiError::internal)?;
             }
         }
-        let body = w
-            .into_inner()
-            .map_err(|e| ApiError::internal(e))?;
+        let body = w.into_inner().map_err(ApiError::internal)?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }
     let zone = state.service.zone().clone();
@@ -1078,8 +1101,9 @@ pub async fn get_clusters(
                     p.insert("first".into(), json!(zone.format(cl.first)));
                     p.insert("last".into(), json!(zone.format(cl.last)));
                     p.insert("top_categories".into(), categories(&cl.top_categories));
-                    (
+                    Row::new(
                         Geometry::Json(multipolygon(&geo::MultiPolygon::new(vec![cl.outline]))),
+                        Some(u64::try_from(cl.count).unwrap_or(u64::MAX)),
                         p,
                     )
                 })
@@ -1091,4 +1115,21 @@ pub async fn get_clusters(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod disclosure_tests {
+    use super::*;
+
+    /// The small-cell rule reads the typed count, never the properties: a feature whose
+    /// properties say nothing about incidents is still judged by its count, and a surface
+    /// without one (KDE) is left to its own floor.
+    #[test]
+    fn the_rule_reads_the_rows_count() {
+        let row = |n: Option<u64>| Row::new(Geometry::None, n, Map::new());
+        assert!(!row(Some(2)).disclosable(3));
+        assert!(row(Some(3)).disclosable(3));
+        assert!(row(None).disclosable(3));
+        assert!(row(Some(0)).disclosable(0));
+    }
 }

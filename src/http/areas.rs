@@ -27,13 +27,13 @@ use super::features::{
 use crate::analysis::kpis::{AreaKpis, HotDetail, HotSet, KpiInput, hot_set, kpis};
 use crate::auth::Role;
 use crate::domain::Area;
-use crate::ingest::Layer;
 use crate::domain::period::{YEARS, year_of};
 use crate::domain::{
     AreaKind, Designation, DesignationTerms, NewDesignation, Period, ProgrammeEvent,
     ProgrammeStatus, TargetOverrides, Targets, Zone,
 };
 use crate::index::{BBox, Snapshot};
+use crate::ingest::Layer;
 use crate::programme::{Edit, Move};
 
 /// Hot sets kept for one data version before the cache is cleared (periods × details).
@@ -141,8 +141,7 @@ fn period_of(
         (None, Some(_), None) => Err(ApiError::param("to", "give to with from")),
         (None, None, Some(_)) => Err(ApiError::param("from", "give from with to")),
         (None, None, None) => {
-            let y = year_of(crate::service::now(), tz)
-                .map_err(|e| ApiError::internal(e))?;
+            let y = year_of(crate::service::now(), tz).map_err(ApiError::internal)?;
             Ok((
                 Period::year(y, tz).map_err(|e| ApiError::param("year", e.reason))?,
                 Some(y),
@@ -235,7 +234,7 @@ pub async fn compute_kpis(
             .collect())
     })
     .await
-    .map_err(|e| ApiError::internal(e))?
+    .map_err(ApiError::internal)?
 }
 
 fn area_pos(snap: &Snapshot, code: &str) -> Result<usize, ApiError> {
@@ -547,9 +546,7 @@ pub async fn get_kpis(
         }],
     )
     .await?;
-    let k = k
-        .pop()
-        .ok_or_else(|| ApiError::internal("no KPI result"))?;
+    let k = k.pop().ok_or_else(|| ApiError::internal("no KPI result"))?;
     let area = &snap.areas.areas()[pos];
     let mut body = json!({
         "area": {
@@ -581,7 +578,7 @@ pub async fn get_kpis(
     });
     if let (Some(b), Value::Object(m)) = (
         body.as_object_mut(),
-        serde_json::to_value(&k).map_err(|e| ApiError::internal(e))?,
+        serde_json::to_value(&k).map_err(ApiError::internal)?,
     ) {
         b.extend(m);
         b.insert("diemnong".into(), provenance(&snap));
@@ -884,10 +881,7 @@ pub async fn get_area(
         .ok_or_else(|| ApiError::NotFound(format!("area {code:?}")))?;
     let mut f = area_feature(a);
     if let Some(p) = f["properties"].as_object_mut() {
-        p.insert(
-            "programme".into(),
-            public_programme(&snap, &code),
-        );
+        p.insert("programme".into(), public_programme(&snap, &code));
     }
     Ok(([(header::CONTENT_TYPE, GEOJSON)], f.to_string()).into_response())
 }

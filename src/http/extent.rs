@@ -47,7 +47,7 @@ pub async fn get_extent(
         let snap = std::sync::Arc::clone(&snap);
         tokio::task::spawn_blocking(move || snap.incidents.extent())
             .await
-            .map_err(|e| ApiError::internal(e))?
+            .map_err(ApiError::internal)?
     };
     let mut years: Vec<i16> = snap.programme.all().iter().map(|d| d.year).collect();
     years.sort_unstable();
@@ -99,11 +99,9 @@ fn public_bbox([w, s, e, n]: [f64; 4]) -> [f64; 4] {
     [down(w), down(s), up(e), up(n)]
 }
 
-
 /// Where and when the data lie.
 pub fn router() -> axum::Router<super::AppState> {
-    axum::Router::new()
-        .route("/extent", axum::routing::get(get_extent))
+    axum::Router::new().route("/extent", axum::routing::get(get_extent))
 }
 
 #[cfg(test)]

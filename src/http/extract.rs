@@ -201,4 +201,3 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
         }
     }
 }
-

@@ -47,10 +47,7 @@ pub fn router() -> axum::Router<AppState> {
             "/cameras",
             axum::routing::get(list_cameras).post(post_cameras),
         )
-        .route(
-            "/models",
-            axum::routing::get(list_models).post(post_models),
-        )
+        .route("/models", axum::routing::get(list_models).post(post_models))
 }
 
 /// Filters and paging shared by the layer listings.
@@ -103,7 +100,11 @@ pub(super) struct Page {
     pub(super) kinds: Option<Vec<String>>,
 }
 
-pub(super) fn page_params(state: &AppState, p: &ListParams, layer: Layer) -> Result<Page, ApiError> {
+pub(super) fn page_params(
+    state: &AppState,
+    p: &ListParams,
+    layer: Layer,
+) -> Result<Page, ApiError> {
     if let Some(f) = &p.f
         && !matches!(f.as_str(), "json" | "geojson")
     {
@@ -279,7 +280,7 @@ pub async fn list_incidents(
         let after = page.after;
         tokio::task::spawn_blocking(move || snap.incidents.page(&filter, after, limit))
             .await
-            .map_err(|e| ApiError::internal(e))?
+            .map_err(ApiError::internal)?
     };
     let next = (ids.len() > page.limit).then(|| ids[page.limit - 1]);
     let ids = &ids[..ids.len().min(page.limit)];

@@ -55,6 +55,5 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
 
 /// The OpenAPI document.
 pub fn router() -> axum::Router<super::AppState> {
-    axum::Router::new()
-        .route("/openapi.json", axum::routing::get(document))
+    axum::Router::new().route("/openapi.json", axum::routing::get(document))
 }

@@ -68,8 +68,7 @@ pub async fn get_report(
     let zone = state.service.zone().clone();
     let year = match p.year {
         Some(y) => parse_year(y)?,
-        None => year_of(crate::service::now(), zone.tz())
-            .map_err(|e| ApiError::internal(e))?,
+        None => year_of(crate::service::now(), zone.tz()).map_err(ApiError::internal)?,
     };
     let period = Period::year(year, zone.tz()).map_err(|e| ApiError::param("year", e.reason))?;
     let snap = state.service.snapshot();
@@ -98,7 +97,7 @@ pub async fn get_report(
         &events,
     );
     if as_csv {
-        let body = report::csv::render(&report).map_err(|e| ApiError::internal(e))?;
+        let body = report::csv::render(&report).map_err(ApiError::internal)?;
         let disposition = format!("attachment; filename=\"diemnong-report-{year}.csv\"");
         let mut res = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response();
         if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -123,6 +122,5 @@ pub async fn get_report(
 
 /// The yearly report of the conversion programme.
 pub fn router() -> axum::Router<super::AppState> {
-    axum::Router::new()
-        .route("/report", axum::routing::get(get_report))
+    axum::Router::new().route("/report", axum::routing::get(get_report))
 }

@@ -52,7 +52,7 @@ fn cookie(headers: &HeaderMap, value: &str, max_age: Option<u32>) -> Result<Head
     if https {
         c.push_str("; Secure");
     }
-    HeaderValue::from_str(&c).map_err(|e| ApiError::internal(e))
+    HeaderValue::from_str(&c).map_err(ApiError::internal)
 }
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignIn,
@@ -125,9 +125,8 @@ pub async fn sign_out(headers: HeaderMap) -> Result<Response, ApiError> {
 
 /// Sign-in for the map page (the token as a cookie).
 pub fn router() -> axum::Router<super::AppState> {
-    axum::Router::new()
-        .route(
-            "/session",
-            axum::routing::get(current).post(sign_in).delete(sign_out),
-        )
+    axum::Router::new().route(
+        "/session",
+        axum::routing::get(current).post(sign_in).delete(sign_out),
+    )
 }

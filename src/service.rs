@@ -16,10 +16,10 @@ use tokio::sync::{Mutex, mpsc};
 use utoipa::ToSchema;
 
 use crate::auth::{Role, hash_token, new_token};
-use crate::domain::{CatalogueEntry, NewArea, NewCamera, NewIncident, NewModel, Zone};
+use crate::domain::{Batch, CatalogueEntry, NewArea, NewCamera, NewIncident, NewModel, Zone};
 use crate::index::{AreaLayer, IncidentIndex, PointLayer, Snapshot};
 use crate::ingest::csv::CsvOptions;
-use crate::ingest::{Batch, Context, Format, Layer, Outcome, Record, RowError};
+use crate::ingest::{Context, Format, Layer, Outcome, Record, RowError};
 use crate::store::{CatalogueKind, Store, StoreError};
 
 /// Rows sent from the parser to the writer at a time.

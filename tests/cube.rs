@@ -8,20 +8,21 @@
 
 mod common;
 
-use common::TestDb;
 use diemnong::analysis::cube::{CubeParams, Slice, emerging};
 use diemnong::analysis::emerging::classify;
-use diemnong::domain::Zone;
-use diemnong::index::Filter;
-use diemnong::ingest::Layer;
+use diemnong::domain::{NewIncident, Zone};
+use diemnong::index::{Filter, IncidentIndex};
+use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
-#[tokio::test]
-async fn cube_matches_esda_and_pymannkendall() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
-    let snap = service.snapshot();
+#[test]
+fn cube_matches_esda_and_pymannkendall() {
+    let records: Vec<NewIncident> = read_file(
+        &common::repo_path("sample-data/incidents.csv"),
+        &Context::defaults(),
+    )
+    .unwrap();
+    let index = IncidentIndex::from_records(&records);
     let zone = Zone::default();
     for name in ["res8_k1_t1_2024_all", "res7_k1_t0_2023_2024_theft"] {
         let fx: Value = serde_json::from_slice(
@@ -33,7 +34,7 @@ async fn cube_matches_esda_and_pymannkendall() {
         .unwrap();
         let mut filter = Filter::default();
         if let Some(c) = fx["category"].as_str() {
-            filter.categories = Some(vec![snap.incidents.categories().get(c).unwrap()]);
+            filter.categories = Some(vec![index.categories().get(c).unwrap()]);
         }
         let from = zone
             .parse_instant("from", fx["from"].as_str().unwrap())
@@ -54,7 +55,7 @@ async fn cube_matches_esda_and_pymannkendall() {
             slice: Slice::Month,
             range: (Some(from), Some(to)),
         };
-        let cube = emerging(&snap.incidents, &filter, &params, zone.tz()).unwrap();
+        let cube = emerging(&index, &filter, &params, zone.tz()).unwrap();
         assert_eq!(
             cube.bounds.len() - 1,
             fx["n_slices"].as_u64().unwrap() as usize,
@@ -118,5 +119,4 @@ async fn cube_matches_esda_and_pymannkendall() {
         }
         assert!(significant > 0, "{name}: the sample has significant bins");
     }
-    db.cleanup().await;
 }

@@ -12,32 +12,24 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use common::TestDb;
 use diemnong::analysis::dbscan::dbscan;
-use diemnong::domain::Zone;
-use diemnong::index::Filter;
-use diemnong::ingest::Layer;
+use diemnong::domain::{NewIncident, Zone};
+use diemnong::index::{Filter, IncidentIndex};
+use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
-#[tokio::test]
-async fn dbscan_matches_scikit_learn() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
-    let snap = service.snapshot();
-    let all_ids: Vec<i64> = snap
-        .incidents
-        .rows_by_id()
-        .iter()
-        .map(|(r, _)| r.id)
-        .collect();
-    let external: HashMap<i64, String> = service
-        .store()
-        .incidents_by_ids(&all_ids)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|i| (i.id, i.data.external_id.unwrap()))
+#[test]
+fn dbscan_matches_scikit_learn() {
+    let records: Vec<NewIncident> = read_file(
+        &common::repo_path("sample-data/incidents.csv"),
+        &Context::defaults(),
+    )
+    .unwrap();
+    let index = IncidentIndex::from_records(&records);
+    // The index numbers the records 1…n in file order.
+    let external: HashMap<i64, String> = (1..)
+        .zip(&records)
+        .map(|(id, r)| (id, r.external_id.clone().unwrap()))
         .collect();
     let zone = Zone::default();
     for name in ["all_100m_10", "theft_50m_5", "year2024_200m_20"] {
@@ -50,7 +42,7 @@ async fn dbscan_matches_scikit_learn() {
         .unwrap();
         let mut filter = Filter::default();
         if let Some(c) = fx["filter"]["category"].as_str() {
-            filter.categories = Some(vec![snap.incidents.categories().get(c).unwrap()]);
+            filter.categories = Some(vec![index.categories().get(c).unwrap()]);
         }
         for (key, field) in [("from", &mut filter.from), ("to", &mut filter.to)] {
             if let Some(t) = fx["filter"][key].as_str() {
@@ -59,7 +51,7 @@ async fn dbscan_matches_scikit_learn() {
         }
         let eps = fx["eps_m"].as_f64().unwrap();
         let min_points = fx["min_points"].as_u64().unwrap() as usize;
-        let ours = dbscan(&snap.incidents, &filter, eps, min_points);
+        let ours = dbscan(&index, &filter, eps, min_points);
         assert_eq!(
             ours.ids.len() as u64,
             fx["n_points"].as_u64().unwrap(),
@@ -113,5 +105,4 @@ async fn dbscan_matches_scikit_learn() {
             "{name}: partition of core points"
         );
     }
-    db.cleanup().await;
 }

@@ -6,20 +6,21 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::TestDb;
 use diemnong::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
-use diemnong::domain::Zone;
-use diemnong::index::Filter;
-use diemnong::ingest::Layer;
+use diemnong::domain::{NewIncident, Zone};
+use diemnong::index::{Filter, IncidentIndex};
+use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
-#[tokio::test]
-async fn kde_and_bandwidth_match_numpy() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    let report = common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
-    assert_eq!(report.inserted, 20_000);
-    let snap = service.snapshot();
+#[test]
+fn kde_and_bandwidth_match_numpy() {
+    let records: Vec<NewIncident> = read_file(
+        &common::repo_path("sample-data/incidents.csv"),
+        &Context::defaults(),
+    )
+    .unwrap();
+    assert_eq!(records.len(), 20_000);
+    let index = IncidentIndex::from_records(&records);
     let zone = Zone::default();
     let fixture = |name: &str| -> Value {
         let path = common::repo_path(&format!("tests/fixtures/kde/{name}"));
@@ -29,7 +30,7 @@ async fn kde_and_bandwidth_match_numpy() {
         let f = fx["filter"].as_object().unwrap();
         Filter {
             categories: Some(vec![
-                snap.incidents
+                index
                     .categories()
                     .get(f["category"].as_str().unwrap())
                     .unwrap(),
@@ -44,7 +45,7 @@ async fn kde_and_bandwidth_match_numpy() {
     };
 
     let sv = fixture("silverman.json");
-    let h = silverman_bandwidth_m(&snap.incidents, &filter_of(&sv)).unwrap();
+    let h = silverman_bandwidth_m(&index, &filter_of(&sv)).unwrap();
     let want = sv["bandwidth_m"].as_f64().unwrap();
     assert!(
         (h - want).abs() <= 1e-6 * want,
@@ -67,7 +68,7 @@ async fn kde_and_bandwidth_match_numpy() {
         };
         let bw = fx["bandwidth_m"].as_f64().unwrap();
         let t = std::time::Instant::now();
-        let out = kde(&snap.incidents, &filter, res, bw, kernel);
+        let out = kde(&index, &filter, res, bw, kernel);
         eprintln!("{name}: {} cells in {:?}", out.len(), t.elapsed());
         assert!(
             out.windows(2).all(|w| w[0].cell < w[1].cell),

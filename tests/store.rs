@@ -9,11 +9,11 @@ use diemnong::domain::{
     Area, AreaGeometry, AreaKind, Camera, Catalogue, CatalogueEntry, Incident, LonLat, Model,
     NewArea, NewCamera, NewIncident, NewModel, Severity,
 };
-use diemnong::index::Snapshot;
+use diemnong::index::{IncidentRow, Snapshot};
 use diemnong::ingest::Layer;
 use diemnong::ingest::csv::CsvOptions;
 use diemnong::service::{ImportMode, ImportReport, Service, Source, load_snapshot};
-use diemnong::store::{CatalogueKind, IncidentRow, Store, StoreError};
+use diemnong::store::{CatalogueKind, Store, StoreError};
 
 #[tokio::test]
 async fn migrations_seed_the_default_catalogue() {
@@ -270,7 +270,7 @@ async fn scan(store: &Store, after_id: i64) -> Vec<(IncidentRow, String)> {
     scanned
         .rows
         .iter()
-        .map(|r| (*r, scanned.categories[usize::from(r.category)].clone()))
+        .map(|r| (*r, scanned.categories[r.category.index()].clone()))
         .collect()
 }
 
@@ -898,7 +898,7 @@ fn index_rows(s: &Snapshot) -> Vec<Row> {
                 r.solved,
                 r.lon,
                 r.lat,
-                i64::try_from(r.cell).unwrap(),
+                i64::try_from(u64::from(r.cell)).unwrap(),
             )
         })
         .collect()

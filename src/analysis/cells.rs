@@ -5,7 +5,8 @@
 //! index with the resolution field lowered and the finer digits set to 7. Because the main
 //! segment is sorted by cell, the incidents of any coarser cell form one contiguous run of
 //! it, so counting is a single pass with no hashing. The delta segment (recent writes,
-//! unsorted) is counted by sorting its parents and merged in.
+//! unsorted) is counted by sorting its parents and merged in. Inside, cells are their raw
+//! bits (`u64`), which the bit arithmetic needs; what comes out is `CellIndex`.
 
 use h3o::{CellIndex, Resolution};
 
@@ -14,12 +15,15 @@ use crate::index::{Filter, IncidentIndex, Segment};
 const RES_SHIFT: u32 = 52;
 const RES_MASK: u64 = 0xF << RES_SHIFT;
 
-/// The parent at `res` of a resolution-15 cell (bit arithmetic; `res` ≤ 15).
+/// The raw bits of the parent at `res` of a resolution-15 cell, by bit arithmetic: what the
+/// hot loops compare and search (`CellIndex::try_from` turns it back into a cell).
 #[must_use]
-pub const fn parent15(cell: u64, res: u8) -> u64 {
-    let free = 3 * (15 - res as u32);
+#[inline]
+pub(crate) fn parent15(cell: CellIndex, res: Resolution) -> u64 {
+    let res = u8::from(res);
+    let free = 3 * (15 - u32::from(res));
     let digits = if free == 0 { 0 } else { (1u64 << free) - 1 };
-    (cell & !RES_MASK) | ((res as u64) << RES_SHIFT) | digits
+    (u64::from(cell) & !RES_MASK) | (u64::from(res) << RES_SHIFT) | digits
 }
 
 /// Occupied cells at `res` with their counts, sorted by cell.
@@ -29,12 +33,11 @@ pub fn count_cells(
     filter: &Filter,
     res: Resolution,
 ) -> Vec<(CellIndex, u32)> {
-    let r = u8::from(res);
-    let main = count_sorted(index.main(), filter, r);
+    let main = count_sorted(index.main(), filter, res);
     let mut delta_parents: Vec<u64> = Vec::new();
     if !index.delta().is_empty() {
         IncidentIndex::for_each_in_segment(index.delta(), filter, |seg, i| {
-            delta_parents.push(parent15(seg.cell[i], r))
+            delta_parents.push(parent15(seg.cell[i], res))
         });
         delta_parents.sort_unstable();
     }
@@ -46,7 +49,7 @@ pub fn count_cells(
 }
 
 /// One pass over the sorted main segment.
-fn count_sorted(seg: &Segment, filter: &Filter, res: u8) -> Vec<(u64, u32)> {
+fn count_sorted(seg: &Segment, filter: &Filter, res: Resolution) -> Vec<(u64, u32)> {
     let mut out: Vec<(u64, u32)> = Vec::new();
     let unfiltered = filter.is_empty();
     let mut push = |p: u64| match out.last_mut() {
@@ -132,7 +135,7 @@ fn merge(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{IncidentRow, Scanned};
+    use crate::index::{CategoryRef, IncidentRow, Scanned};
 
     /// Every filter path (none, time only, time and category, a box) against a plain count
     /// over the rows, with rows in both the sorted main segment and the delta.
@@ -149,12 +152,12 @@ mod tests {
                     IncidentRow {
                         id,
                         occurred_at: id * 1000,
-                        category: u16::from(id % 3 == 0),
+                        category: CategoryRef::at(usize::from(id % 3 == 0)),
                         severity: crate::domain::Severity::from_code(0),
                         solved: false,
                         lon,
                         lat,
-                        cell: u64::from(crate::domain::LonLat::new(lon, lat).unwrap().cell15()),
+                        cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
                     }
                 })
                 .collect(),
@@ -171,7 +174,7 @@ mod tests {
             },
             Filter {
                 from: Some(500_000),
-                categories: Some(vec![1]),
+                categories: Some(vec![CategoryRef::at(1)]),
                 ..Filter::default()
             },
             Filter {
@@ -190,7 +193,7 @@ mod tests {
                             .is_none_or(|c| c.contains(&r.category))
                         && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
                     if keep {
-                        *want.entry(parent15(r.cell, u8::from(res))).or_default() += 1;
+                        *want.entry(parent15(r.cell, res)).or_default() += 1;
                     }
                 }
                 let got: std::collections::BTreeMap<u64, u32> = count_cells(&index, f, res)

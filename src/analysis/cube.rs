@@ -173,12 +173,11 @@ pub fn emerging(
         return None;
     }
     let raw: Vec<u64> = cells.iter().map(|c| u64::from(*c)).collect();
-    let r = u8::from(res);
     // x[c * t_n + s]
     let mut x = vec![0f64; n_cells * t_n];
     let (mut last_parent, mut last_ci) = (u64::MAX, None);
     index.for_each(&within, |seg, i| {
-        let p = parent15(seg.cell[i], r);
+        let p = parent15(seg.cell[i], res);
         if p != last_parent {
             last_parent = p;
             last_ci = raw.binary_search(&p).ok();

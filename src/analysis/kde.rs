@@ -390,7 +390,7 @@ impl Points {
                 seg.lon[i].to_radians(),
             ));
         });
-        delta.sort_unstable_by_key(|d| d.0);
+        delta.sort_unstable_by_key(|d| u64::from(d.0));
         for (_, la, lo) in delta {
             lat.push(la);
             lon.push(lo);
@@ -637,18 +637,18 @@ mod tests {
         let rows = points
             .iter()
             .zip(1..)
-            .map(|(&(lon, lat), id)| crate::store::IncidentRow {
+            .map(|(&(lon, lat), id)| crate::index::IncidentRow {
                 id,
                 occurred_at: 0,
-                category: 0,
+                category: crate::index::CategoryRef::at(0),
                 severity: crate::domain::Severity::from_code(0),
                 solved: false,
                 lon,
                 lat,
-                cell: u64::from(crate::domain::LonLat::new(lon, lat).unwrap().cell15()),
+                cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
             })
             .collect();
-        IncidentIndex::build(crate::store::Scanned {
+        IncidentIndex::build(crate::index::Scanned {
             rows,
             categories: vec!["theft".to_owned()],
         })
@@ -689,20 +689,20 @@ mod tests {
         assert!((at.density - peak).abs() <= 1e-12 * peak);
     }
 
-    fn rows(points: &[(f64, f64)], first_id: i64) -> crate::store::Scanned {
-        crate::store::Scanned {
+    fn rows(points: &[(f64, f64)], first_id: i64) -> crate::index::Scanned {
+        crate::index::Scanned {
             rows: points
                 .iter()
                 .zip(first_id..)
-                .map(|(&(lon, lat), id)| crate::store::IncidentRow {
+                .map(|(&(lon, lat), id)| crate::index::IncidentRow {
                     id,
                     occurred_at: id,
-                    category: u16::from(id % 2 == 0),
+                    category: crate::index::CategoryRef::at(usize::from(id % 2 == 0)),
                     severity: crate::domain::Severity::from_code(0),
                     solved: false,
                     lon,
                     lat,
-                    cell: u64::from(crate::domain::LonLat::new(lon, lat).unwrap().cell15()),
+                    cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
                 })
                 .collect(),
             categories: vec!["theft".to_owned(), "fraud".to_owned()],

@@ -44,7 +44,7 @@ use utoipa::ToSchema;
 use super::gistar::{BinBy, GiParams, HotRule, Study, hotspots};
 use super::zones::{ZoneParams, zones};
 use crate::domain::{Area, Period, Severity, Targets};
-use crate::index::{BBox, Filter, Snapshot};
+use crate::index::{BBox, CategoryRef, Filter, Snapshot};
 
 /// Hotspot resolution of the KPIs (the analyses' default; areas' covers are cached at it).
 pub const HOT_RES: Resolution = crate::index::areas::COVER_RES;
@@ -257,7 +257,9 @@ pub struct AreaKpis {
     pub models_per_km2: f64,
     pub models_per_10k: Option<f64>,
     /// H3 resolution of the hotspot analysis.
-    pub hotspot_res: u8,
+    #[serde(serialize_with = "resolution_as_integer")]
+    #[schema(value_type = u8)]
+    pub hotspot_res: Resolution,
     /// Hot cells inside or touching the area.
     pub hot_cells: usize,
     pub hot_cell_ids: Vec<String>,
@@ -295,11 +297,11 @@ struct Tally {
     serious: u64,
     serious_solved: u64,
     by_severity: [(u64, u64); 4],
-    by_category: HashMap<u16, u64>,
+    by_category: HashMap<CategoryRef, u64>,
 }
 
 impl Tally {
-    fn add(&mut self, category: u16, flags: u8) {
+    fn add(&mut self, category: CategoryRef, flags: u8) {
         let severity = Severity::from_code(flags);
         let solved = flags & 4 != 0;
         self.incidents += 1;
@@ -320,6 +322,15 @@ impl Tally {
 pub fn round(v: f64, decimals: i32) -> f64 {
     let s = 10f64.powi(decimals);
     (v * s).round() / s
+}
+
+/// A resolution as its number, as the API gives it (h3o's serde support is not enabled).
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "the signature serde's serialize_with calls"
+)]
+fn resolution_as_integer<S: serde::Serializer>(res: &Resolution, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(u8::from(*res))
 }
 
 #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
@@ -495,7 +506,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
         .keys()
         .chain(prev.by_category.keys())
         .copied()
-        .collect::<std::collections::BTreeSet<u16>>()
+        .collect::<std::collections::BTreeSet<CategoryRef>>()
         .into_iter()
         .map(|c| {
             let a = cur.by_category.get(&c).copied().unwrap_or(0);
@@ -590,7 +601,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
         models_active,
         models_per_km2: per_km2(n_models),
         models_per_10k: per_10k(n_models, population).map(|v| round(v, 4)),
-        hotspot_res: u8::from(HOT_RES),
+        hotspot_res: HOT_RES,
         hot_cells: hot_here.len(),
         hot_cell_ids: hot_here.iter().map(ToString::to_string).collect(),
         hotspot_zones: zones,

@@ -23,7 +23,7 @@ use jiff::tz::TimeZone;
 
 use super::cells::parent15;
 use super::gistar::{GiCell, HotRule};
-use crate::index::{BBox, Filter, Snapshot};
+use crate::index::{BBox, CategoryRef, Filter, Snapshot};
 
 /// One zone.
 #[derive(Debug, Clone)]
@@ -120,15 +120,14 @@ pub fn zones(snap: &Snapshot, gi: &[GiCell], p: &ZoneParams<'_>) -> Vec<Zone> {
             zone_of.insert(u64::from(*c), z);
         }
     }
-    let r = u8::from(res);
     let mut total = 0u64;
     let mut incidents = vec![0u64; comps.len()];
-    let mut categories: Vec<HashMap<u16, u64>> = vec![HashMap::new(); comps.len()];
+    let mut categories: Vec<HashMap<CategoryRef, u64>> = vec![HashMap::new(); comps.len()];
     let mut hours: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
     let mut weekdays: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
     snap.incidents.for_each(filter, |seg, i| {
         total += 1;
-        if let Some(&z) = zone_of.get(&parent15(seg.cell[i], r)) {
+        if let Some(&z) = zone_of.get(&parent15(seg.cell[i], res)) {
             incidents[z] += 1;
             *categories[z].entry(seg.category[i]).or_default() += 1;
             if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {

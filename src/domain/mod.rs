@@ -2,6 +2,7 @@
 //! exists in this module has passed its checks, so the rest of the program trusts it.
 
 pub mod area;
+pub mod batch;
 pub mod catalogue;
 pub mod error;
 pub mod lonlat;
@@ -12,6 +13,7 @@ pub mod severity;
 pub mod time;
 
 pub use area::{Area, AreaGeometry, AreaKind, NewArea};
+pub use batch::Batch;
 pub use catalogue::{Catalogue, CatalogueEntry};
 pub use error::DomainError;
 pub use lonlat::LonLat;
@@ -21,5 +23,5 @@ pub use programme::{
     ProgrammeEvent, ProgrammeStatus, TargetOverrides, Targets,
 };
 pub use records::{Camera, Incident, Model, NewCamera, NewIncident, NewModel};
-pub use severity::Severity;
+pub use severity::{Severity, SeveritySet};
 pub use time::Zone;

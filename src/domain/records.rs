@@ -51,8 +51,10 @@ pub struct NewIncident {
     pub severity: Severity,
     pub solved: bool,
     pub location: LonLat,
-    /// Resolution-15 H3 cell of `location`.
-    pub cell: u64,
+    /// Resolution-15 H3 cell of `location` (serialised as its 64-bit integer, as before it
+    /// was typed).
+    #[serde(serialize_with = "cell_as_integer")]
+    pub cell: h3o::CellIndex,
     pub address: Option<String>,
     pub ward: Option<String>,
 }
@@ -82,11 +84,19 @@ impl NewIncident {
             severity,
             solved,
             location,
-            cell: u64::from(location.cell15()),
+            cell: location.cell15(),
             address,
             ward,
         }
     }
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "the signature serde's serialize_with calls"
+)]
+fn cell_as_integer<S: serde::Serializer>(cell: &h3o::CellIndex, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::from(*cell))
 }
 
 /// A stored incident.

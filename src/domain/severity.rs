@@ -65,6 +65,44 @@ impl Severity {
     }
 }
 
+/// A set of severity classes, one bit per class: what a filter on severity holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(transparent)]
+pub struct SeveritySet(u8);
+
+impl SeveritySet {
+    pub const EMPTY: Self = Self(0);
+    pub const ALL: Self = Self(0b1111);
+
+    /// The set of one class.
+    #[must_use]
+    pub const fn of(s: Severity) -> Self {
+        Self(1 << s.code())
+    }
+
+    /// This set and `s`.
+    #[must_use]
+    pub const fn with(self, s: Severity) -> Self {
+        Self(self.0 | 1 << s.code())
+    }
+
+    #[must_use]
+    pub const fn contains(self, s: Severity) -> bool {
+        self.0 & (1 << s.code()) != 0
+    }
+
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl FromIterator<Severity> for SeveritySet {
+    fn from_iter<I: IntoIterator<Item = Severity>>(iter: I) -> Self {
+        iter.into_iter().fold(Self::EMPTY, Self::with)
+    }
+}
+
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -115,8 +153,27 @@ mod tests {
         assert_eq!("3".parse::<Severity>().unwrap(), Severity::VerySerious);
         assert!("grave".parse::<Severity>().is_err());
         for s in Severity::ALL {
+            assert!(SeveritySet::of(s).contains(s) && SeveritySet::ALL.contains(s));
+            assert!(!SeveritySet::EMPTY.contains(s));
             assert_eq!(Severity::from_code(s.code()), s);
             assert_eq!(s.as_str().parse::<Severity>().unwrap(), s);
         }
+    }
+
+    #[test]
+    fn severity_sets() {
+        let set: SeveritySet = [Severity::Serious, Severity::EspeciallySerious]
+            .into_iter()
+            .collect();
+        let held: Vec<Severity> = Severity::ALL
+            .into_iter()
+            .filter(|s| set.contains(*s))
+            .collect();
+        assert_eq!(held, [Severity::Serious, Severity::EspeciallySerious]);
+        assert_eq!(
+            Severity::ALL.into_iter().collect::<SeveritySet>(),
+            SeveritySet::ALL
+        );
+        assert!(SeveritySet::EMPTY.is_empty() && !set.is_empty());
     }
 }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::error::ApiError;
-use crate::domain::{Severity, Zone};
-use crate::index::{BBox, Filter, Snapshot};
+use crate::domain::{Severity, SeveritySet, Zone};
+use crate::index::{BBox, CategoryRef, Filter, Snapshot};
 
 /// The filter's parameters as a query string gives them.
 #[derive(Debug, Default, Clone, Copy)]
@@ -74,7 +74,10 @@ pub fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
 ///
 /// # Errors
 /// A 400 naming `category` for a code the catalogue does not hold.
-pub fn categories(snap: &Snapshot, text: Option<&str>) -> Result<Option<Vec<u16>>, ApiError> {
+pub fn categories(
+    snap: &Snapshot,
+    text: Option<&str>,
+) -> Result<Option<Vec<CategoryRef>>, ApiError> {
     text.map(|c| {
         list(c)
             .map(|code| {
@@ -85,9 +88,13 @@ pub fn categories(snap: &Snapshot, text: Option<&str>) -> Result<Option<Vec<u16>
                     )
                 })?;
                 // A catalogued category no incident has yet matches nothing.
-                Ok(snap.incidents.categories().get(code).unwrap_or(u16::MAX))
+                Ok(snap
+                    .incidents
+                    .categories()
+                    .get(code)
+                    .unwrap_or(CategoryRef::NONE))
             })
-            .collect::<Result<Vec<u16>, ApiError>>()
+            .collect::<Result<Vec<CategoryRef>, ApiError>>()
     })
     .transpose()
 }
@@ -96,11 +103,11 @@ pub fn categories(snap: &Snapshot, text: Option<&str>) -> Result<Option<Vec<u16>
 ///
 /// # Errors
 /// A 400 naming `severity` for a value that is not one of the four classes.
-pub fn severities(text: Option<&str>) -> Result<Option<u8>, ApiError> {
+pub fn severities(text: Option<&str>) -> Result<Option<SeveritySet>, ApiError> {
     text.map(|s| {
-        list(s).try_fold(0u8, |m, v| {
+        list(s).try_fold(SeveritySet::EMPTY, |m, v| {
             v.parse::<Severity>()
-                .map(|s| m | 1 << s.code())
+                .map(|s| m.with(s))
                 .map_err(|e| ApiError::param("severity", e.reason))
         })
     })

@@ -20,11 +20,12 @@
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
+use h3o::CellIndex;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, Envelope, RTree, RTreeObject};
 
-use crate::domain::Severity;
-use crate::store::{IncidentRow, Scanned};
+use super::rows::{CategoryRef, IncidentRow, Scanned};
+use crate::domain::{Severity, SeveritySet};
 
 /// Rows per R-tree leaf page.
 pub const PAGE: usize = 64;
@@ -36,32 +37,29 @@ pub const MERGE_AT: usize = 65_536;
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
     codes: Vec<Box<str>>,
-    by_code: HashMap<Box<str>, u16>,
+    by_code: HashMap<Box<str>, CategoryRef>,
 }
 
 impl Interner {
     /// The reference for `code`, adding it if new.
-    ///
-    /// # Panics
-    /// Never in practice: the catalogue would need 65,536 categories.
-    pub fn intern(&mut self, code: &str) -> u16 {
+    pub fn intern(&mut self, code: &str) -> CategoryRef {
         if let Some(&i) = self.by_code.get(code) {
             return i;
         }
-        let i = u16::try_from(self.codes.len()).unwrap_or(u16::MAX);
+        let i = CategoryRef::at(self.codes.len());
         self.codes.push(code.into());
         self.by_code.insert(code.into(), i);
         i
     }
 
     #[must_use]
-    pub fn get(&self, code: &str) -> Option<u16> {
+    pub fn get(&self, code: &str) -> Option<CategoryRef> {
         self.by_code.get(code).copied()
     }
 
     #[must_use]
-    pub fn code(&self, i: u16) -> &str {
-        self.codes.get(usize::from(i)).map_or("", |c| c)
+    pub fn code(&self, i: CategoryRef) -> &str {
+        self.codes.get(i.index()).map_or("", |c| c)
     }
 
     #[must_use]
@@ -87,13 +85,14 @@ type Page = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 #[derive(Debug, Default)]
 pub struct Segment {
     pub id: Vec<i64>,
-    /// Resolution-15 H3 cell.
-    pub cell: Vec<u64>,
+    /// Resolution-15 H3 cell. The hot loops work on its raw bits (`u64::from`, free: the
+    /// type is a transparent `NonZeroU64`), parents by bit arithmetic.
+    pub cell: Vec<CellIndex>,
     /// Unix seconds, UTC.
     pub time: Vec<i64>,
     pub lon: Vec<f64>,
     pub lat: Vec<f64>,
-    pub category: Vec<u16>,
+    pub category: Vec<CategoryRef>,
     /// See [`pack_flags`].
     pub flags: Vec<u8>,
     pages: RTree<Page>,
@@ -162,7 +161,9 @@ impl Segment {
     fn into_sorted(self) -> Self {
         let n = self.len();
         let mut perm: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
-        perm.sort_unstable_by_key(|&i| (self.cell[i as usize], self.id[i as usize]));
+        // By raw bits: for cells of one resolution the same order as `CellIndex`'s own, which
+        // leaves the resolution bits out of the comparison.
+        perm.sort_unstable_by_key(|&i| (u64::from(self.cell[i as usize]), self.id[i as usize]));
         fn gather<T: Copy>(col: &[T], perm: &[u32]) -> Vec<T> {
             perm.iter().map(|&i| col[i as usize]).collect()
         }
@@ -289,9 +290,9 @@ pub struct Filter {
     /// Exclusive, Unix seconds.
     pub to: Option<i64>,
     /// Category references (see [`Interner`]); an empty list matches nothing.
-    pub categories: Option<Vec<u16>>,
-    /// Bit `s` set = severity class `s` wanted.
-    pub severities: Option<u8>,
+    pub categories: Option<Vec<CategoryRef>>,
+    /// The severity classes wanted; an empty set matches nothing.
+    pub severities: Option<SeveritySet>,
     /// Only incidents inside this (multi)polygon (an area); pair it with its bbox for
     /// pruning.
     pub within: Option<Arc<geo::MultiPolygon<f64>>>,
@@ -329,7 +330,7 @@ impl Filter {
                 .is_none_or(|c| c.contains(&seg.category[i]))
             && self
                 .severities
-                .is_none_or(|m| m & (1 << (seg.flags[i] & 3)) != 0)
+                .is_none_or(|m| m.contains(Severity::from_code(seg.flags[i])))
             // Last: the exact polygon test is the only costly one.
             && self.within.as_ref().is_none_or(|a| {
                 geo::Contains::contains(&**a, &geo::Point::new(seg.lon[i], seg.lat[i]))
@@ -362,7 +363,7 @@ impl IncidentIndex {
     #[must_use]
     pub fn build(scanned: Scanned) -> Self {
         let mut categories = Interner::default();
-        let map: Vec<u16> = scanned
+        let map: Vec<CategoryRef> = scanned
             .categories
             .iter()
             .map(|c| categories.intern(c))
@@ -371,7 +372,7 @@ impl IncidentIndex {
         let mut max_id = 0;
         for r in &scanned.rows {
             let mut r = *r;
-            r.category = map[usize::from(r.category)];
+            r.category = map[r.category.index()];
             max_id = max_id.max(r.id);
             seg.push(&r);
         }
@@ -384,6 +385,14 @@ impl IncidentIndex {
         }
     }
 
+    /// An index of parsed records with no database: ids 1…n in their order, as a fresh
+    /// database that imported exactly these records would give (see
+    /// [`Scanned::from_records`]).
+    #[must_use]
+    pub fn from_records(records: &[crate::domain::NewIncident]) -> Self {
+        Self::build(Scanned::from_records(records))
+    }
+
     /// The next version: this one plus `new` (rows newer than [`Self::max_id`]). Shares
     /// `main` unless the delta is due for a merge.
     #[must_use]
@@ -392,7 +401,7 @@ impl IncidentIndex {
             return self.clone();
         }
         let mut categories = (*self.categories).clone();
-        let map: Vec<u16> = new
+        let map: Vec<CategoryRef> = new
             .categories
             .iter()
             .map(|c| categories.intern(c))
@@ -402,7 +411,7 @@ impl IncidentIndex {
         let mut max_id = self.max_id;
         for r in &new.rows {
             let mut r = *r;
-            r.category = map[usize::from(r.category)];
+            r.category = map[r.category.index()];
             max_id = max_id.max(r.id);
             delta.push(&r);
         }
@@ -556,17 +565,17 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn row(id: i64, lon: f64, lat: f64, t: i64, cat: u16, sev: u8) -> IncidentRow {
+    fn row(id: i64, lon: f64, lat: f64, t: i64, cat: usize, sev: u8) -> IncidentRow {
         let ll = crate::domain::LonLat::new(lon, lat).unwrap();
         IncidentRow {
             id,
             occurred_at: t,
-            category: cat,
+            category: CategoryRef::at(cat),
             severity: Severity::from_code(sev),
             solved: id % 3 == 0,
             lon,
             lat,
-            cell: u64::from(ll.cell15()),
+            cell: ll.cell15(),
         }
     }
 
@@ -589,13 +598,12 @@ mod tests {
         let mut ids: Vec<i64> = rows
             .iter()
             .filter(|r| {
-                let cat = interner.get(codes()[usize::from(r.category)]).unwrap();
+                let cat = interner.get(codes()[r.category.index()]).unwrap();
                 f.bbox.is_none_or(|b| b.contains(r.lon, r.lat))
                     && f.from.is_none_or(|x| r.occurred_at >= x)
                     && f.to.is_none_or(|x| r.occurred_at < x)
                     && f.categories.as_ref().is_none_or(|c| c.contains(&cat))
-                    && f.severities
-                        .is_none_or(|m| m & (1 << r.severity.code()) != 0)
+                    && f.severities.is_none_or(|m| m.contains(r.severity))
             })
             .map(|r| r.id)
             .collect();
@@ -604,7 +612,7 @@ mod tests {
     }
 
     prop_compose! {
-        fn arb_rows()(pts in prop::collection::vec((106.6f64..106.8, 10.7f64..10.9, 0i64..1000, 0u16..3, 0u8..4), 0..600)) -> Vec<IncidentRow> {
+        fn arb_rows()(pts in prop::collection::vec((106.6f64..106.8, 10.7f64..10.9, 0i64..1000, 0usize..3, 0u8..4), 0..600)) -> Vec<IncidentRow> {
             pts.into_iter().enumerate().map(|(i, (lon, lat, t, c, s))| row(i as i64 + 1, lon, lat, t, c, s)).collect()
         }
     }
@@ -622,7 +630,8 @@ mod tests {
             let idx = base.with_appended(&scanned(&rows[split..]));
             let bbox = BBox::new(b.0, b.1, b.0 + b.2, b.1 + b.3).unwrap();
             let categories = cats.map(|c| c.iter().filter_map(|&i| idx.categories().get(codes()[usize::from(i)])).collect());
-            let f = Filter { bbox: Some(bbox), from, to: from.map(|x| x + 300), categories, severities: sev, within: None };
+            let severities = sev.map(|m: u8| Severity::ALL.into_iter().filter(|s| m & (1 << s.code()) != 0).collect());
+            let f = Filter { bbox: Some(bbox), from, to: from.map(|x| x + 300), categories, severities, within: None };
             let expected = linear(&rows, &f, idx.categories());
             let (n, page) = idx.page(&f, after, limit);
             prop_assert_eq!(n, expected.len());
@@ -643,6 +652,47 @@ mod tests {
             let fresh = build(&rows);
             prop_assert_eq!(idx.rows_by_id(), fresh.rows_by_id());
         }
+    }
+
+    #[test]
+    fn from_records_numbers_the_records_in_order() {
+        let record = |category: &str, lon: f64| {
+            crate::domain::NewIncident::new(
+                None,
+                10,
+                category.to_owned(),
+                Severity::Serious,
+                true,
+                crate::domain::LonLat::new(lon, 10.8).unwrap(),
+                None,
+                None,
+            )
+        };
+        let records = [
+            record("fraud", 106.7),
+            record("theft", 106.71),
+            record("fraud", 106.72),
+        ];
+        let idx = IncidentIndex::from_records(&records);
+        let rows = idx.rows_by_id();
+        let seen: Vec<(i64, &str, f64)> = rows
+            .iter()
+            .map(|(r, c)| (r.id, c.as_str(), r.lon))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "fraud", 106.7),
+                (2, "theft", 106.71),
+                (3, "fraud", 106.72)
+            ]
+        );
+        assert!(
+            rows.iter()
+                .zip(&records)
+                .all(|((r, _), n)| r.cell == n.cell && r.severity == Severity::Serious && r.solved)
+        );
+        assert_eq!(idx.max_id(), 3);
     }
 
     #[test]

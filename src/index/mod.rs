@@ -10,12 +10,14 @@
 pub mod areas;
 pub mod incidents;
 pub mod points;
+pub mod rows;
 
 use std::sync::Arc;
 
 pub use areas::AreaLayer;
 pub use incidents::{BBox, Extent, Filter, IncidentIndex, Segment};
 pub use points::PointLayer;
+pub use rows::{CategoryRef, IncidentRow, Scanned};
 
 use crate::domain::{Camera, Catalogue, Model, Programme};
 

@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod fields;
+pub mod file;
 pub mod json;
 pub mod records;
 
@@ -17,7 +18,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use fields::{FieldSpec, Fields};
-pub use records::{Batch, Record};
+pub use file::{ReadError, read_file, read_file_with};
+pub use records::Record;
 
 use crate::domain::{Catalogue, Zone};
 
@@ -54,6 +56,18 @@ impl fmt::Display for Layer {
 pub struct Context {
     pub catalogue: std::sync::Arc<Catalogue>,
     pub zone: Zone,
+}
+
+impl Context {
+    /// The default catalogue (what the migrations seed) and zone: what a fresh database
+    /// validates an import against.
+    #[must_use]
+    pub fn defaults() -> Self {
+        Self {
+            catalogue: std::sync::Arc::new(Catalogue::defaults()),
+            zone: Zone::default(),
+        }
+    }
 }
 
 /// Where a problem is.

@@ -8,10 +8,8 @@ use super::{Context, Layer};
 use crate::domain::area::validate_area_code;
 use crate::domain::records::{optional_text, parse_bool, required_text};
 use crate::domain::{
-    AreaGeometry, DomainError, LonLat, NewArea, NewCamera, NewIncident, NewModel, Severity,
+    AreaGeometry, Batch, DomainError, LonLat, NewArea, NewCamera, NewIncident, NewModel, Severity,
 };
-
-pub use crate::store::Batch;
 
 /// A layer's record type.
 pub trait Record: Sized + Send + 'static {

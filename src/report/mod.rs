@@ -217,7 +217,7 @@ pub(crate) mod tests {
             models_active: 0,
             models_per_km2: 0.0,
             models_per_10k: None,
-            hotspot_res: 9,
+            hotspot_res: h3o::Resolution::Nine,
             hot_cells: 0,
             hot_cell_ids: Vec::new(),
             hotspot_zones: Vec::new(),

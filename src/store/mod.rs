@@ -25,13 +25,13 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
 
 pub use error::StoreError;
-pub use rows::{IncidentRow, Scanned};
 
 use crate::auth::Role;
 use crate::domain::{
-    Area, Camera, Catalogue, CatalogueEntry, Incident, Model, NewArea, NewCamera, NewIncident,
-    NewModel,
+    Area, Batch, Camera, Catalogue, CatalogueEntry, Incident, Model, NewArea, NewCamera,
+    NewIncident, NewModel,
 };
+use crate::index::Scanned;
 
 /// Rows per multi-row `INSERT`: 1,000 rows × 10 columns stays well under both backends'
 /// bind-parameter limits (SQLite 32,766; PostgreSQL 65,535).
@@ -658,32 +658,6 @@ impl StoreTx {
             return Err(StoreError::NotFound(format!("live token {id}")));
         }
         Ok(())
-    }
-}
-
-/// Validated records of one layer, as an import hands them to the store.
-#[derive(Debug)]
-pub enum Batch {
-    Incidents(Vec<NewIncident>),
-    Cameras(Vec<NewCamera>),
-    Models(Vec<NewModel>),
-    Areas(Vec<NewArea>),
-}
-
-impl Batch {
-    #[must_use]
-    pub fn len(&self) -> usize {
-        match self {
-            Self::Incidents(v) => v.len(),
-            Self::Cameras(v) => v.len(),
-            Self::Models(v) => v.len(),
-            Self::Areas(v) => v.len(),
-        }
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -4,51 +4,17 @@
 
 use crate::domain::Severity;
 
-/// What the in-memory index keeps of an incident.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct IncidentRow {
-    pub id: i64,
-    pub occurred_at: i64,
-    pub category: CategoryRef,
-    pub severity: Severity,
-    pub solved: bool,
-    pub lon: f64,
-    pub lat: f64,
-    pub cell: u64,
-}
-
-/// A category as the index holds it: a small integer standing for a code.
-pub type CategoryRef = u16;
-
-/// Incident rows read for the index; each row's `category` indexes `categories`.
-#[derive(Debug, Default)]
-pub struct Scanned {
-    pub rows: Vec<IncidentRow>,
-    pub categories: Vec<String>,
-}
-
-impl Scanned {
-    /// The local reference of `code` (a few dozen codes: a linear search is fastest).
-    pub fn intern(&mut self, code: &str) -> CategoryRef {
-        match self.categories.iter().position(|c| c == code) {
-            Some(i) => u16::try_from(i).unwrap_or(u16::MAX),
-            None => {
-                self.categories.push(code.to_owned());
-                u16::try_from(self.categories.len() - 1).unwrap_or(u16::MAX)
-            }
-        }
-    }
-}
-
 /// H3 indexes leave bit 63 clear, so they fit a signed BIGINT unchanged.
 #[expect(clippy::cast_possible_wrap, reason = "H3 indexes never set bit 63")]
-pub const fn cell_to_db(cell: u64) -> i64 {
-    cell as i64
+pub fn cell_to_db(cell: h3o::CellIndex) -> i64 {
+    u64::from(cell) as i64
 }
 
-#[expect(clippy::cast_sign_loss, reason = "the inverse of cell_to_db")]
-pub const fn cell_from_db(v: i64) -> u64 {
-    v as u64
+/// The inverse of [`cell_to_db`], validated as any input is.
+pub fn cell_from_db(v: i64) -> Result<h3o::CellIndex, crate::store::StoreError> {
+    #[expect(clippy::cast_sign_loss, reason = "the inverse of cell_to_db")]
+    h3o::CellIndex::try_from(v as u64)
+        .map_err(|e| crate::store::StoreError::Corrupt(format!("h3_cell {v}: {e}")))
 }
 
 pub fn severity(text: &str) -> Result<Severity, crate::store::StoreError> {
@@ -60,21 +26,21 @@ pub fn lonlat(lon: f64, lat: f64) -> Result<crate::domain::LonLat, crate::store:
 }
 
 /// Decodes the index columns; the category comes back as its code in a `String` and the
-/// caller's interner turns it into a [`CategoryRef`] — so this yields `(IncidentRow, String)`
-/// with `category` zero until interned.
+/// caller's interner turns it into a [`crate::index::CategoryRef`] — so this yields
+/// `(IncidentRow, String)` with a placeholder `category` until interned.
 macro_rules! incident_row {
     ($r:expr) => {{
         let r = &$r;
         (
-            $crate::store::IncidentRow {
+            $crate::index::IncidentRow {
                 id: r.try_get("id")?,
                 occurred_at: r.try_get("occurred_at")?,
-                category: 0,
+                category: $crate::index::CategoryRef::default(),
                 severity: $crate::store::rows::severity(r.try_get::<&str, _>("severity")?)?,
                 solved: r.try_get("solved")?,
                 lon: r.try_get("lon")?,
                 lat: r.try_get("lat")?,
-                cell: $crate::store::rows::cell_from_db(r.try_get("h3_cell")?),
+                cell: $crate::store::rows::cell_from_db(r.try_get("h3_cell")?)?,
             },
             r.try_get::<&str, _>("category")?,
         )
@@ -93,7 +59,7 @@ macro_rules! incident {
                 severity: $crate::store::rows::severity(r.try_get::<&str, _>("severity")?)?,
                 solved: r.try_get("solved")?,
                 location: $crate::store::rows::lonlat(r.try_get("lon")?, r.try_get("lat")?)?,
-                cell: $crate::store::rows::cell_from_db(r.try_get("h3_cell")?),
+                cell: $crate::store::rows::cell_from_db(r.try_get("h3_cell")?)?,
                 address: r.try_get("address")?,
                 ward: r.try_get("ward")?,
             },

@@ -6,7 +6,8 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use super::StoreError;
-use super::rows::{IncidentRow, Scanned, cell_from_db, severity};
+use super::rows::{cell_from_db, severity};
+use crate::index::{IncidentRow, Scanned};
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Corrupt(format!("reading incidents: {e}"))
@@ -49,7 +50,7 @@ pub fn scan(path: &Path, after_id: i64) -> Result<Scanned, StoreError> {
             solved: r.get(4).map_err(db)?,
             lon: r.get(5).map_err(db)?,
             lat: r.get(6).map_err(db)?,
-            cell: cell_from_db(r.get(7).map_err(db)?),
+            cell: cell_from_db(r.get(7).map_err(db)?)?,
         });
     }
     Ok(out)

@@ -237,3 +237,35 @@ async fn auth_and_routing_problems_are_problem_json() {
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
 }
+
+/// One spelling of the output format, `format`, with `f` accepted for it (OGC API clients
+/// send `f`); both read the same way, and an unknown value names the spelling used.
+#[tokio::test]
+async fn format_and_its_alias_f() {
+    let db = TestDb::sqlite().await;
+    let r = router(&db).await;
+    for path in [
+        "/api/v1/areas?format=json",
+        "/api/v1/areas?f=geojson",
+        "/api/v1/density?format=csv",
+        "/api/v1/density?f=csv",
+    ] {
+        let (status, ty, _) = get(&r, path, true).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let want = if path.contains("csv") {
+            "text/csv"
+        } else {
+            "application/geo+json"
+        };
+        assert!(ty.starts_with(want), "{path}: {ty}");
+    }
+    for (path, parameter) in [
+        ("/api/v1/density?format=xlsx", "format"),
+        ("/api/v1/density?f=xlsx", "f"),
+        ("/api/v1/report?year=2024&format=pdf", "format"),
+    ] {
+        let (status, _, body) = get(&r, path, true).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(body["parameter"], parameter, "{path}: {body}");
+    }
+}

@@ -31,8 +31,9 @@ use super::gistar::{Globals, Study, study_set, two_sided_p};
 use super::mann_kendall::{Trend, mann_kendall};
 use crate::index::{Filter, IncidentIndex};
 
-/// Calendar slice length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Calendar slice length (`week`, `month`, `quarter` in a query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Slice {
     Week,
     Month,

@@ -37,8 +37,9 @@ use super::cells::count_cells;
 use super::fdr::bh_adjust;
 use crate::index::{Filter, IncidentIndex};
 
-/// Which cells the statistic compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which cells the statistic compares (`kring`, `occupied` in a query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Study {
     Kring,
     Occupied,

@@ -87,8 +87,9 @@ use crate::index::{Filter, IncidentIndex};
 /// The fraction of a planar Gaussian kernel's mass within 3h: 1 − exp(−4.5).
 pub const GAUSSIAN_MASS_WITHIN_3H: f64 = 0.988_891_003_461_757_7;
 
-/// The kernel shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kernel shape (`quartic`, `gaussian` in a query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Kernel {
     /// 3/(π h²) · (1 − d²/h²)² for d < h (ArcGIS, QGIS).
     Quartic,

@@ -92,6 +92,15 @@ pub type HexagonMemo = VersionedCache<CellIndex, Vec<u8>>;
 /// Entries kept in the hexagon memo (~200 bytes each: ~50 MB at most).
 pub const HEXAGONS_MAX: usize = 250_000;
 
+/// The body an analysis answer is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnalysisFormat {
+    Geojson,
+    Json,
+    Csv,
+}
+
 /// Defines a query struct of an analysis endpoint: the shared filters, `format`, and the
 /// endpoint's own fields. Strict (unknown parameters are 400), documented for OpenAPI.
 macro_rules! analysis_params {
@@ -113,8 +122,11 @@ macro_rules! analysis_params {
             pub bbox: Option<String>,
             /// An area code: only incidents inside its polygon.
             pub area: Option<String>,
-            /// `geojson` (default) or `csv`.
-            pub format: Option<String>,
+            /// `geojson` (default; `json` says the same) or `csv`; `f` is accepted for it,
+            /// as OGC API clients write it.
+            #[serde(alias = "f")]
+            #[param(inline)]
+            pub format: Option<AnalysisFormat>,
             $($(#[$doc])* pub $field: $ty,)*
         }
 
@@ -129,7 +141,7 @@ macro_rules! analysis_params {
                     bbox: &self.bbox,
                     area: &self.area,
                     res,
-                    format: &self.format,
+                    format: self.format,
                 }
             }
         }
@@ -151,7 +163,8 @@ analysis_params!(
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
     k: Option<u32>,
     /// `kring` (default: occupied cells and their k-disks, empty cells as zeros) or `occupied`.
-    study: Option<String>,
+    #[param(inline)]
+    study: Option<Study>,
     /// Bins by Benjamini–Hochberg q (default true) or by raw p.
     fdr: Option<bool>,
 });
@@ -164,7 +177,7 @@ struct Common<'a> {
     bbox: &'a Option<String>,
     area: &'a Option<String>,
     res: Option<u8>,
-    format: &'a Option<String>,
+    format: Option<AnalysisFormat>,
 }
 
 /// Parsed shared parameters.
@@ -180,16 +193,7 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
         return Err(ApiError::param("res", format!("{res} is outside 5–11")));
     }
     let res = Resolution::try_from(res).map_err(|e| ApiError::param("res", e.to_string()))?;
-    let csv = match c.format.as_deref() {
-        None | Some("geojson" | "json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::param(
-                "format",
-                format!("{other:?} is not geojson or csv"),
-            ));
-        }
-    };
+    let csv = c.format == Some(AnalysisFormat::Csv);
     let filter = incident_filter(
         snap,
         state.service.zone(),
@@ -548,7 +552,7 @@ pub async fn get_hotspots(
 ) -> Result<Response, ApiError> {
     let snap = state.service.snapshot();
     let q = common(&state, &snap, &p.common(p.res))?;
-    let gi = GiSpec::parse(p.k, p.study.as_deref(), p.fdr, state.analysis.max_cost)?;
+    let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let csv = q.csv;
     serve_analysis(
         state.clone(),
@@ -595,7 +599,7 @@ struct GiSpec {
 impl GiSpec {
     fn parse(
         k: Option<u32>,
-        study: Option<&str>,
+        study: Option<Study>,
         fdr: Option<bool>,
         max_cost: u64,
     ) -> Result<Self, ApiError> {
@@ -603,16 +607,7 @@ impl GiSpec {
         if !(1..=5).contains(&k) {
             return Err(ApiError::param("k", format!("{k} is outside 1–5")));
         }
-        let study = match study {
-            None | Some("kring") => Study::Kring,
-            Some("occupied") => Study::Occupied,
-            Some(other) => {
-                return Err(ApiError::param(
-                    "study",
-                    format!("{other:?} is not kring or occupied"),
-                ));
-            }
-        };
+        let study = study.unwrap_or(Study::Kring);
         Ok(Self {
             k,
             study,
@@ -649,7 +644,8 @@ analysis_params!(
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
     k: Option<u32>,
     /// `kring` (default) or `occupied`.
-    study: Option<String>,
+    #[param(inline)]
+    study: Option<Study>,
     /// Bins by Benjamini–Hochberg q (default true) or by raw p.
     fdr: Option<bool>,
     /// Smallest Gi* bin that makes a cell hot: 1 (90%), 2 (95%, default) or 3 (99%).
@@ -674,7 +670,7 @@ pub async fn get_zones(
 ) -> Result<Response, ApiError> {
     let snap = state.service.snapshot();
     let q = common(&state, &snap, &p.common(p.res))?;
-    let gi = GiSpec::parse(p.k, p.study.as_deref(), p.fdr, state.analysis.max_cost)?;
+    let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let min_bin = p.min_bin.unwrap_or(2);
     if !(1..=3).contains(&min_bin) {
         return Err(ApiError::param(
@@ -789,7 +785,8 @@ analysis_params!(
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
     k: Option<u32>,
     /// `week`, `month` (default) or `quarter`, in the committee's zone.
-    slice: Option<String>,
+    #[param(inline)]
+    slice: Option<crate::analysis::cube::Slice>,
     /// Previous slices in the time window of each bin, 0–12 (default 1).
     time_k: Option<usize>,
 });
@@ -814,17 +811,7 @@ pub async fn get_emerging(
     let snap = state.service.snapshot();
     let q = common(&state, &snap, &p.common(p.res))?;
     let k = GiSpec::parse(p.k, None, None, state.analysis.max_cost)?.k;
-    let slice = match p.slice.as_deref() {
-        None | Some("month") => Slice::Month,
-        Some("week") => Slice::Week,
-        Some("quarter") => Slice::Quarter,
-        Some(other) => {
-            return Err(ApiError::param(
-                "slice",
-                format!("{other:?} is not week, month or quarter"),
-            ));
-        }
-    };
+    let slice = p.slice.unwrap_or(Slice::Month);
     let time_k = p.time_k.unwrap_or(1);
     if time_k > 12 {
         return Err(ApiError::param(
@@ -900,7 +887,8 @@ analysis_params!(
     /// matching incidents (echoed in the response).
     bandwidth_m: Option<f64>,
     /// `quartic` (default; as ArcGIS and QGIS) or `gaussian` (truncated at 3 bandwidths).
-    kernel: Option<String>,
+    #[param(inline)]
+    kernel: Option<crate::analysis::kde::Kernel>,
 });
 
 /// Largest bandwidth accepted (a city-scale kernel; beyond it the map is one blur).
@@ -929,16 +917,7 @@ pub async fn get_kde(
     use crate::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
     let snap = state.service.snapshot();
     let q = common(&state, &snap, &p.common(p.res))?;
-    let kernel = match p.kernel.as_deref() {
-        None | Some("quartic") => Kernel::Quartic,
-        Some("gaussian") => Kernel::Gaussian,
-        Some(other) => {
-            return Err(ApiError::param(
-                "kernel",
-                format!("{other:?} is not quartic or gaussian"),
-            ));
-        }
-    };
+    let kernel = p.kernel.unwrap_or(Kernel::Quartic);
     if let Some(b) = p.bandwidth_m
         && !(b.is_finite() && (10.0..=MAX_BANDWIDTH_M).contains(&b))
     {

@@ -72,12 +72,24 @@ pub struct ListParams {
     pub limit: Option<usize>,
     /// Opaque position from a `next` link.
     pub cursor: Option<String>,
-    /// Output format: `json` or `geojson` (both GeoJSON).
-    pub f: Option<String>,
+    /// Output format: `geojson` or `json` (both GeoJSON); `f` is accepted for it, as OGC
+    /// API clients write it.
+    #[serde(alias = "f")]
+    #[param(inline)]
+    pub format: Option<ListFormat>,
     /// Areas only: the conversion programme's year. Lists the complex areas designated for
     /// it, with status, years not converted, flag, headline KPIs and traffic lights
     /// (viewer token).
     pub year: Option<i64>,
+}
+
+/// What a listing is written as (both are GeoJSON; the parameter exists for the clients
+/// that always send one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListFormat {
+    Geojson,
+    Json,
 }
 
 /// Query of an import.
@@ -105,14 +117,6 @@ pub(super) fn page_params(
     p: &ListParams,
     layer: Layer,
 ) -> Result<Page, ApiError> {
-    if let Some(f) = &p.f
-        && !matches!(f.as_str(), "json" | "geojson")
-    {
-        return Err(ApiError::param(
-            "f",
-            format!("{f:?} is not json or geojson"),
-        ));
-    }
     if layer != Layer::Areas && p.year.is_some() {
         return Err(ApiError::param(
             "year",

@@ -27,9 +27,20 @@ pub struct ReportParams {
     /// The programme year (default: the current year in the committee's zone).
     pub year: Option<i64>,
     /// `vi` (default) or `en`.
-    pub lang: Option<String>,
-    /// `html` (default) or `csv`.
-    pub format: Option<String>,
+    #[param(inline)]
+    pub lang: Option<Lang>,
+    /// `html` (default) or `csv`; `f` is accepted for it.
+    #[serde(alias = "f")]
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
+}
+
+/// What the report is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Html,
+    Csv,
 }
 
 #[utoipa::path(get, path = "/api/v1/report", tag = "programme", params(ReportParams),
@@ -45,26 +56,8 @@ pub async fn get_report(
     Params(p): Params<ReportParams>,
 ) -> Result<Response, ApiError> {
     identity.require(Role::Viewer)?;
-    let lang = match p.lang.as_deref() {
-        None | Some("vi") => Lang::Vi,
-        Some("en") => Lang::En,
-        Some(other) => {
-            return Err(ApiError::param(
-                "lang",
-                format!("{other:?} is not vi or en"),
-            ));
-        }
-    };
-    let as_csv = match p.format.as_deref() {
-        None | Some("html") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::param(
-                "format",
-                format!("{other:?} is not html or csv"),
-            ));
-        }
-    };
+    let lang = p.lang.unwrap_or(Lang::Vi);
+    let as_csv = p.format == Some(ReportFormat::Csv);
     let zone = state.service.zone().clone();
     let year = match p.year {
         Some(y) => parse_year(y)?,

@@ -5,7 +5,8 @@ use crate::analysis::kpis::Light;
 use crate::domain::ProgrammeStatus;
 
 /// The report's language: Vietnamese, the committees' own, unless English is asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Lang {
     Vi,
     En,

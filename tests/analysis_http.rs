@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::api::Api;
 use common::{TestDb, import_file};
 use diemnong::auth::Role;
 use diemnong::http::analysis::AnalysisSettings;
@@ -20,12 +21,9 @@ use diemnong::ingest::{Layer, RowError};
 use diemnong::service::{ImportMode, ImportReport, Service, Source};
 use geo::Contains;
 use h3o::{CellIndex, LatLng, Resolution};
-use reqwest::header::{self, HeaderMap};
 use serde_json::{Map, Value, json};
 
 const ZONE: &str = "Asia/Ho_Chi_Minh";
-const PROBLEM: &str = "application/problem+json";
-const GEOJSON: &str = "application/geo+json";
 const CSV_HEADER: &str = "external_id,occurred_at,category,severity,solved,lon,lat,address,ward";
 
 // ---------------------------------------------------------------------------------------
@@ -87,170 +85,10 @@ fn public_settings() -> AnalysisSettings {
 // The client
 // ---------------------------------------------------------------------------------------
 
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-#[derive(Debug)]
-struct Resp {
-    what: String,
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(&name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn content_type(&self) -> &str {
-        self.header(header::CONTENT_TYPE)
-    }
-
-    fn etag(&self) -> String {
-        let e = self.header(header::ETAG).to_owned();
-        assert!(
-            e.len() > 2 && e.starts_with('"') && e.ends_with('"'),
-            "{}: ETag {e:?} is not a quoted strong tag",
-            self.what
-        );
-        e
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{}: body is not JSON ({e}): {}", self.what, self.text()))
-    }
-
-    /// Asserts 200 with a GeoJSON FeatureCollection and returns it.
-    fn geojson(&self) -> Value {
-        assert_eq!(self.status, 200, "{}: {}", self.what, self.text());
-        assert!(
-            self.content_type().starts_with(GEOJSON),
-            "{}: content-type {:?}",
-            self.what,
-            self.content_type()
-        );
-        let fc = self.json();
-        assert_eq!(fc["type"], "FeatureCollection", "{}", self.what);
-        assert!(fc["features"].is_array(), "{}", self.what);
-        fc
-    }
-
-    /// Asserts a problem+json response with `status` and returns its body.
-    fn problem(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}: {}", self.what, self.text());
-        assert!(
-            self.content_type().starts_with(PROBLEM),
-            "{}: content-type {:?}",
-            self.what,
-            self.content_type()
-        );
-        let p = self.json();
-        assert_eq!(p["status"], json!(status), "{}: {p}", self.what);
-        assert!(
-            p["type"].is_string() && p["title"].is_string(),
-            "{}: {p}",
-            self.what
-        );
-        assert!(
-            p["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "{}: {p}",
-            self.what
-        );
-        if status == 401 {
-            let www = self.header(header::WWW_AUTHENTICATE);
-            assert!(
-                www.to_ascii_lowercase().starts_with("bearer"),
-                "{}: WWW-Authenticate {www:?}",
-                self.what
-            );
-        }
-        p
-    }
-}
-
-impl Api {
-    fn new(base: String) -> Self {
-        Self {
-            base,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(300))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        extra: &[(header::HeaderName, &str)],
-        body: Option<(&str, Vec<u8>)>,
-    ) -> Resp {
-        let what = format!("{method} {path}");
-        let mut rq = self.http.request(method, self.url(path));
-        if let Some(t) = token {
-            rq = rq.bearer_auth(t);
-        }
-        for (name, value) in extra {
-            rq = rq.header(name, *value);
-        }
-        if let Some((ct, bytes)) = body {
-            rq = rq.header(header::CONTENT_TYPE, ct).body(bytes);
-        }
-        let res = rq.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body = res.bytes().await.unwrap().to_vec();
-        Resp {
-            what,
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> Resp {
-        self.send(reqwest::Method::GET, path, token, &[], None)
-            .await
-    }
-
-    async fn get_if_none_match(&self, path: &str, token: Option<&str>, etag: &str) -> Resp {
-        self.send(
-            reqwest::Method::GET,
-            path,
-            token,
-            &[(header::IF_NONE_MATCH, etag)],
-            None,
-        )
-        .await
-    }
-
-    async fn post_csv(&self, path: &str, token: Option<&str>, body: String) -> Resp {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            token,
-            &[],
-            Some(("text/csv", body.into_bytes())),
-        )
-        .await
-    }
+/// A client for these tests: clusters and KDE on the whole sample may take a while on a
+/// busy machine.
+fn api(base: String) -> Api {
+    Api::with_timeout(base, Duration::from_secs(300))
 }
 
 fn query(pairs: &[(&str, &str)]) -> String {
@@ -548,7 +386,7 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
         let service = db.service().await;
         load_sample(&service).await;
         let viewer = token(&service, Role::Viewer).await;
-        let api = Api::new(common::spawn_server(Arc::clone(&service)).await);
+        let api = api(common::spawn_server(Arc::clone(&service)).await);
         let get = async |q: &str, res: u8| {
             let path = format!("/api/v1/density?{q}");
             let fc = api.get(&path, Some(&viewer)).await.geojson();
@@ -694,7 +532,7 @@ async fn hotspots_match_the_esda_fixtures() {
         let service = db.service().await;
         load_sample(&service).await;
         let viewer = token(&service, Role::Viewer).await;
-        let api = Api::new(common::spawn_server(Arc::clone(&service)).await);
+        let api = api(common::spawn_server(Arc::clone(&service)).await);
         for (name, q) in cases {
             let fx = fixture(name);
             let res = u8::try_from(fx["res"].as_u64().unwrap()).unwrap();
@@ -779,7 +617,7 @@ async fn csv_rows_equal_the_geojson_properties() {
     let service = db.service().await;
     load_sample(&service).await;
     let viewer = token(&service, Role::Viewer).await;
-    let api = Api::new(common::spawn_server(Arc::clone(&service)).await);
+    let api = api(common::spawn_server(Arc::clone(&service)).await);
     for (endpoint, q, columns) in [
         ("density", "res=8", vec!["h3", "count", "per_km2"]),
         (
@@ -896,7 +734,7 @@ async fn etag_follows_parameters_and_data_version() {
         load_sample(&service).await;
         let viewer = token(&service, Role::Viewer).await;
         let editor = token(&service, Role::Editor).await;
-        let api = Api::new(common::spawn_server(Arc::clone(&service)).await);
+        let api = api(common::spawn_server(Arc::clone(&service)).await);
         let path = "/api/v1/density?res=8";
 
         let r1 = api.get(path, Some(&viewer)).await;
@@ -1134,7 +972,7 @@ async fn anonymous_callers_see_no_small_cells_when_aggregates_are_public() {
     let service = db.service().await;
     load_sample(&service).await;
     let viewer = token(&service, Role::Viewer).await;
-    let public = Api::new(common::spawn_server_with(Arc::clone(&service), public_settings()).await);
+    let public = api(common::spawn_server_with(Arc::clone(&service), public_settings()).await);
 
     for (endpoint, q) in [
         ("density", "res=9"),
@@ -1261,7 +1099,7 @@ async fn anonymous_callers_see_no_small_cells_when_aggregates_are_public() {
         .problem(401);
 
     // Not public (the default): anonymous callers get 401; a viewer 200.
-    let private = Api::new(common::spawn_server(Arc::clone(&service)).await);
+    let private = api(common::spawn_server(Arc::clone(&service)).await);
     for path in [
         "/api/v1/density?res=9",
         "/api/v1/hotspots?res=9",
@@ -1342,7 +1180,7 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
     let service = db.service().await;
     load_sample(&service).await;
     let viewer = token(&service, Role::Viewer).await;
-    let api = Api::new(common::spawn_server(Arc::clone(&service)).await);
+    let api = api(common::spawn_server(Arc::clone(&service)).await);
     let all = sample_incidents();
 
     let no_nan = |label: &str, text: &str| {
@@ -1479,7 +1317,7 @@ async fn bad_parameters_are_400_naming_the_parameter() {
     let service = db.service().await;
     load_sample(&service).await;
     let viewer = token(&service, Role::Viewer).await;
-    let api = Api::new(common::spawn_server(Arc::clone(&service)).await);
+    let api = api(common::spawn_server(Arc::clone(&service)).await);
     let area = &complex_area_codes()[0];
     let cases: Vec<(String, &str, &str)> = vec![
         // (path, parameter named in the problem, a word the detail contains)

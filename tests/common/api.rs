@@ -6,6 +6,7 @@ use reqwest::header::{self, HeaderMap};
 use serde_json::{Value, json};
 
 pub const PROBLEM: &str = "application/problem+json";
+pub const GEOJSON: &str = "application/geo+json";
 
 pub struct Api {
     pub base: String,
@@ -47,6 +48,32 @@ impl Resp {
         self.json()
     }
 
+    /// The strong ETag of the response (asserted to be one).
+    pub fn etag(&self) -> String {
+        let e = self.header(header::ETAG).to_owned();
+        assert!(
+            e.len() > 2 && e.starts_with('"') && e.ends_with('"'),
+            "{}: ETag {e:?} is not a quoted strong tag",
+            self.what
+        );
+        e
+    }
+
+    /// Asserts 200 with a GeoJSON FeatureCollection and returns it.
+    pub fn geojson(&self) -> Value {
+        assert_eq!(self.status, 200, "{}: {}", self.what, self.text());
+        assert!(
+            self.content_type().starts_with(GEOJSON),
+            "{}: content-type {:?}",
+            self.what,
+            self.content_type()
+        );
+        let fc = self.json();
+        assert_eq!(fc["type"], "FeatureCollection", "{}", self.what);
+        assert!(fc["features"].is_array(), "{}", self.what);
+        fc
+    }
+
     /// Asserts a problem+json response with `status` and returns its body.
     pub fn problem(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "{}: {}", self.what, self.text());
@@ -82,12 +109,14 @@ impl Resp {
 
 impl Api {
     pub fn new(base: String) -> Self {
+        Self::with_timeout(base, std::time::Duration::from_secs(120))
+    }
+
+    /// A client whose requests give up after `timeout` (long analyses on big data).
+    pub fn with_timeout(base: String, timeout: std::time::Duration) -> Self {
         Self {
             base,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(120))
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().timeout(timeout).build().unwrap(),
         }
     }
 
@@ -106,10 +135,25 @@ impl Api {
         token: Option<&str>,
         body: Option<(&str, Vec<u8>)>,
     ) -> Resp {
+        self.send_with(method, path, token, &[], body).await
+    }
+
+    /// As [`Self::send`], with extra request headers.
+    pub async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        extra: &[(header::HeaderName, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
         let what = format!("{method} {path}");
         let mut rq = self.http.request(method, self.url(path));
         if let Some(t) = token {
             rq = rq.bearer_auth(t);
+        }
+        for (name, value) in extra {
+            rq = rq.header(name, *value);
         }
         if let Some((ct, bytes)) = body {
             rq = rq.header(header::CONTENT_TYPE, ct).body(bytes);
@@ -128,6 +172,23 @@ impl Api {
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
         self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    /// A conditional GET (`If-None-Match: etag`).
+    pub async fn get_if_none_match(&self, path: &str, token: Option<&str>, etag: &str) -> Resp {
+        self.send_with(
+            reqwest::Method::GET,
+            path,
+            token,
+            &[(header::IF_NONE_MATCH, etag)],
+            None,
+        )
+        .await
+    }
+
+    /// A POST of a CSV body.
+    pub async fn post_csv(&self, path: &str, token: Option<&str>, body: String) -> Resp {
+        self.post_body(path, token, "text/csv", body).await
     }
 
     /// A POST with a body of content type `ct`.

@@ -21,24 +21,26 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use h3o::{CellIndex, Resolution};
+use h3o::Resolution;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::analysis_rows::{
+    ClusterFeature, DensityFeature, EmergingFeature, HotspotFeature, KdeFeature, ZoneFeature,
+};
 use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Caller, Params};
-use super::features::GEOJSON;
 use super::filter::{FilterText, incident_filter};
+use super::render::{self, Feature};
 use crate::analysis::density::density;
 use crate::analysis::gistar::{
     BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots, study_set_bound,
 };
 use crate::auth::Role;
-use crate::domain::lonlat::round6;
 use crate::index::{Filter, Snapshot};
 
 /// Default H3 resolution of the analyses.
@@ -82,15 +84,6 @@ pub fn router() -> axum::Router<AppState> {
 /// Rendered responses (body, content type) by (endpoint, parameters, whether small cells
 /// are withheld), for the data version they were computed on.
 pub type ResultCache = VersionedCache<String, (String, String)>;
-
-/// Hexagon outlines already written as GeoJSON, by cell. A cell's outline never changes
-/// (it depends on no data, so it is held at version 0), and computing it (h3o's boundary,
-/// with trigonometry) and printing its 14 numbers was half of a city-wide density
-/// response; the memo makes it a copy.
-pub type HexagonMemo = VersionedCache<CellIndex, Vec<u8>>;
-
-/// Entries kept in the hexagon memo (~200 bytes each: ~50 MB at most).
-pub const HEXAGONS_MAX: usize = 250_000;
 
 /// The body an analysis answer is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -196,7 +189,7 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
     let csv = c.format == Some(AnalysisFormat::Csv);
     let filter = incident_filter(
         snap,
-        state.service.zone(),
+        &state.zone,
         &FilterText {
             from: c.from.as_deref(),
             to: c.to.as_deref(),
@@ -207,167 +200,6 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
         },
     )?;
     Ok(Query { filter, res, csv })
-}
-
-/// A feature's geometry, serialised when the response is written.
-#[derive(Debug)]
-enum Geometry {
-    /// A cell's hexagon: a GeoJSON Polygon (counter-clockwise, closed, 6 decimals), written
-    /// straight from the cell's boundary — thousands of these make a city-wide response,
-    /// and building a JSON value for each was most of its cost.
-    Hex(CellIndex),
-    Json(Value),
-    /// No geometry (a CSV response has no geometry column).
-    None,
-}
-
-impl serde::Serialize for Geometry {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        match self {
-            Self::Json(v) => v.serialize(s),
-            Self::None => s.serialize_none(),
-            Self::Hex(cell) => {
-                let b = cell.boundary();
-                let mut ring: Vec<[f64; 2]> = b
-                    .iter()
-                    .map(|ll| [round6(ll.lng()), round6(ll.lat())])
-                    .collect();
-                if let Some(&first) = ring.first() {
-                    ring.push(first);
-                }
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("type", "Polygon")?;
-                m.serialize_entry("coordinates", &[ring])?;
-                m.end()
-            }
-        }
-    }
-}
-
-/// Appends the cell's hexagon as GeoJSON to `out`, from the memo when it is there.
-fn hexagon_json(
-    cell: CellIndex,
-    memo: &HexagonMemo,
-    out: &mut Vec<u8>,
-) -> Result<(), serde_json::Error> {
-    if let Some(b) = memo.get(0, &cell) {
-        out.extend_from_slice(&b);
-        return Ok(());
-    }
-    let bytes = serde_json::to_vec(&Geometry::Hex(cell))?;
-    out.extend_from_slice(&bytes);
-    memo.put(0, cell, Arc::new(bytes));
-    Ok(())
-}
-
-/// A cell's hexagon, or nothing for a CSV response.
-fn hexagon(cell: CellIndex, csv: bool) -> Geometry {
-    if csv {
-        Geometry::None
-    } else {
-        Geometry::Hex(cell)
-    }
-}
-
-/// The response body (GeoJSON or CSV) and its content type, built from rows of
-/// properties (the first being `h3`).
-/// One feature of an analysis answer.
-struct Row {
-    geometry: Geometry,
-    /// The incidents the small-cell disclosure rule judges this feature by: a cell's,
-    /// zone's or cluster's count. `None` for a smoothed surface (KDE), which has no count
-    /// and enforces its own floor (a minimum bandwidth) instead.
-    incidents: Option<u64>,
-    properties: Map<String, Value>,
-}
-
-impl Row {
-    fn new(geometry: Geometry, incidents: Option<u64>, properties: Map<String, Value>) -> Self {
-        Self {
-            geometry,
-            incidents,
-            properties,
-        }
-    }
-
-    /// Whether an anonymous caller may see this feature, at `min` incidents per feature.
-    fn disclosable(&self, min: u32) -> bool {
-        self.incidents.is_none_or(|c| c >= u64::from(min))
-    }
-}
-
-type Rows = Vec<Row>;
-
-fn render(
-    rows: &[Row],
-    csv: bool,
-    provenance: Value,
-    extra: Map<String, Value>,
-    hexagons: &HexagonMemo,
-) -> Result<(String, String), ApiError> {
-    if csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let header: Vec<String> = rows
-            .first()
-            .map(|r| r.properties.keys().cloned().collect())
-            .unwrap_or_else(|| vec!["h3".to_owned()]);
-        w.write_record(&header).map_err(ApiError::internal)?;
-        for r in rows {
-            let rec: Vec<String> = header
-                .iter()
-                .map(|k| match &r.properties[k] {
-                    Value::String(s) => s.clone(),
-                    Value::Null => String::new(),
-                    v => v.to_string(),
-                })
-                .collect();
-            w.write_record(&rec).map_err(ApiError::internal)?;
-        }
-        let body = String::from_utf8(w.into_inner().map_err(ApiError::internal)?)
-            .map_err(ApiError::internal)?;
-        return Ok((body, "text/csv; charset=utf-8".to_owned()));
-    }
-    // Written straight out, feature by feature: building one `Value` of the whole
-    // collection would deep-copy every geometry and property map first (most of a
-    // city-wide density response's time).
-    let json = |e: serde_json::Error| ApiError::internal(e);
-    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 320 + 512);
-    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
-    for (
-        i,
-        Row {
-            geometry,
-            properties: p,
-            ..
-        },
-    ) in rows.iter().enumerate()
-    {
-        if i > 0 {
-            out.push(b',');
-        }
-        let id = p.get("h3").or_else(|| p.get("id")).unwrap_or(&Value::Null);
-        out.extend_from_slice(br#"{"type":"Feature","id":"#);
-        serde_json::to_writer(&mut out, id).map_err(json)?;
-        out.extend_from_slice(br#","geometry":"#);
-        match geometry {
-            Geometry::Hex(cell) => hexagon_json(*cell, hexagons, &mut out).map_err(json)?,
-            g => serde_json::to_writer(&mut out, g).map_err(json)?,
-        }
-        out.extend_from_slice(br#","properties":"#);
-        serde_json::to_writer(&mut out, p).map_err(json)?;
-        out.push(b'}');
-    }
-    out.extend_from_slice(br#"],"diemnong":"#);
-    // What the computation adds to the provenance (slices, warnings).
-    let mut provenance = provenance;
-    if let Some(d) = provenance.as_object_mut() {
-        d.extend(extra);
-    }
-    serde_json::to_writer(&mut out, &provenance).map_err(json)?;
-    out.push(b'}');
-    let body = String::from_utf8(out).map_err(ApiError::internal)?;
-    Ok((body, GEOJSON.to_owned()))
 }
 
 /// What a handler asks [`serve_analysis`] for.
@@ -381,13 +213,13 @@ struct Job<'a> {
 /// Everything an analysis handler shares: auth and disclosure, cache, ETag, provenance,
 /// off-runtime computation. `snap` is the snapshot the handler parsed its filter against:
 /// the key, the ETag and the computation all use that one version.
-async fn serve_analysis(
+async fn serve_analysis<F: Feature + Send + 'static>(
     state: AppState,
     snap: Arc<Snapshot>,
     caller: Caller,
     headers: &HeaderMap,
     job: Job<'_>,
-    compute: impl FnOnce(Arc<Snapshot>, bool) -> Result<(Rows, Map<String, Value>), ApiError>
+    compute: impl FnOnce(Arc<Snapshot>, bool) -> Result<(Vec<F>, Map<String, Value>), ApiError>
     + Send
     + 'static,
 ) -> Result<Response, ApiError> {
@@ -444,7 +276,11 @@ async fn serve_analysis(
             })
             .await
             .map_err(ApiError::internal)??;
-            let b = Arc::new(render(&rows, csv, provenance, warnings, &state.hexagons)?);
+            let b = Arc::new(if csv {
+                render::csv(&rows)?
+            } else {
+                render::geojson(&rows, provenance, warnings, &state.hexagons)?
+            });
             state.cache.put(version, key, Arc::clone(&b));
             b
         }
@@ -459,16 +295,6 @@ async fn serve_analysis(
         res.headers_mut().insert(header::ETAG, v);
     }
     Ok(res)
-}
-
-/// `v` to 6 significant digits: densities span ~10⁻³ (res 5) to ~10⁵ per km² (res 11), so
-/// a fixed number of decimals would lose most of the precision of coarse cells.
-fn round_sig6(v: f64) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let scale = 10f64.powi(5 - v.abs().log10().floor() as i32);
-    (v * scale).round() / scale
 }
 
 fn cost_check(max_cost: u64, cells: usize, slices: usize) -> Result<(), ApiError> {
@@ -501,7 +327,7 @@ pub async fn get_density(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<DensityParams>,
 ) -> Result<Response, ApiError> {
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let q = common(&state, &snap, &p.common(p.res))?;
     let csv = q.csv;
     let max_cost = state.analysis.max_cost;
@@ -518,16 +344,7 @@ pub async fn get_density(
         move |snap, _| {
             let cells = density(&snap.incidents, &q.filter, q.res);
             cost_check(max_cost, cells.len(), 1)?;
-            let rows = cells
-                .into_iter()
-                .map(|c| {
-                    let mut p = Map::new();
-                    p.insert("h3".into(), json!(c.cell.to_string()));
-                    p.insert("count".into(), json!(c.count));
-                    p.insert("per_km2".into(), json!(round_sig6(c.per_km2)));
-                    Row::new(hexagon(c.cell, q.csv), Some(u64::from(c.count)), p)
-                })
-                .collect();
+            let rows: Vec<DensityFeature> = cells.into_iter().map(Into::into).collect();
             Ok((rows, Map::new()))
         },
     )
@@ -550,7 +367,7 @@ pub async fn get_hotspots(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<HotspotParams>,
 ) -> Result<Response, ApiError> {
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let q = common(&state, &snap, &p.common(p.res))?;
     let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let csv = q.csv;
@@ -566,20 +383,11 @@ pub async fn get_hotspots(
         },
         move |snap, _| {
             let gi = gi.compute(&snap, &q)?;
-            let rows = gi
+            let rows: Vec<HotspotFeature> = gi
                 .cells
                 .iter()
                 .zip(&gi.bins)
-                .map(|(c, bin)| {
-                    let mut p = Map::new();
-                    p.insert("h3".into(), json!(c.cell.to_string()));
-                    p.insert("count".into(), json!(c.count));
-                    p.insert("gi_z".into(), json!(c.z));
-                    p.insert("gi_p".into(), json!(c.p));
-                    p.insert("gi_q".into(), json!(c.q));
-                    p.insert("gi_bin".into(), json!(bin));
-                    Row::new(hexagon(c.cell, q.csv), Some(u64::from(c.count)), p)
-                })
+                .map(|(c, bin)| HotspotFeature::new(c, *bin))
                 .collect();
             Ok((rows, Map::new()))
         },
@@ -668,7 +476,7 @@ pub async fn get_zones(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<ZoneParams>,
 ) -> Result<Response, ApiError> {
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let q = common(&state, &snap, &p.common(p.res))?;
     let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let min_bin = p.min_bin.unwrap_or(2);
@@ -679,7 +487,7 @@ pub async fn get_zones(
         ));
     }
     let csv = q.csv;
-    let tz = state.service.zone().tz().clone();
+    let tz = state.zone.tz().clone();
     serve_analysis(
         state.clone(),
         snap,
@@ -702,79 +510,14 @@ pub async fn get_zones(
                 },
                 tz: &tz,
             };
-            let zones = zones(&snap, &cells, &params);
-            let rows = zones
+            let rows: Vec<ZoneFeature> = zones(&snap, &cells, &params)
                 .into_iter()
-                .map(|z| {
-                    let mut p = Map::new();
-                    p.insert("id".into(), json!(z.id));
-                    p.insert("incidents".into(), json!(z.incidents));
-                    p.insert("share".into(), json!((z.share * 1e6).round() / 1e6));
-                    p.insert("area_km2".into(), json!((z.area_km2 * 1e6).round() / 1e6));
-                    p.insert("cells".into(), json!(z.cells.len()));
-                    p.insert("top_categories".into(), categories(&z.top_categories));
-                    p.insert(
-                        "busiest_hours".into(),
-                        json!(
-                            z.busiest_hours
-                                .iter()
-                                .map(|(h, n)| json!({"hour": h, "count": n}))
-                                .collect::<Vec<_>>()
-                        ),
-                    );
-                    p.insert(
-                        "busiest_weekdays".into(),
-                        json!(
-                            z.busiest_weekdays
-                                .iter()
-                                .map(|(d, n)| json!({"iso_weekday": d, "count": n}))
-                                .collect::<Vec<_>>()
-                        ),
-                    );
-                    p.insert("cameras".into(), json!(z.cameras));
-                    p.insert("models".into(), json!(z.models));
-                    p.insert("wards".into(), json!(z.wards));
-                    p.insert("complex_areas".into(), json!(z.complex_areas));
-                    Row::new(
-                        Geometry::Json(multipolygon(&z.geometry)),
-                        Some(z.incidents),
-                        p,
-                    )
-                })
+                .map(Into::into)
                 .collect();
             Ok((rows, Map::new()))
         },
     )
     .await
-}
-
-/// (category, count) pairs as `[{"category": …, "count": …}]`.
-fn categories(top: &[(String, u64)]) -> Value {
-    json!(
-        top.iter()
-            .map(|(c, n)| json!({"category": c, "count": n}))
-            .collect::<Vec<_>>()
-    )
-}
-
-/// A dissolved zone as GeoJSON: a Polygon when it is one piece, else a MultiPolygon;
-/// h3o's dissolve winds exteriors counter-clockwise already; 6 decimals.
-fn multipolygon(mp: &geo::MultiPolygon<f64>) -> Value {
-    let ring = |ls: &geo::LineString<f64>| -> Vec<[f64; 2]> {
-        ls.coords().map(|c| [round6(c.x), round6(c.y)]).collect()
-    };
-    let poly = |p: &geo::Polygon<f64>| -> Vec<Vec<[f64; 2]>> {
-        std::iter::once(p.exterior())
-            .chain(p.interiors())
-            .map(ring)
-            .collect()
-    };
-    match mp.0.as_slice() {
-        [one] => json!({"type": "Polygon", "coordinates": poly(one)}),
-        many => {
-            json!({"type": "MultiPolygon", "coordinates": many.iter().map(poly).collect::<Vec<_>>()})
-        }
-    }
 }
 
 analysis_params!(
@@ -808,7 +551,7 @@ pub async fn get_emerging(
     Params(p): Params<EmergingParams>,
 ) -> Result<Response, ApiError> {
     use crate::analysis::cube::{CubeParams, Slice, emerging};
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let q = common(&state, &snap, &p.common(p.res))?;
     let k = GiSpec::parse(p.k, None, None, state.analysis.max_cost)?.k;
     let slice = p.slice.unwrap_or(Slice::Month);
@@ -822,7 +565,7 @@ pub async fn get_emerging(
     let (from, to) = (q.filter.from, q.filter.to);
     let csv = q.csv;
     let max_cost = state.analysis.max_cost;
-    let zone = state.service.zone().clone();
+    let zone = Arc::clone(&state.zone);
     serve_analysis(
         state.clone(),
         snap,
@@ -849,24 +592,7 @@ pub async fn get_emerging(
                 ));
             }
             let starts: Vec<String> = cube.bounds[..slices].iter().map(|t| zone.format(*t)).collect();
-            let rows = cube
-                .cells
-                .iter()
-                .map(|c| {
-                    let mut p = Map::new();
-                    p.insert("h3".into(), json!(c.cell.to_string()));
-                    let count = c.counts.iter().map(|n| u64::from(*n)).sum::<u64>();
-                    p.insert("count".into(), json!(count));
-                    p.insert("category".into(), json!(c.category.as_str()));
-                    p.insert("trend_z".into(), json!(c.trend.as_ref().map(|t| t.z)));
-                    p.insert("trend_p".into(), json!(c.trend.as_ref().map(|t| t.p)));
-                    p.insert("trend_tau".into(), json!(c.trend.as_ref().map(|t| t.tau)));
-                    p.insert("bins".into(), json!(c.bins));
-                    p.insert("counts".into(), json!(c.counts));
-                    p.insert("z".into(), json!(c.z.iter().map(|v| (v * 1e9).round() / 1e9).collect::<Vec<_>>()));
-                    Row::new(hexagon(c.cell, q.csv), Some(count), p)
-                })
-                .collect();
+            let rows: Vec<EmergingFeature> = cube.cells.iter().map(Into::into).collect();
             let mut extra = Map::new();
             extra.insert("slices".into(), json!(starts));
             if !warnings.is_empty() {
@@ -915,7 +641,7 @@ pub async fn get_kde(
     Params(p): Params<KdeParams>,
 ) -> Result<Response, ApiError> {
     use crate::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let q = common(&state, &snap, &p.common(p.res))?;
     let kernel = p.kernel.unwrap_or(Kernel::Quartic);
     if let Some(b) = p.bandwidth_m
@@ -956,16 +682,9 @@ pub async fn get_kde(
             #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a small positive ratio")]
             let k = (kernel.support_m(h) / (q.res.edge_length_m() * 1.5)).ceil() as usize + 1;
             cost_check(max_cost, occupied.saturating_mul(disk_size(k)), 1)?;
-            let rows = kde(&snap.incidents, &q.filter, q.res, h, kernel)
+            let rows: Vec<KdeFeature> = kde(&snap.incidents, &q.filter, q.res, h, kernel)
                 .into_iter()
-                .map(|c| {
-                    let mut p = Map::new();
-                    p.insert("h3".into(), json!(c.cell.to_string()));
-                    p.insert("density".into(), json!(c.density));
-                    // A smoothed surface has no count: the handler's minimum bandwidth for
-                    // anonymous callers is what keeps single incidents from showing.
-                    Row::new(hexagon(c.cell, q.csv), None, p)
-                })
+                .map(Into::into)
                 .collect();
             let mut extra = Map::new();
             extra.insert("bandwidth_m".into(), json!(h));
@@ -1005,7 +724,7 @@ pub async fn get_clusters(
 ) -> Result<Response, ApiError> {
     use crate::analysis::clusters::{members, summaries};
     use crate::analysis::dbscan::dbscan;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let q = common(&state, &snap, &p.common(None))?;
     let eps = p.eps_m.unwrap_or(100.0);
     if !(eps.is_finite() && (1.0..=5_000.0).contains(&eps)) {
@@ -1039,7 +758,7 @@ pub async fn get_clusters(
             .map_err(ApiError::internal)?;
         for chunk in members.chunks(1_000) {
             let ids: Vec<i64> = chunk.iter().map(|m| m.id).collect();
-            let rows = state.service.store().incidents_by_ids(&ids).await?;
+            let rows = state.store.incidents_by_ids(&ids).await?;
             let ext: HashMap<i64, String> = rows
                 .into_iter()
                 .map(|r| (r.id, r.data.external_id.unwrap_or_default()))
@@ -1056,7 +775,7 @@ pub async fn get_clusters(
         let body = w.into_inner().map_err(ApiError::internal)?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }
-    let zone = state.service.zone().clone();
+    let zone = Arc::clone(&state.zone);
     serve_analysis(
         state.clone(),
         snap,
@@ -1070,22 +789,9 @@ pub async fn get_clusters(
         move |snap, _| {
             let c = dbscan(&snap.incidents, &q.filter, eps, min_points);
             cost_check(max_cost, c.ids.len(), 1)?;
-            let rows = summaries(&snap.incidents, &q.filter, &c)
+            let rows: Vec<ClusterFeature> = summaries(&snap.incidents, &q.filter, &c)
                 .into_iter()
-                .map(|cl| {
-                    let mut p = Map::new();
-                    p.insert("id".into(), json!(cl.id));
-                    p.insert("count".into(), json!(cl.count));
-                    p.insert("core".into(), json!(cl.core));
-                    p.insert("first".into(), json!(zone.format(cl.first)));
-                    p.insert("last".into(), json!(zone.format(cl.last)));
-                    p.insert("top_categories".into(), categories(&cl.top_categories));
-                    Row::new(
-                        Geometry::Json(multipolygon(&geo::MultiPolygon::new(vec![cl.outline]))),
-                        Some(u64::try_from(cl.count).unwrap_or(u64::MAX)),
-                        p,
-                    )
-                })
+                .map(|cl| ClusterFeature::new(cl, &zone))
                 .collect();
             let mut extra = Map::new();
             extra.insert("clusters".into(), json!(c.clusters));
@@ -1094,21 +800,4 @@ pub async fn get_clusters(
         },
     )
     .await
-}
-
-#[cfg(test)]
-mod disclosure_tests {
-    use super::*;
-
-    /// The small-cell rule reads the typed count, never the properties: a feature whose
-    /// properties say nothing about incidents is still judged by its count, and a surface
-    /// without one (KDE) is left to its own floor.
-    #[test]
-    fn the_rule_reads_the_rows_count() {
-        let row = |n: Option<u64>| Row::new(Geometry::None, n, Map::new());
-        assert!(!row(Some(2)).disclosable(3));
-        assert!(row(Some(3)).disclosable(3));
-        assert!(row(None).disclosable(3));
-        assert!(row(Some(0)).disclosable(0));
-    }
 }

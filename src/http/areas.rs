@@ -184,7 +184,7 @@ pub async fn compute_kpis(
 ) -> Result<Vec<AreaKpis>, ApiError> {
     let (snap, zone, programme) = (
         Arc::clone(snap),
-        state.service.zone().clone(),
+        Arc::clone(&state.zone),
         Arc::clone(&state.programme),
     );
     tokio::task::spawn_blocking(move || {
@@ -344,9 +344,9 @@ pub async fn overview(
         ));
     }
     let year = parse_year(year)?;
-    let zone = state.service.zone().clone();
+    let zone = Arc::clone(&state.zone);
     let period = Period::year(year, zone.tz()).map_err(|e| ApiError::param("year", e.reason))?;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let in_bbox: Option<Vec<usize>> = bbox.map(|b| snap.areas.in_bbox(Some(&b)));
     let chosen: Vec<(usize, &Designation)> = snap
         .programme
@@ -460,14 +460,10 @@ pub async fn get_history(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     identity.require(Role::Viewer)?;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let pos = area_pos(&snap, &code)?;
-    let zone = state.service.zone();
-    let events = state
-        .service
-        .store()
-        .programme_events(Some(&code), None)
-        .await?;
+    let zone = &*state.zone;
+    let events = state.store.programme_events(Some(&code), None).await?;
     let area = &snap.areas.areas()[pos];
     let designations: Vec<Value> = snap
         .programme
@@ -519,9 +515,9 @@ pub async fn get_kpis(
     Params(p): Params<KpiParams>,
 ) -> Result<Response, ApiError> {
     identity.require(Role::Viewer)?;
-    let zone = state.service.zone().clone();
+    let zone = Arc::clone(&state.zone);
     let (period, year) = period_of(&zone, p.year, p.from.as_deref(), p.to.as_deref())?;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let pos = area_pos(&snap, &code)?;
     // Targets: the area's designation for the year the period starts in, else the
     // committee's defaults.
@@ -660,7 +656,7 @@ pub async fn post_designation(
 ) -> Result<Response, ApiError> {
     let by = identity.require(Role::Editor)?;
     let req: DesignationRequest = bytes.json()?;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let targets = state.programme.targets.with(&req.targets).map_err(domain)?;
     let terms = DesignationTerms::new(
         &req.reasons,
@@ -673,8 +669,8 @@ pub async fn post_designation(
     let note = crate::domain::programme::note(req.note.as_deref()).map_err(domain)?;
     let d = NewDesignation::new(&code, req.year, terms, note).map_err(domain)?;
     let out = crate::programme::designate(&state.service, d, &by).await?;
-    let snap = state.service.snapshot();
-    let zone = state.service.zone();
+    let snap = state.snapshots.current();
+    let zone = &*state.zone;
     let location = format!("/api/v1/areas/{}/history", percent(&code));
     Ok((
         StatusCode::CREATED,
@@ -718,7 +714,7 @@ pub async fn patch_designation(
     )?;
     let req: DesignationPatch = bytes.json()?;
     let note = crate::domain::programme::note(req.note.as_deref()).map_err(domain)?;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let (d, e) = crate::programme::edit(
         &state.service,
         &code,
@@ -734,8 +730,8 @@ pub async fn patch_designation(
         &by,
     )
     .await?;
-    let snap = state.service.snapshot();
-    let zone = state.service.zone();
+    let snap = state.snapshots.current();
+    let zone = &*state.zone;
     Ok(Json(json!({
         "designation": designation_json(&snap, &d, zone),
         "event": e.map(|e| event_json(&e, zone)),
@@ -772,8 +768,8 @@ pub async fn post_transition(
         evidence: crate::domain::programme::evidence(&req.evidence).map_err(domain)?,
     };
     let (d, e) = crate::programme::transition(&state.service, &code, &m, &by).await?;
-    let snap = state.service.snapshot();
-    let zone = state.service.zone();
+    let snap = state.snapshots.current();
+    let zone = &*state.zone;
     Ok(Json(json!({
         "designation": designation_json(&snap, &d, zone),
         "event": event_json(&e, zone),
@@ -842,7 +838,7 @@ pub async fn list_areas(
         )
         .await;
     }
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let layer = &snap.areas;
     let items = layer
         .in_bbox(page.bbox.as_ref())
@@ -874,7 +870,7 @@ pub async fn get_area(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let a = snap
         .areas
         .by_code(&code)

@@ -15,7 +15,7 @@ use crate::store::CatalogueKind;
 #[utoipa::path(get, path = "/api/v1/catalogue", tag = "catalogue",
     responses((status = 200, description = "Incident categories and self-managed model kinds, with Vietnamese and English labels", body = Catalogue)))]
 pub async fn get_catalogue(State(state): State<AppState>) -> Json<Catalogue> {
-    Json((*state.service.snapshot().catalogue).clone())
+    Json((*state.snapshots.current().catalogue).clone())
 }
 
 /// New labels for an entry.

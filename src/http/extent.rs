@@ -41,8 +41,8 @@ pub async fn get_extent(
     Params(ExtentParams {}): Params<ExtentParams>,
 ) -> Result<Response, ApiError> {
     let exact = caller.require(Role::Viewer).is_ok();
-    let snap = state.service.snapshot();
-    let zone = state.service.zone().clone();
+    let snap = state.snapshots.current();
+    let zone = &*state.zone;
     let extent = {
         let snap = std::sync::Arc::clone(&snap);
         tokio::task::spawn_blocking(move || snap.incidents.extent())
@@ -55,7 +55,7 @@ pub async fn get_extent(
     let body = json!({
         "time_zone": zone.name(),
         "today": zone.today().to_string(),
-        "incidents": extent.map_or(Value::Null, |e| incidents(&zone, &e, exact)),
+        "incidents": extent.map_or(Value::Null, |e| incidents(zone, &e, exact)),
         "programme_years": years,
         "data_version": snap.version,
     });

@@ -81,8 +81,7 @@ impl Caller {
             return Ok(Self(None));
         };
         match state
-            .service
-            .store()
+            .store
             .token_by_hash(&crate::auth::hash_token(cred.token()))
             .await?
         {

@@ -138,7 +138,7 @@ pub(super) fn page_params(
             "does not apply to incidents (use category)",
         ));
     }
-    let (from, to) = time_range(state.service.zone(), p.from.as_deref(), p.to.as_deref())?;
+    let (from, to) = time_range(&state.zone, p.from.as_deref(), p.to.as_deref())?;
     let limit = match p.limit {
         Some(0) => return Err(ApiError::param("limit", "must be at least 1")),
         Some(l) => l.min(MAX_LIMIT),
@@ -240,9 +240,7 @@ pub(super) fn paginate(items: Vec<(i64, usize)>, page: &Page) -> (usize, Vec<usi
 }
 
 fn opt_time(state: &AppState, t: Option<i64>) -> Value {
-    t.map_or(Value::Null, |t| {
-        Value::String(state.service.zone().format(t))
-    })
+    t.map_or(Value::Null, |t| Value::String(state.zone.format(t)))
 }
 
 fn in_window(t: Option<i64>, page: &Page) -> bool {
@@ -269,7 +267,7 @@ pub async fn list_incidents(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
     let page = page_params(&state, &p, Layer::Incidents)?;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let filter = Filter {
         bbox: page.bbox,
         from: page.from,
@@ -288,8 +286,8 @@ pub async fn list_incidents(
     };
     let next = (ids.len() > page.limit).then(|| ids[page.limit - 1]);
     let ids = &ids[..ids.len().min(page.limit)];
-    let rows = state.service.store().incidents_by_ids(ids).await?;
-    let zone = state.service.zone();
+    let rows = state.store.incidents_by_ids(ids).await?;
+    let zone = &*state.zone;
     let features = rows
         .into_iter()
         .map(|r| {
@@ -417,7 +415,7 @@ fn list_points<T: Listed>(
     pick: impl Fn(&Snapshot) -> &PointLayer<T>,
 ) -> Result<Response, ApiError> {
     let page = page_params(state, p, layer)?;
-    let snap = state.service.snapshot();
+    let snap = state.snapshots.current();
     let records = pick(&snap).records();
     let items = pick(&snap)
         .in_bbox(page.bbox.as_ref())

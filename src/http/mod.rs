@@ -2,6 +2,7 @@
 //! Each route family lives in its own module; errors become problem+json in `error`.
 
 pub mod analysis;
+pub mod analysis_rows;
 pub mod areas;
 pub mod assets;
 pub mod cache;
@@ -12,6 +13,7 @@ pub mod extract;
 pub mod features;
 pub mod filter;
 pub mod openapi;
+pub mod render;
 pub mod report;
 pub mod session;
 pub mod state;
@@ -77,13 +79,13 @@ pub async fn serve(
     state: AppState,
     refresh_every: Duration,
 ) -> std::io::Result<()> {
-    let service = Arc::clone(&state.service);
+    let snapshots = Arc::clone(&state.snapshots);
     let refresher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(refresh_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = service.refresh().await {
+            if let Err(e) = snapshots.refresh().await {
                 tracing::warn!(error = %e, "refresh from the database failed");
             }
         }
@@ -114,11 +116,11 @@ async fn shutdown() {
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses((status = 200, description = "Alive; the data version and row counts the index holds", body = Object)))]
 pub async fn health(State(state): State<AppState>) -> Response {
-    let s = state.service.snapshot();
+    let s = state.snapshots.current();
     axum::Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "backend": state.service.store().backend(),
+        "backend": state.store.backend(),
         "data_version": s.version,
         "incidents": s.incidents.len(),
         "cameras": s.cameras.len(),

@@ -58,18 +58,14 @@ pub async fn get_report(
     identity.require(Role::Viewer)?;
     let lang = p.lang.unwrap_or(Lang::Vi);
     let as_csv = p.format == Some(ReportFormat::Csv);
-    let zone = state.service.zone().clone();
+    let zone = &*state.zone;
     let year = match p.year {
         Some(y) => parse_year(y)?,
         None => year_of(crate::service::now(), zone.tz()).map_err(ApiError::internal)?,
     };
     let period = Period::year(year, zone.tz()).map_err(|e| ApiError::param("year", e.reason))?;
-    let snap = state.service.snapshot();
-    let events = state
-        .service
-        .store()
-        .programme_events(None, Some(year))
-        .await?;
+    let snap = state.snapshots.current();
+    let events = state.store.programme_events(None, Some(year)).await?;
     let chosen = report::designations(&snap, year);
     let jobs = chosen
         .iter()
@@ -82,7 +78,7 @@ pub async fn get_report(
     let kpis = compute_kpis(&state, &snap, period, jobs).await?;
     let report = Report::from_snapshot(
         &snap,
-        &zone,
+        zone,
         year,
         period,
         crate::service::now(),

@@ -78,8 +78,7 @@ pub async fn sign_in(
         return Err(ApiError::param("token", "is not a diemnong token"));
     }
     let info = state
-        .service
-        .store()
+        .store
         .token_by_hash(&crate::auth::hash_token(token))
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))?;

@@ -1,20 +1,31 @@
-//! What every handler shares: the service, the settings, and the caches (one type,
-//! [`super::cache::VersionedCache`], each holding one data version at a time).
+//! What every handler shares: the snapshots it reads, a store handle for the reads that
+//! are not in a snapshot, the committee's zone, the service it writes through, the
+//! settings, and the caches (one type, [`super::cache::VersionedCache`], each holding one
+//! data version at a time).
 
 use std::sync::Arc;
 
 use super::{analysis, areas, assets};
-use crate::service::Service;
+use crate::domain::Zone;
+use crate::service::{Service, Snapshots};
+use crate::store::Store;
 
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
+    /// The committed data, one immutable snapshot per request.
+    pub snapshots: Arc<Snapshots>,
+    /// Reads that are not in a snapshot: tokens, the programme's history.
+    pub store: Store,
+    /// The committee's zone: days, months and years are counted in it.
+    pub zone: Arc<Zone>,
+    /// Writes (imports, catalogue, tokens, the programme), each refreshing `snapshots`.
     pub service: Arc<Service>,
     pub analysis: Arc<analysis::AnalysisSettings>,
     /// Rendered analysis responses of the current data version.
     pub cache: Arc<analysis::ResultCache>,
     /// Hexagon outlines as GeoJSON (they never change).
-    pub hexagons: Arc<analysis::HexagonMemo>,
+    pub hexagons: Arc<super::render::HexagonMemo>,
     /// The conversion programme's targets and shared caches.
     pub programme: Arc<areas::ProgrammeState>,
     /// The map page with its settings filled in.
@@ -31,9 +42,12 @@ impl AppState {
     #[must_use]
     pub fn with_settings(service: Arc<Service>, settings: analysis::AnalysisSettings) -> Self {
         Self {
+            snapshots: Arc::clone(service.snapshots()),
+            store: service.store().clone(),
+            zone: Arc::new(service.zone().clone()),
             service,
             cache: Arc::new(analysis::ResultCache::new(settings.cache_entries)),
-            hexagons: Arc::new(analysis::HexagonMemo::new(analysis::HEXAGONS_MAX)),
+            hexagons: Arc::new(super::render::HexagonMemo::new(super::render::HEXAGONS_MAX)),
             analysis: Arc::new(settings),
             programme: Arc::default(),
             page: Arc::default(),

@@ -69,7 +69,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     caller.require(Role::Admin)?;
-    Ok(Json(state.service.store().tokens().await?))
+    Ok(Json(state.store.tokens().await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),

@@ -1,44 +1,23 @@
-//! The one place that writes: imports, catalogue edits and tokens go through here, and so
-//! does the refresh of the in-memory index. The CLI and the HTTP API share it.
-//!
-//! Writes are serialised by one async mutex (SQLite has one writer anyway; on PostgreSQL
-//! other replicas write too, which [`Service::refresh`] picks up). After each commit the
-//! service reads what changed back from the database and swaps in a new [`Snapshot`], so
-//! the index is always a function of committed data.
+//! Imports: a source parsed on a blocking thread, written in batches in one transaction,
+//! all-or-nothing or keeping the good rows, with every rejected row reported.
 
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
 
-use arc_swap::ArcSwap;
 use serde::Serialize;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
-use crate::auth::{Role, hash_token, new_token};
-use crate::domain::{Batch, CatalogueEntry, NewArea, NewCamera, NewIncident, NewModel, Zone};
-use crate::index::{AreaLayer, IncidentIndex, PointLayer, Snapshot};
+use super::{Service, ServiceError};
+use crate::domain::{Batch, NewArea, NewCamera, NewIncident, NewModel};
 use crate::ingest::csv::CsvOptions;
 use crate::ingest::{Context, Format, Layer, Outcome, Record, RowError};
-use crate::store::{CatalogueKind, Store, StoreError};
 
 /// Rows sent from the parser to the writer at a time.
 const BATCH: usize = 5_000;
 /// Errors kept in an [`ImportReport`] (all of them still go to the caller's reject sink).
 const REPORT_ERRORS: usize = 1_000;
-
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServiceError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("reading the source failed: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("the parser stopped unexpectedly: {0}")]
-    Parser(String),
-    #[error("the operating system gave no randomness: {0}")]
-    Random(String),
-}
 
 /// All-or-nothing (the default) or keep the good rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,106 +70,10 @@ struct ParseOutcome {
     errors_total: u64,
 }
 
-pub struct Service {
-    store: Store,
-    zone: Zone,
-    snapshot: ArcSwap<Snapshot>,
-    writer: Mutex<()>,
-    /// False for one-shot CLI writers (import, token): they never query incidents, so
-    /// building and refreshing the incident index would only cost time.
-    index_incidents: bool,
-}
-
 impl Service {
-    /// Builds the index from the database.
-    ///
-    /// # Errors
-    /// On database failure or invalid stored data.
-    pub async fn open(store: Store, zone: Zone) -> Result<Arc<Self>, ServiceError> {
-        let snapshot = load_snapshot(&store).await?;
-        Ok(Arc::new(Self {
-            store,
-            zone,
-            snapshot: ArcSwap::from_pointee(snapshot),
-            writer: Mutex::new(()),
-            index_incidents: true,
-        }))
-    }
-
-    /// A service for one-shot writes (the CLI's import and token commands): catalogue and
-    /// small layers, but no incident index.
-    ///
-    /// # Errors
-    /// On database failure or invalid stored data.
-    pub async fn open_for_writes(store: Store, zone: Zone) -> Result<Arc<Self>, ServiceError> {
-        let mut snapshot = small_layers(&store).await?;
-        snapshot.version = store.data_version().await?;
-        Ok(Arc::new(Self {
-            store,
-            zone,
-            snapshot: ArcSwap::from_pointee(snapshot),
-            writer: Mutex::new(()),
-            index_incidents: false,
-        }))
-    }
-
-    #[must_use]
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    #[must_use]
-    pub fn zone(&self) -> &Zone {
-        &self.zone
-    }
-
-    /// The current snapshot. Hold it for the whole of a request: it never changes.
-    #[must_use]
-    pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.load_full()
-    }
-
-    /// Catches up with the database if its data version moved (another replica or the CLI
-    /// wrote). Cheap when nothing changed: one single-row query.
-    ///
-    /// # Errors
-    /// On database failure.
-    pub async fn refresh(&self) -> Result<bool, ServiceError> {
-        let _w = self.writer.lock().await;
-        self.refresh_locked().await
-    }
-
-    async fn refresh_locked(&self) -> Result<bool, ServiceError> {
-        let version = self.store.data_version().await?;
-        let current = self.snapshot();
-        if version == current.version {
-            return Ok(false);
-        }
-        let incidents = if self.index_incidents {
-            current.incidents.with_appended(
-                &self
-                    .store
-                    .scan_incidents(current.incidents.max_id())
-                    .await?,
-            )
-        } else {
-            current.incidents.clone()
-        };
-        let mut next = small_layers(&self.store).await?;
-        next.version = version;
-        next.incidents = incidents;
-        // Most writes (imports, transitions) leave the areas alone: keep the current layer,
-        // and with it the H3 covers already computed, so each area's cover is computed once.
-        if next.areas.areas() == current.areas.areas() {
-            next.areas = Arc::clone(&current.areas);
-        }
-        self.snapshot.store(Arc::new(next));
-        Ok(true)
-    }
-
     fn context(&self) -> Context {
         Context {
-            catalogue: Arc::clone(&self.snapshot().catalogue),
+            catalogue: Arc::clone(&self.snapshots.current().catalogue),
             zone: self.zone.clone(),
         }
     }
@@ -345,7 +228,7 @@ impl Service {
             true
         };
         if committed {
-            self.refresh_locked().await?;
+            self.snapshots.refresh().await?;
         }
         Ok(ImportReport {
             layer: R::LAYER,
@@ -359,117 +242,12 @@ impl Service {
             },
             rejected: parsed.rejected,
             committed,
-            data_version: self.snapshot().version,
+            data_version: self.snapshots.current().version,
             errors: parsed.errors,
             errors_total: parsed.errors_total,
             seconds: started.elapsed().as_secs_f64(),
         })
     }
-
-    /// Adds or relabels a catalogue entry.
-    ///
-    /// # Errors
-    /// On database failure.
-    pub async fn put_catalogue_entry(
-        &self,
-        kind: CatalogueKind,
-        entry: &CatalogueEntry,
-    ) -> Result<(), ServiceError> {
-        let _w = self.writer.lock().await;
-        let mut tx = self.store.begin().await?;
-        tx.upsert_catalogue_entry(kind, entry).await?;
-        tx.bump_version().await?;
-        tx.commit().await?;
-        self.refresh_locked().await?;
-        Ok(())
-    }
-
-    /// Creates a token; returns its id and the token itself (shown once, stored hashed).
-    ///
-    /// # Errors
-    /// On database failure or when no randomness is available.
-    pub async fn create_token(
-        &self,
-        name: &str,
-        role: Role,
-    ) -> Result<(i64, String), ServiceError> {
-        let token = new_token().map_err(|e| ServiceError::Random(e.to_string()))?;
-        let mut tx = self.store.begin().await?;
-        let id = tx
-            .insert_token(name, role, &hash_token(&token), now())
-            .await?;
-        tx.commit().await?;
-        Ok((id, token))
-    }
-
-    /// Runs a write composed elsewhere (the conversion programme's, `crate::programme`)
-    /// under the writer lock, then refreshes the snapshot, as every write here does.
-    /// `write` commits its own transaction and bumps the data version in it.
-    ///
-    /// # Errors
-    /// Whatever `write` returns; database failure while refreshing.
-    pub async fn write<T, E: From<ServiceError>>(
-        &self,
-        write: impl AsyncFnOnce(&Store) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let _w = self.writer.lock().await;
-        let out = write(&self.store).await?;
-        self.refresh_locked().await.map_err(E::from)?;
-        Ok(out)
-    }
-
-    /// Revokes a token.
-    ///
-    /// # Errors
-    /// `NotFound` when no live token has this id.
-    pub async fn revoke_token(&self, id: i64) -> Result<(), ServiceError> {
-        let mut tx = self.store.begin().await?;
-        tx.revoke_token(id, now()).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The role a presented token grants, if it is a live token.
-    ///
-    /// # Errors
-    /// On database failure.
-    pub async fn role_of(&self, token: &str) -> Result<Option<Role>, ServiceError> {
-        Ok(self.store.token_role(&hash_token(token)).await?)
-    }
-}
-
-/// Unix seconds now.
-#[must_use]
-pub fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
-/// Everything but incidents (small: reloaded whole after every write).
-async fn small_layers(store: &Store) -> Result<Snapshot, StoreError> {
-    Ok(Snapshot {
-        version: 0,
-        incidents: IncidentIndex::default(),
-        cameras: Arc::new(PointLayer::new(store.cameras().await?)),
-        models: Arc::new(PointLayer::new(store.models().await?)),
-        areas: Arc::new(AreaLayer::new(store.areas().await?)),
-        catalogue: Arc::new(store.catalogue().await?),
-        programme: Arc::new(crate::domain::Programme::new(store.designations().await?)),
-    })
-}
-
-/// Reads the whole database into a fresh snapshot. The version is read first: a write
-/// that lands during the scan makes the snapshot look older than it is, so the next
-/// refresh re-reads (rows are only ever appended, and refresh appends by id).
-///
-/// # Errors
-/// On database failure or invalid stored data.
-pub async fn load_snapshot(store: &Store) -> Result<Snapshot, StoreError> {
-    let version = store.data_version().await?;
-    let incidents = IncidentIndex::build(store.scan_incidents(0).await?);
-    let mut s = small_layers(store).await?;
-    s.version = version;
-    s.incidents = incidents;
-    Ok(s)
 }
 
 /// Guesses a source's format from its path and opens it.

@@ -1,6 +1,6 @@
 //! Getis-Ord Gi* on H3 cell counts (Getis & Ord 1992; Ord & Getis 1995).
 //!
-//! For cell i with binary weights w_ij = 1 for the cells j of its k-disk that are in the
+//! For cell i with binary weights `w_ij` = 1 for the cells j of its k-disk that are in the
 //! study set (i itself included — the "star"), n cells in the study set, mean x̄ and
 //! population standard deviation S of their counts:
 //!

@@ -6,7 +6,7 @@
 //! f(x) = Σ_i K(d(x, p_i))          (incidents per m², × 1e6 → incidents per km²)
 //! ```
 //!
-//! summed over the incidents p_i matching the filter, each of weight 1, where d is the
+//! summed over the incidents `p_i` matching the filter, each of weight 1, where d is the
 //! great-circle distance on the sphere of radius [`EARTH_RADIUS_M`] = 6,371,008.8 m (the
 //! IUGG mean radius) by the haversine formula ([`haversine_m`](super::geodesy::haversine_m);
 //! the Earth model and its identities are [`super::geodesy`]'s). This is the unnormalised
@@ -53,7 +53,7 @@
 //! it). The matching incidents are copied once into plain arrays of radians, in pages of
 //! 64 neighbours (the index's H3 order) under an R-tree of the pages' boxes. For each
 //! distinct candidate centre, the pages meeting the lon/lat box that encloses the support
-//! circle (Δφ = s/R, Δλ = Δφ / cos φ_max, widened by 1 %) are visited and K(d) is summed
+//! circle (Δφ = s/R, Δλ = Δφ / cos `φ_max`, widened by 1 %) are visited and K(d) is summed
 //! over their incidents with d < s. The distance of a pair costs no trigonometry: the
 //! haversine term and d² come from short Taylor polynomials in the small differences (see
 //! `Points::sum_small` for the error bound; supports over 50 km, and data spread over a

@@ -1,4 +1,4 @@
-//! JSON sources: a GeoJSON FeatureCollection (properties + geometry) or a JSON array of
+//! JSON sources: a GeoJSON `FeatureCollection` (properties + geometry) or a JSON array of
 //! flat objects (or of Features). Problems are placed with JSON pointers.
 
 use serde_json::Value;
@@ -33,7 +33,7 @@ fn escape(key: &str) -> String {
 /// Reads a whole JSON document, calling `sink` per record in order.
 ///
 /// # Errors
-/// A document that is not JSON, or not an array or FeatureCollection, is one error at
+/// A document that is not JSON, or not an array or `FeatureCollection`, is one error at
 /// the pointer `""` (the whole document).
 pub fn read<R: Record>(
     body: &[u8],

@@ -288,11 +288,11 @@ mod tests {
 
     #[test]
     fn accepts_square_and_orients_ccw() {
+        use geo::Winding;
         let mut sq = square(106.7, 10.7, 0.01);
         sq[0].reverse(); // clockwise on input
         let g = AreaGeometry::from_raw(&[sq]).unwrap();
         let ext = g.multi_polygon().0[0].exterior();
-        use geo::Winding;
         assert!(ext.is_ccw());
     }
 

@@ -97,18 +97,16 @@ pub fn read<R: Record>(
             match R::parse(&fields, ctx) {
                 Ok(r) => {
                     let key_field = super::csv::key_field::<R>();
-                    match r.key().and_then(|k| {
+                    let duplicate = r.key().and_then(|k| {
                         dedup
                             .check(k, i as u64)
                             .map(|first| super::dup_reason(k, &format!("{base}/{first}")))
-                    }) {
-                        Some(reason) => {
-                            errors.push(RowError::at_pointer(pointer_of(key_field), reason))
-                        }
-                        None => {
-                            sink(Outcome::Valid(r));
-                            continue;
-                        }
+                    });
+                    if let Some(reason) = duplicate {
+                        errors.push(RowError::at_pointer(pointer_of(key_field), reason));
+                    } else {
+                        sink(Outcome::Valid(r));
+                        continue;
                     }
                 }
                 Err(es) => errors.extend(

@@ -230,6 +230,10 @@ pub fn bin(c: &GiCell, by: BinBy) -> i8 {
         BinBy::RawP => (c.p, true),
     };
     let pass = |alpha: f64| if strict { v < alpha } else { v <= alpha };
+    #[expect(
+        clippy::bool_to_int_with_if,
+        reason = "the ladder 3, 2, 1, 0 reads as the three confidence levels and none"
+    )]
     let level = if pass(0.01) {
         3
     } else if pass(0.05) {

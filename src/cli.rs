@@ -157,8 +157,12 @@ async fn serve_with(
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
-    println!("diemnong: map at http://{addr}/");
-    let _ = std::io::stdout().flush();
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "diemnong: map at http://{addr}/")
+            .and_then(|()| out.flush())
+            .context("writing the map's address to standard output")?;
+    }
     serve(
         listener,
         AppState::with_settings(
@@ -300,7 +304,12 @@ async fn import(service: Arc<Service>, args: ImportArgs) -> anyhow::Result<std::
         );
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(
+            std::io::stdout(),
+            "{}",
+            serde_json::to_string_pretty(&report)?
+        )
+        .context("writing the report to standard output")?;
     }
     Ok(if report.committed {
         std::process::ExitCode::SUCCESS
@@ -314,22 +323,27 @@ async fn token(service: Arc<Service>, cmd: TokenCommand) -> anyhow::Result<std::
         TokenCommand::Create { role, name } => {
             let (id, token) = service.create_token(&name, role).await?;
             eprintln!("created {role} token {id} ({name}); it is shown only now");
-            println!("{token}");
+            writeln!(std::io::stdout(), "{token}")
+                .context("writing the token to standard output")?;
         }
         TokenCommand::List => {
-            for t in service.store().tokens().await? {
+            let tokens = service.store().tokens().await?;
+            let mut out = std::io::stdout().lock();
+            for t in tokens {
                 let state = if t.revoked_at.is_some() {
                     "revoked"
                 } else {
                     "live"
                 };
-                println!(
+                writeln!(
+                    out,
                     "{}\t{}\t{}\t{}\t{state}",
                     t.id,
                     t.role,
                     t.name,
                     service.zone().format(t.created_at)
-                );
+                )
+                .context("writing the token list to standard output")?;
             }
         }
         TokenCommand::Revoke { id } => {
@@ -567,11 +581,7 @@ async fn seed_programme(service: &Service, end: jiff::civil::Date) -> anyhow::Re
                     step(code, this_year, NotConverted).await?;
                 }
             }
-            (true, _, _) => {
-                step(code, year, InProgress).await?;
-                step(code, year, Converted).await?;
-            }
-            (false, _, 1) => {
+            (true, _, _) | (false, _, 1) => {
                 step(code, year, InProgress).await?;
                 step(code, year, Converted).await?;
             }

@@ -37,12 +37,12 @@ pub fn count_cells(
     let mut delta_parents: Vec<u64> = Vec::new();
     if !index.delta().is_empty() {
         IncidentIndex::for_each_in_segment(index.delta(), filter, |seg, i| {
-            delta_parents.push(parent15(seg.cell[i], res))
+            delta_parents.push(parent15(seg.cell[i], res));
         });
         delta_parents.sort_unstable();
     }
     let delta = runs(delta_parents.iter().copied());
-    merge(main, delta)
+    merge(main, &delta)
         .into_iter()
         .filter_map(|(c, n)| CellIndex::try_from(c).ok().map(|c| (c, n)))
         .collect()
@@ -101,7 +101,7 @@ fn runs(sorted: impl Iterator<Item = u64>) -> Vec<(u64, u32)> {
 }
 
 /// Merges two cell-sorted count lists.
-fn merge(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+fn merge(a: Vec<(u64, u32)>, b: &[(u64, u32)]) -> Vec<(u64, u32)> {
     if b.is_empty() {
         return a;
     }
@@ -118,7 +118,7 @@ fn merge(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
                 out.push(*x);
                 i += 1;
             }
-            (Some(_), Some(y)) | (None, Some(y)) => {
+            (Some(_) | None, Some(y)) => {
                 out.push(*y);
                 j += 1;
             }
@@ -144,7 +144,7 @@ mod tests {
         let rows = |first: i64, n: i64| Scanned {
             rows: (first..first + n)
                 .map(|id| {
-                    #[allow(clippy::cast_precision_loss)]
+                    #[expect(clippy::cast_precision_loss, reason = "below 1000: exact")]
                     let (lon, lat) = (
                         106.60 + (id * 7919 % 1000) as f64 * 2e-4,
                         10.70 + (id * 104_729 % 1000) as f64 * 2e-4,
@@ -184,7 +184,8 @@ mod tests {
         ];
         for (k, f) in filters.iter().enumerate() {
             for res in [Resolution::Seven, Resolution::Nine] {
-                let mut want: std::collections::BTreeMap<u64, u32> = Default::default();
+                let mut want: std::collections::BTreeMap<u64, u32> =
+                    std::collections::BTreeMap::new();
                 for r in &all {
                     let keep = f.from.is_none_or(|x| r.occurred_at >= x)
                         && f.to.is_none_or(|x| r.occurred_at < x)

@@ -17,7 +17,7 @@
 //!
 //! A bin is significant when its Benjamini–Hochberg q ≤ 0.05, the correction taken over the
 //! bins of its slice. Each cell's z series then gets a Mann-Kendall trend and one of the
-//! seventeen categories (see [`super::emerging`]). Complexity: O(N · |disk| · (time_k + 1)).
+//! seventeen categories (see [`super::emerging`]). Complexity: O(N · |disk| · (`time_k` + 1)).
 
 use h3o::{CellIndex, Resolution};
 use jiff::civil::Date;

@@ -89,9 +89,8 @@ fn union(parent: &mut [u32], a: u32, b: u32) -> bool {
 /// Clusters the incidents matching `filter`. `eps_m` > 0 and `min_points` ≥ 1 are the
 /// caller's to check.
 #[must_use]
-#[allow(
+#[expect(
     clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
     clippy::cast_possible_wrap,
     reason = "grid coordinates and indices of at most a few million points"
 )]

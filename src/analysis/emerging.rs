@@ -104,7 +104,7 @@ impl Category {
         Self::NoPattern,
     ];
 
-    /// snake_case name, e.g. `"new_hot_spot"`, `"no_pattern"`.
+    /// `snake_case` name, e.g. `"new_hot_spot"`, `"no_pattern"`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

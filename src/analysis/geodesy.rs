@@ -87,6 +87,10 @@ pub fn unit_vector(p: f64, l: f64) -> [f64; 3] {
 /// The haversine term of two points from the differences of their unit vectors' components:
 /// a quarter of the squared chord (exact). Always inlined: it sits in loops that must
 /// vectorise.
+#[expect(
+    clippy::inline_always,
+    reason = "called in the KDE and DBSCAN inner loops, which must vectorise"
+)]
 #[inline(always)]
 #[must_use]
 pub fn hav_of_chord(dx: f64, dy: f64, dz: f64) -> f64 {
@@ -98,6 +102,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(
+        clippy::float_cmp,
+        reason = "a point's distance to itself must be exactly 0, not nearly"
+    )]
     fn one_degree_of_latitude() {
         let d = haversine_m(106.7, 10.0, 106.7, 11.0);
         assert!((d - 111_195.08).abs() < 0.01, "{d}");

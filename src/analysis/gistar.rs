@@ -1,6 +1,6 @@
 //! Getis-Ord Gi* on H3 cell counts (Getis & Ord 1992; Ord & Getis 1995).
 //!
-//! For cell i with binary weights w_ij = 1 for the cells j of its k-disk that are in the
+//! For cell i with binary weights `w_ij` = 1 for the cells j of its k-disk that are in the
 //! study set (i itself included — the "star"), n cells in the study set, mean x̄ and
 //! population standard deviation S of their counts:
 //!
@@ -230,6 +230,10 @@ pub fn bin(c: &GiCell, by: BinBy) -> i8 {
         BinBy::RawP => (c.p, true),
     };
     let pass = |alpha: f64| if strict { v < alpha } else { v <= alpha };
+    #[expect(
+        clippy::bool_to_int_with_if,
+        reason = "the ladder 3, 2, 1, 0 reads as the three confidence levels and none"
+    )]
     let level = if pass(0.01) {
         3
     } else if pass(0.05) {

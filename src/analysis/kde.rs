@@ -6,7 +6,7 @@
 //! f(x) = Σ_i K(d(x, p_i))          (incidents per m², × 1e6 → incidents per km²)
 //! ```
 //!
-//! summed over the incidents p_i matching the filter, each of weight 1, where d is the
+//! summed over the incidents `p_i` matching the filter, each of weight 1, where d is the
 //! great-circle distance on the sphere of radius [`EARTH_RADIUS_M`] = 6,371,008.8 m (the
 //! IUGG mean radius) by the haversine formula ([`haversine_m`](super::geodesy::haversine_m);
 //! the Earth model and its identities are [`super::geodesy`]'s). This is the unnormalised
@@ -53,7 +53,7 @@
 //! it). The matching incidents are copied once into plain arrays of radians, in pages of
 //! 64 neighbours (the index's H3 order) under an R-tree of the pages' boxes. For each
 //! distinct candidate centre, the pages meeting the lon/lat box that encloses the support
-//! circle (Δφ = s/R, Δλ = Δφ / cos φ_max, widened by 1 %) are visited and K(d) is summed
+//! circle (Δφ = s/R, Δλ = Δφ / cos `φ_max`, widened by 1 %) are visited and K(d) is summed
 //! over their incidents with d < s. The distance of a pair costs no trigonometry: the
 //! haversine term and d² come from short Taylor polynomials in the small differences (see
 //! `Points::sum_small` for the error bound; supports over 50 km, and data spread over a
@@ -150,7 +150,7 @@ pub fn silverman_bandwidth_m(index: &IncidentIndex, filter: &Filter) -> Option<f
     if n < 2 {
         return None;
     }
-    #[allow(clippy::cast_precision_loss)] // n ≪ 2^53
+    #[expect(clippy::cast_precision_loss, reason = "n ≪ 2^53: exact")]
     let nf = n as f64;
     let lon0 = pts.iter().map(|p| p.0).sum::<f64>() / nf;
     let lat0 = pts.iter().map(|p| p.1).sum::<f64>() / nf;
@@ -172,7 +172,7 @@ pub fn silverman_bandwidth_m(index: &IncidentIndex, filter: &Filter) -> Option<f
         upper
     } else {
         let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (below + upper) / 2.0
+        below.midpoint(upper)
     };
     let h = 0.9 * sd.min((1.0 / std::f64::consts::LN_2).sqrt() * dm) * nf.powf(-0.2);
     (h.is_finite() && h > 0.0).then_some(h)
@@ -347,7 +347,7 @@ type Page = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 const PAGE: usize = 64;
 
 impl Points {
-    #[allow(
+    #[expect(
         clippy::cast_possible_truncation,
         reason = "at most a few million points"
     )]
@@ -453,7 +453,7 @@ impl Frame {
     fn around(lat: &[f64], lon: &[f64]) -> Self {
         let (p_lo, p_hi) = span(lat);
         let (l_lo, l_hi) = span(lon);
-        let (p0, l0) = ((p_lo + p_hi) / 2.0, (l_lo + l_hi) / 2.0);
+        let (p0, l0) = (p_lo.midpoint(p_hi), l_lo.midpoint(l_hi));
         let (sp0, cp0) = p0.sin_cos();
         let (sl0, cl0) = l0.sin_cos();
         Self {
@@ -469,6 +469,10 @@ impl Frame {
 
     /// The point's vector in this frame (latitude `p`, longitude `l`, radians). Always
     /// inlined: in the loop of [`Self::vectors`] it must vectorise.
+    #[expect(
+        clippy::inline_always,
+        reason = "called in the loop of `Self::vectors`, which must vectorise"
+    )]
     #[inline(always)]
     fn vector(&self, p: f64, l: f64) -> [f64; 3] {
         if !self.local {
@@ -587,7 +591,11 @@ fn rings(cell: CellIndex, support_m: f64) -> u32 {
         .fold(0.0, f64::max);
     let k = ((support_m + radius) / (0.9 * 1.5 * edge)).ceil() + 1.0;
     // Saturating float → int: a degenerate edge gives a huge k (the caller bounds s).
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "k ≥ 1 and finite here; a float → int cast saturates"
+    )]
     if k.is_finite() { k as u32 } else { 1 }
 }
 
@@ -625,6 +633,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::float_cmp,
+        reason = "the kernels' support ends exactly at the edge: 0, not nearly"
+    )]
     fn kernel_at_zero_and_edge() {
         let h = 300.0;
         let peak = 3.0 / (std::f64::consts::PI * h * h);

@@ -1,7 +1,7 @@
 //! Mann–Kendall trend test with the tie correction (Mann 1945; Kendall 1975; Gilbert 1987,
 //! *Statistical Methods for Environmental Pollution Monitoring*, §16.4).
 //!
-//! For a series x_1 … x_n in time order:
+//! For a series `x_1` … `x_n` in time order:
 //!
 //! ```text
 //! S      = Σ_{i<j} sign(x_j − x_i)

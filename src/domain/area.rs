@@ -55,7 +55,7 @@ impl FromStr for AreaKind {
     }
 }
 
-/// A Polygon or MultiPolygon in lon/lat whose rings are closed and which does not
+/// A `Polygon` or `MultiPolygon` in lon/lat whose rings are closed and which does not
 /// intersect itself. Stored and served with RFC 7946 winding (exterior rings
 /// counter-clockwise).
 #[derive(Debug, Clone, PartialEq)]
@@ -141,7 +141,7 @@ impl AreaGeometry {
         Ok(Self(mp.orient(Direction::Default)))
     }
 
-    /// Validates a GeoJSON geometry value (Polygon or MultiPolygon).
+    /// Validates a GeoJSON geometry value (`Polygon` or `MultiPolygon`).
     ///
     /// # Errors
     /// When the geometry is of another type or invalid.
@@ -203,7 +203,7 @@ impl AreaGeometry {
         &self.0
     }
 
-    /// As a GeoJSON geometry: a Polygon when there is one, else a MultiPolygon; coordinates
+    /// As a GeoJSON geometry: a `Polygon` when there is one, else a `MultiPolygon`; coordinates
     /// rounded to 6 decimals (~0.1 m).
     #[must_use]
     pub fn to_geojson(&self) -> geojson::Geometry {
@@ -288,11 +288,11 @@ mod tests {
 
     #[test]
     fn accepts_square_and_orients_ccw() {
+        use geo::Winding;
         let mut sq = square(106.7, 10.7, 0.01);
         sq[0].reverse(); // clockwise on input
         let g = AreaGeometry::from_raw(&[sq]).unwrap();
         let ext = g.multi_polygon().0[0].exterior();
-        use geo::Winding;
         assert!(ext.is_ccw());
     }
 

@@ -198,7 +198,7 @@ mod tests {
         let c = Catalogue::defaults();
         for list in [&c.categories, &c.model_kinds] {
             let mut codes: Vec<_> = list.iter().map(|e| e.code.clone()).collect();
-            for e in list.iter() {
+            for e in list {
                 CatalogueEntry::new(&e.code, &e.label_vi, &e.label_en).expect("valid default");
             }
             codes.sort();

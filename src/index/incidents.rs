@@ -159,14 +159,14 @@ impl Segment {
 
     /// Sorts rows by (cell, id), shrinks the columns to fit and bulk-loads the page tree.
     fn into_sorted(self) -> Self {
+        fn gather<T: Copy>(col: &[T], perm: &[u32]) -> Vec<T> {
+            perm.iter().map(|&i| col[i as usize]).collect()
+        }
         let n = self.len();
         let mut perm: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();
         // By raw bits: for cells of one resolution the same order as `CellIndex`'s own, which
         // leaves the resolution bits out of the comparison.
         perm.sort_unstable_by_key(|&i| (u64::from(self.cell[i as usize]), self.id[i as usize]));
-        fn gather<T: Copy>(col: &[T], perm: &[u32]) -> Vec<T> {
-            perm.iter().map(|&i| col[i as usize]).collect()
-        }
         let mut s = Self {
             id: gather(&self.id, &perm),
             cell: gather(&self.cell, &perm),
@@ -613,7 +613,7 @@ mod tests {
 
     prop_compose! {
         fn arb_rows()(pts in prop::collection::vec((106.6f64..106.8, 10.7f64..10.9, 0i64..1000, 0usize..3, 0u8..4), 0..600)) -> Vec<IncidentRow> {
-            pts.into_iter().enumerate().map(|(i, (lon, lat, t, c, s))| row(i as i64 + 1, lon, lat, t, c, s)).collect()
+            pts.into_iter().enumerate().map(|(i, (lon, lat, t, c, s))| row(i64::try_from(i).unwrap() + 1, lon, lat, t, c, s)).collect()
         }
     }
 
@@ -701,8 +701,8 @@ mod tests {
             .map(|i| {
                 row(
                     i + 1,
-                    106.6 + (i % 97) as f64 * 0.001,
-                    10.7 + (i % 89) as f64 * 0.001,
+                    106.6 + f64::from(i32::try_from(i % 97).unwrap()) * 0.001,
+                    10.7 + f64::from(i32::try_from(i % 89).unwrap()) * 0.001,
                     i,
                     0,
                     0,

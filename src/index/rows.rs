@@ -94,12 +94,11 @@ impl Scanned {
 
     /// The local reference of `code` (a few dozen codes: a linear search is fastest).
     pub fn intern(&mut self, code: &str) -> CategoryRef {
-        match self.categories.iter().position(|c| c == code) {
-            Some(i) => CategoryRef::at(i),
-            None => {
-                self.categories.push(code.to_owned());
-                CategoryRef::at(self.categories.len() - 1)
-            }
+        if let Some(i) = self.categories.iter().position(|c| c == code) {
+            CategoryRef::at(i)
+        } else {
+            self.categories.push(code.to_owned());
+            CategoryRef::at(self.categories.len() - 1)
         }
     }
 }

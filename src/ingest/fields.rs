@@ -1,5 +1,7 @@
 //! Field names, their aliases, and how a header (or a JSON object's keys) maps onto them.
 
+use std::fmt::Write as _;
+
 use super::RowError;
 
 /// One field a layer reads.
@@ -115,11 +117,13 @@ pub fn resolve(
                     .iter()
                     .find(|&&d| d != delimiter && headers[0].contains(char::from(d)))
             {
-                reason.push_str(&format!(
-                        " — the header is one column containing {:?}: is the delimiter {:?}? use --delimiter",
-                        char::from(*d),
-                        char::from(*d)
-                    ));
+                // Writing to a `String` cannot fail.
+                let _ = write!(
+                    reason,
+                    " — the header is one column containing {:?}: is the delimiter {:?}? use --delimiter",
+                    char::from(*d),
+                    char::from(*d)
+                );
             }
             errors.push(RowError::at_line(1, Some(f.name), reason));
         }

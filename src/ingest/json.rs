@@ -1,4 +1,4 @@
-//! JSON sources: a GeoJSON FeatureCollection (properties + geometry) or a JSON array of
+//! JSON sources: a GeoJSON `FeatureCollection` (properties + geometry) or a JSON array of
 //! flat objects (or of Features). Problems are placed with JSON pointers.
 
 use serde_json::Value;
@@ -33,7 +33,7 @@ fn escape(key: &str) -> String {
 /// Reads a whole JSON document, calling `sink` per record in order.
 ///
 /// # Errors
-/// A document that is not JSON, or not an array or FeatureCollection, is one error at
+/// A document that is not JSON, or not an array or `FeatureCollection`, is one error at
 /// the pointer `""` (the whole document).
 pub fn read<R: Record>(
     body: &[u8],
@@ -97,18 +97,16 @@ pub fn read<R: Record>(
             match R::parse(&fields, ctx) {
                 Ok(r) => {
                     let key_field = super::csv::key_field::<R>();
-                    match r.key().and_then(|k| {
+                    let duplicate = r.key().and_then(|k| {
                         dedup
                             .check(k, i as u64)
                             .map(|first| super::dup_reason(k, &format!("{base}/{first}")))
-                    }) {
-                        Some(reason) => {
-                            errors.push(RowError::at_pointer(pointer_of(key_field), reason))
-                        }
-                        None => {
-                            sink(Outcome::Valid(r));
-                            continue;
-                        }
+                    });
+                    if let Some(reason) = duplicate {
+                        errors.push(RowError::at_pointer(pointer_of(key_field), reason));
+                    } else {
+                        sink(Outcome::Valid(r));
+                        continue;
                     }
                 }
                 Err(es) => errors.extend(

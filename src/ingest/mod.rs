@@ -128,7 +128,7 @@ impl fmt::Display for RowError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Csv,
-    /// A GeoJSON FeatureCollection, or a JSON array of flat objects.
+    /// A GeoJSON `FeatureCollection`, or a JSON array of flat objects.
     Geojson,
 }
 

@@ -53,7 +53,7 @@ pub fn render(r: &Report<'_>) -> Result<String, csv::Error> {
     w.write_record(HEADER)?;
     totals(&mut w, r)?;
     areas(&mut w, r)?;
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    let bytes = w.into_inner().map_err(csv::IntoInnerError::into_error)?;
     // Every field written is a `str`, so the bytes are UTF-8; still, no panic on a bug.
     String::from_utf8(bytes)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e).into())

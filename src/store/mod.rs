@@ -591,13 +591,13 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn insert_areas(&mut self, rows: &[NewArea]) -> Result<u64, StoreError> {
+        const SQL: &str = "INSERT INTO areas (code, name, kind, geometry, population) VALUES ($1, $2, $3, $4, $5) \
+                           ON CONFLICT (code) DO NOTHING";
         let mut inserted = 0;
         // Area geometries can be large; insert them one statement per row.
         for r in rows {
             let geometry = r.geometry.to_geojson().to_string();
             let population = r.population.map(|p| i64::try_from(p).unwrap_or(i64::MAX));
-            const SQL: &str = "INSERT INTO areas (code, name, kind, geometry, population) VALUES ($1, $2, $3, $4, $5) \
-                               ON CONFLICT (code) DO NOTHING";
             inserted += with_tx!(self, t => sqlx::query(SQL)
                 .bind(r.code.as_str())
                 .bind(r.name.as_str())

@@ -187,13 +187,13 @@ impl StoreTx {
         area: &str,
         year: i16,
     ) -> Result<Option<Locked>, StoreError> {
+        const LAST: &str = "SELECT seq, to_status FROM programme_events WHERE designation_id = $1 \
+                            ORDER BY seq DESC LIMIT 1";
         let sql = if self.is_sqlite() {
             "SELECT id FROM designations WHERE area_code = $1 AND year = $2"
         } else {
             "SELECT id FROM designations WHERE area_code = $1 AND year = $2 FOR UPDATE"
         };
-        const LAST: &str = "SELECT seq, to_status FROM programme_events WHERE designation_id = $1 \
-                            ORDER BY seq DESC LIMIT 1";
         let id: Option<i64> = with_tx!(self, t => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(area).bind(i64::from(year)).fetch_optional(&mut **t).await?);
         let Some(id) = id else {
             return Ok(None);

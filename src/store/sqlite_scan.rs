@@ -9,6 +9,10 @@ use super::StoreError;
 use super::rows::{cell_from_db, severity};
 use crate::index::{IncidentRow, Scanned};
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "a `map_err` adapter: it takes the error as `map_err` hands it over"
+)]
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Corrupt(format!("reading incidents: {e}"))
 }

@@ -248,42 +248,41 @@ async fn serve_analysis<F: Feature + Send + 'static>(
     }
     let version = snap.version;
     let cached = state.cache.get(version, &key);
-    let body = match cached {
-        Some(b) => b,
-        None => {
-            let provenance = json!({
-                "endpoint": endpoint,
-                "parameters": serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect::<Map<String, Value>>(),
-                "data_version": snap.version,
-                "computed_at": jiff::Timestamp::now().to_string(),
-                "software_version": env!("CARGO_PKG_VERSION"),
-                "small_cells_withheld_below": if withhold { Some(settings.min_cell_count) } else { None },
-            });
-            let min = settings.min_cell_count;
-            let (rows, warnings) = tokio::task::spawn_blocking(move || {
-                compute(snap, withhold).map(|(rows, w)| {
-                    let rows = if withhold {
-                        rows.into_iter().filter(|r| r.disclosable(min)).collect()
-                    } else {
-                        rows
-                    };
-                    (rows, w)
-                })
+    let body = if let Some(b) = cached {
+        b
+    } else {
+        let provenance = json!({
+            "endpoint": endpoint,
+            "parameters": serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect::<Map<String, Value>>(),
+            "data_version": snap.version,
+            "computed_at": jiff::Timestamp::now().to_string(),
+            "software_version": env!("CARGO_PKG_VERSION"),
+            "small_cells_withheld_below": if withhold { Some(settings.min_cell_count) } else { None },
+        });
+        let min = settings.min_cell_count;
+        let (rows, warnings) = tokio::task::spawn_blocking(move || {
+            compute(snap, withhold).map(|(rows, w)| {
+                let rows = if withhold {
+                    rows.into_iter().filter(|r| r.disclosable(min)).collect()
+                } else {
+                    rows
+                };
+                (rows, w)
             })
-            .await
-            .map_err(ApiError::internal)??;
-            let b = Arc::new(if csv {
-                render::csv(&rows)?
-            } else {
-                render::geojson(&rows, provenance, warnings, &state.hexagons)?
-            });
-            state.cache.put(version, key, Arc::clone(&b));
-            b
-        }
+        })
+        .await
+        .map_err(ApiError::internal)??;
+        let b = Arc::new(if csv {
+            render::csv(&rows)?
+        } else {
+            render::geojson(&rows, provenance, warnings, &state.hexagons)?
+        });
+        state.cache.put(version, key, Arc::clone(&b));
+        b
     };
     let mut res = (StatusCode::OK, body.0.clone()).into_response();
     res.headers_mut().insert(

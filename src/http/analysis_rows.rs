@@ -273,7 +273,7 @@ pub struct ClusterFeature {
     pub id: usize,
     pub count: usize,
     pub core: u64,
-    /// The first and last occurred_at, in the committee's zone.
+    /// The first and last `occurred_at`, in the committee's zone.
     pub first: String,
     pub last: String,
     pub top_categories: Vec<CategoryCount>,

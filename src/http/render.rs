@@ -54,6 +54,9 @@ impl Serialize for FeatureId<'_> {
 }
 
 /// Serialises a cell as its hexadecimal index (the `h3` property).
+///
+/// # Errors
+/// Whatever the serializer reports.
 pub fn cell_as_text<S: Serializer>(cell: &CellIndex, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(cell)
 }
@@ -207,7 +210,7 @@ pub fn geojson<F: Feature>(
         out.extend_from_slice(br#","geometry":"#);
         match f.geometry() {
             Geometry::Hex(cell) => hexagon_json(cell, hexagons, &mut out).map_err(json)?,
-            g => serde_json::to_writer(&mut out, &g).map_err(json)?,
+            g @ Geometry::Polygons(_) => serde_json::to_writer(&mut out, &g).map_err(json)?,
         }
         out.extend_from_slice(br#","properties":"#);
         serde_json::to_writer(&mut out, f).map_err(json)?;

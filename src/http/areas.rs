@@ -451,8 +451,8 @@ pub async fn overview(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The area's designations (newest first, with status, legal next moves, years not converted, flag) and the append-only history of every one: designation, transitions and edits with who (token name and id), when, from, to, note, evidence links and changed fields (viewer role)", content_type = "application/json", body = Object),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn get_history(
     State(state): State<AppState>,
@@ -508,9 +508,9 @@ pub struct KpiParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The area's indicators over the period against the same period a year earlier (in the committee's zone; 29 February compared with 28 February): incidents, incidents_previous, change_pct (null and change_pct_text \"n/a\" without cases a year earlier), target_met, by_category, by_severity, clearance_rate and clearance_rate_serious (fractions 0–1, null without cases), rate_per_10k (null when the population is unknown) and its change, cameras and models inside (count, per km², per 10,000 residents), hot cells and hotspot zones inside or touching it (Gi*, res 9, k 1, FDR, 95%), traffic_lights, the targets used, and the monthly series (viewer role)", content_type = "application/json", body = AreaKpis),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn get_kpis(
     State(state): State<AppState>,
@@ -640,17 +640,18 @@ fn domain(e: crate::domain::DomainError) -> ApiError {
 }
 
 #[utoipa::path(post, path = "/api/v1/areas/{code}/designations", tag = "programme",
+    description = "Needs an editor token. 409 when the area is already designated for that year, or the previous year's programme is still open (`allowed` names its legal moves); 422 when the area is not a complex area.",
     params(("code" = String, Path, description = "A complex area's code")),
     request_body = DesignationRequest,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Designated (status `designated`); targets left out take the committee's defaults", content_type = "application/json", body = Object),
-        (status = 400, description = "The body or a field is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already designated for that year, or the previous year's programme is still open (`allowed` names its legal moves)", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The area is not a complex area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
+        (status = 409, response = super::error::responses::Conflict),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn post_designation(
     State(state): State<AppState>,
@@ -694,16 +695,17 @@ fn percent(code: &str) -> String {
 }
 
 #[utoipa::path(patch, path = "/api/v1/areas/{code}/designations/{year}", tag = "programme",
+    description = "Needs an editor token. 400 also for a bad year in the path; 404 when the area has no designation that year; 409 when the designation's year is closed (converted or not converted).",
     params(("code" = String, Path, description = "A complex area's code"), ("year" = i64, Path, description = "The programme year")),
     request_body = DesignationPatch,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Edited: the designation, and the history event recording each changed field before and after (null when nothing changed)", content_type = "application/json", body = Object),
-        (status = 400, description = "The body, a field or the year is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area or designation", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The designation's year is closed (converted or not converted)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
+        (status = 409, response = super::error::responses::Conflict),
     ))]
 pub async fn patch_designation(
     State(state): State<AppState>,
@@ -744,16 +746,17 @@ pub async fn patch_designation(
 }
 
 #[utoipa::path(post, path = "/api/v1/areas/{code}/transitions", tag = "programme",
+    description = "Needs an editor token. 404 when the area is not designated for that year; 409 for an illegal move from the current status, `allowed` listing the legal ones (empty once the year is closed).",
     params(("code" = String, Path, description = "A complex area's code")),
     request_body = TransitionRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved: the designation with its new status and legal next moves, and the history event", content_type = "application/json", body = Object),
-        (status = 400, description = "The body or a field is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area, or not designated for that year", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Illegal move from the current status; `allowed` lists the legal ones (empty once the year is closed)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
+        (status = 409, response = super::error::responses::Conflict),
     ))]
 pub async fn post_transition(
     State(state): State<AppState>,
@@ -800,8 +803,8 @@ pub fn area_feature(a: &Area) -> Value {
 #[utoipa::path(get, path = "/api/v1/areas", tag = "layers", params(ListParams),
     responses(
         (status = 200, description = "Areas (wards, districts, complex areas); public. With `year`: the complex areas designated for that year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer token)", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`year` without a viewer token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
     ))]
 pub async fn list_areas(
     State(state): State<AppState>,
@@ -868,7 +871,7 @@ pub async fn list_areas(
     params(("code" = String, Path, description = "The area's unique code")),
     responses(
         (status = 200, description = "One area as a GeoJSON Feature; `programme` lists its designations, newest first (year, status, unit, years_not_converted, flagged)", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn get_area(
     State(state): State<AppState>,

@@ -23,7 +23,14 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(super::error::Problem, crate::ingest::RowError, crate::ingest::Place,
         crate::domain::ProgrammeStatus, crate::domain::Targets, crate::domain::ProgrammeEvent,
-        crate::domain::Designation)),
+        crate::domain::Designation, crate::store::CatalogueKind),
+        // The problem responses, declared once in `error::responses`: operations refer to
+        // them as `(status = 404, response = super::error::responses::NotFound)`.
+        responses(super::error::responses::BadRequest, super::error::responses::Unauthorized,
+            super::error::responses::Forbidden, super::error::responses::NotFound,
+            super::error::responses::Conflict, super::error::responses::PayloadTooLarge,
+            super::error::responses::UnsupportedMediaType,
+            super::error::responses::UnprocessableEntity)),
     modifiers(&Bearer),
     tags((name = "layers", description = "Incidents, cameras, self-managed models and areas as GeoJSON"),
          (name = "analysis", description = "Aggregated results: density and Gi* hotspots on H3 cells"),

@@ -1609,6 +1609,7 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("/api/v1/areas/{code}/designations", "post", true),
     ("/api/v1/areas/{code}/designations/{year}", "patch", true),
     ("/api/v1/areas/{code}/transitions", "post", true),
+    ("/api/v1/programme/{year}/areas", "get", true),
     ("/api/v1/report", "get", true),
     ("/api/v1/catalogue", "get", false),
     ("/api/v1/catalogue/{kind}/{code}", "put", true),
@@ -1857,6 +1858,13 @@ async fn openapi_declares_problem_responses_once() {
             .unwrap_or_else(|| panic!("{r} is not local"));
         assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
     }
+    // The older form of the programme's overview documents its redirect.
+    let listing = &doc["paths"]["/api/v1/areas"]["get"]["responses"];
+    assert!(
+        listing["308"]["headers"].get("Location").is_some(),
+        "{listing}"
+    );
+    assert!(listing.get("401").is_none(), "{listing}");
     s.db.cleanup().await;
 }
 

@@ -1,6 +1,7 @@
-//! The conversion programme of complex areas over HTTP: the committee's overview
-//! (`GET /api/v1/areas?kind=complex_area&year=Y`), an area's history and KPIs, and the
-//! editor's writes (designation, edits, status transitions).
+//! The conversion programme of complex areas over HTTP: the committee's overview of a
+//! year (`GET /api/v1/programme/{year}/areas`; the older `GET /api/v1/areas?year=Y`
+//! redirects there), an area's history and KPIs, and the editor's writes (designation,
+//! edits, status transitions).
 //!
 //! Reads need a viewer token (the history names people; KPIs count incidents in small
 //! places), writes an editor token. KPIs are computed from one snapshot per request; the
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -22,8 +23,10 @@ use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Body, Caller, Params};
 use super::features::{
-    GEOJSON, ListParams, collection, feature, kind_ok, next_link, page_params, paginate, self_link,
+    GEOJSON, ListFormat, ListParams, collection, feature, kind_ok, next_link, page_params,
+    paginate, self_link,
 };
+use super::filter::parse_bbox;
 use crate::analysis::kpis::{AreaKpis, HotDetail, HotSet, KpiInput, hot_set, kpis};
 use crate::auth::Role;
 use crate::domain::Area;
@@ -82,9 +85,13 @@ impl ProgrammeState {
     }
 }
 
-/// The `/areas` family: the area layer (public), one area, and the conversion programme on complex areas (history, KPIs, designations, transitions).
+/// The `/areas` family: the area layer (public), one area, and the conversion programme on complex areas (the year's overview, history, KPIs, designations, transitions).
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
+        .route(
+            "/programme/{year}/areas",
+            axum::routing::get(get_programme_areas),
+        )
         .route(
             "/areas",
             axum::routing::get(list_areas).post(super::features::post_areas),
@@ -323,27 +330,55 @@ pub fn public_programme(snap: &Snapshot, code: &str) -> Value {
 // Overview
 // ---------------------------------------------------------------------------------------
 
-/// `GET /api/v1/areas?year=Y[&kind=complex_area][&bbox=…]`: the year's designated complex
-/// areas with status, run of years not converted, flag, headline KPIs and traffic lights.
+/// Query of `GET /api/v1/programme/{year}/areas`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OverviewParams {
+    /// `min_lon,min_lat,max_lon,max_lat` (WGS84): only the areas whose box meets it.
+    pub bbox: Option<String>,
+    /// Output format: `geojson` or `json` (both GeoJSON); `f` is accepted for it, as OGC
+    /// API clients write it.
+    #[serde(alias = "f")]
+    #[param(inline)]
+    pub format: Option<ListFormat>,
+}
+
+#[utoipa::path(get, path = "/api/v1/programme/{year}/areas", tag = "programme",
+    params(("year" = i64, Path, description = "The programme year (2000–2100)"), OverviewParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The complex areas designated for the year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer role)", content_type = "application/geo+json", body = Object),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+    ))]
+pub async fn get_programme_areas(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(year): Path<String>,
+    Params(p): Params<OverviewParams>,
+) -> Result<Response, ApiError> {
+    let year = parse_year(
+        year.parse::<i64>()
+            .map_err(|_| ApiError::param("year", format!("{year:?} is not a year")))?,
+    )?;
+    let bbox = p.bbox.as_deref().map(parse_bbox).transpose()?;
+    // Parameters first, then the token: a bad query is a 400 with or without one.
+    let identity = Caller::of(&state, &headers).await?;
+    overview(&state, &identity, year, bbox, self_link(&headers, &uri)).await
+}
+
+/// The year's designated complex areas with status, run of years not converted, flag,
+/// headline KPIs and traffic lights.
 pub async fn overview(
     state: &AppState,
     identity: &Caller,
-    year: i64,
-    kind: Option<&str>,
+    year: i16,
     bbox: Option<BBox>,
     self_link: String,
 ) -> Result<Response, ApiError> {
     identity.require(Role::Viewer)?;
-    if let Some(k) = kind
-        && k.split(',')
-            .any(|k| k.trim() != AreaKind::ComplexArea.as_str())
-    {
-        return Err(ApiError::param(
-            "kind",
-            "with year, only complex_area (complex areas are what is designated)",
-        ));
-    }
-    let year = parse_year(year)?;
     let zone = state.service.zone().clone();
     let period = Period::year(year, zone.tz()).map_err(|e| ApiError::param("year", e.reason))?;
     let snap = state.service.snapshot();
@@ -801,10 +836,11 @@ pub fn area_feature(a: &Area) -> Value {
 /// Areas are administrative boundaries, public by nature (the map draws wards as its base
 /// layer for everyone), so they need no token.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "layers", params(ListParams),
+    description = "With `year`, the older form of the programme's overview: a 308 to `/api/v1/programme/{year}/areas` with the other parameters kept (`kind` may only be `complex_area`, and is dropped).",
     responses(
-        (status = 200, description = "Areas (wards, districts, complex areas); public. With `year`: the complex areas designated for that year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer token)", content_type = "application/geo+json", body = Object),
+        (status = 200, description = "Areas (wards, districts, complex areas); public", content_type = "application/geo+json", body = Object),
+        (status = 308, description = "With `year`: moved to `/api/v1/programme/{year}/areas`", headers(("Location" = String, description = "`/api/v1/programme/{year}/areas`, with the query's other parameters"))),
         (status = 400, response = super::error::responses::BadRequest),
-        (status = 401, response = super::error::responses::Unauthorized),
     ))]
 pub async fn list_areas(
     State(state): State<AppState>,
@@ -834,16 +870,16 @@ pub async fn list_areas(
                 "does not apply with year (the year's designations come in one page)",
             ));
         }
-        let identity = Caller::of(&state, &headers).await?;
-        return overview(
-            &state,
-            &identity,
-            year,
-            p.kind.as_deref(),
-            page.bbox,
-            self_link(&headers, &uri),
-        )
-        .await;
+        if let Some(k) = &p.kind
+            && k.split(',')
+                .any(|k| k.trim() != AreaKind::ComplexArea.as_str())
+        {
+            return Err(ApiError::param(
+                "kind",
+                "with year, only complex_area (complex areas are what is designated)",
+            ));
+        }
+        return Ok(Redirect::permanent(&programme_location(year, uri.query())).into_response());
     }
     let snap = state.service.snapshot();
     let layer = &snap.areas;
@@ -865,6 +901,29 @@ pub async fn list_areas(
         self_link(&headers, &uri),
         snap.version,
     ))
+}
+
+/// Where `GET /api/v1/areas?year=Y&…` moved: `/api/v1/programme/Y/areas`, with the query's
+/// other parameters as they were written (`year` and `kind` left out).
+fn programme_location(year: i64, query: Option<&str>) -> String {
+    let rest: Vec<&str> = query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| {
+            let key = pair
+                .split_once('=')
+                .map_or(*pair, |(k, _)| k)
+                .replace('+', " ");
+            let key = percent_encoding::percent_decode_str(&key).decode_utf8_lossy();
+            !pair.is_empty() && key != "year" && key != "kind"
+        })
+        .collect();
+    let mut location = format!("/api/v1/programme/{year}/areas");
+    if !rest.is_empty() {
+        location.push('?');
+        location.push_str(&rest.join("&"));
+    }
+    location
 }
 
 #[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "layers",

@@ -77,9 +77,8 @@ pub struct ListParams {
     #[serde(alias = "f")]
     #[param(inline)]
     pub format: Option<ListFormat>,
-    /// Areas only: the conversion programme's year. Lists the complex areas designated for
-    /// it, with status, years not converted, flag, headline KPIs and traffic lights
-    /// (viewer token).
+    /// Areas only, the older form of the programme's overview: answers 308 Permanent
+    /// Redirect to `/api/v1/programme/{year}/areas` with the other parameters kept.
     pub year: Option<i64>,
 }
 

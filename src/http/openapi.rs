@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::features::list_cameras, super::features::post_cameras,
         super::features::list_models, super::features::post_models,
         super::areas::list_areas, super::features::post_areas, super::areas::get_area,
+        super::areas::get_programme_areas,
         super::areas::get_history, super::areas::get_kpis, super::areas::post_designation,
         super::areas::patch_designation, super::areas::post_transition, super::report::get_report,
         super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging,

@@ -54,7 +54,7 @@ median5() { # path → median milliseconds of 5 requests
 first_code=$(echo "$codes" | tr ' ' '\n' | grep '^dbpt-2024' | head -1)
 echo "| $N incidents, $n designations | first request | then (median of 5) | body |"
 echo "|---|---|---|---|"
-for path in "report?year=2024" "report?year=2024&format=csv" "areas?kind=complex_area&year=2024" "areas/$first_code/kpis?year=2024"; do
+for path in "report?year=2024" "report?year=2024&format=csv" "programme/2024/areas" "areas/$first_code/kpis?year=2024"; do
   read -r first bytes < <(time_ms "$path")
   then=$(median5 "$path")
   echo "| \`/api/v1/$path\` | $first ms | $then ms | $((bytes / 1024)) KiB |"

@@ -666,12 +666,7 @@ async fn get_json(base: &str, token: &str, path: &str) -> Value {
 
 /// The complex areas designated for `year`, as the programme overview lists them.
 async fn overview(base: &str, token: &str, year: i16) -> Vec<Value> {
-    get_json(
-        base,
-        token,
-        &format!("/api/v1/areas?kind=complex_area&year={year}"),
-    )
-    .await["features"]
+    get_json(base, token, &format!("/api/v1/programme/{year}/areas")).await["features"]
         .as_array()
         .unwrap()
         .clone()

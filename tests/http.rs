@@ -1609,6 +1609,7 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("/api/v1/areas/{code}/designations", "post", true),
     ("/api/v1/areas/{code}/designations/{year}", "patch", true),
     ("/api/v1/areas/{code}/transitions", "post", true),
+    ("/api/v1/programme/{year}/areas", "get", true),
     ("/api/v1/report", "get", true),
     ("/api/v1/catalogue", "get", false),
     ("/api/v1/catalogue/{kind}/{code}", "put", true),
@@ -1759,6 +1760,111 @@ async fn openapi_documents_every_route_and_the_bearer_scheme() {
     }
     // The problem schema is there for the error responses.
     assert!(doc["components"]["schemas"].get("Problem").is_some());
+    s.db.cleanup().await;
+}
+
+/// Every `"$ref"` string anywhere in `v`.
+fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The problem responses are declared once, as `components.responses` (problem+json with
+/// the `Problem` schema), and every 4xx of every operation refers to the one of its status;
+/// every `$ref` of the document resolves.
+#[tokio::test]
+async fn openapi_declares_problem_responses_once() {
+    let s = start(TestDb::sqlite().await, async |svc: &Service| {
+        load_small(svc, 10).await
+    })
+    .await;
+    let doc = s.api.get("/api/v1/openapi.json", None).await.ok(200);
+    let status_of: BTreeMap<&str, u16> = [
+        ("BadRequest", 400),
+        ("Unauthorized", 401),
+        ("Forbidden", 403),
+        ("NotFound", 404),
+        ("Conflict", 409),
+        ("PayloadTooLarge", 413),
+        ("UnsupportedMediaType", 415),
+        ("UnprocessableEntity", 422),
+    ]
+    .into_iter()
+    .collect();
+    let components = doc["components"]["responses"]
+        .as_object()
+        .expect("components.responses");
+    assert_eq!(
+        components.keys().map(String::as_str).collect::<Vec<_>>(),
+        status_of.keys().copied().collect::<Vec<_>>()
+    );
+    for (name, r) in components {
+        assert!(
+            r["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{name}: {r}"
+        );
+        let content = r["content"].as_object().expect("content");
+        assert_eq!(
+            content.keys().collect::<Vec<_>>(),
+            ["application/problem+json"],
+            "{name}: {r}"
+        );
+        assert_eq!(
+            content["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem",
+            "{name}: {r}"
+        );
+    }
+    let mut used = BTreeSet::new();
+    let mut problems = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                let code: u16 = status.parse().unwrap();
+                if code < 400 {
+                    assert!(r.get("$ref").is_none(), "{method} {path} {status}: {r}");
+                    continue;
+                }
+                let name = r["$ref"]
+                    .as_str()
+                    .and_then(|t| t.strip_prefix("#/components/responses/"))
+                    .unwrap_or_else(|| panic!("{method} {path} {status} is not a $ref: {r}"));
+                assert_eq!(
+                    status_of.get(name),
+                    Some(&code),
+                    "{method} {path} {status} refers to {name}"
+                );
+                used.insert(name.to_owned());
+                problems += 1;
+            }
+        }
+    }
+    assert!(problems > 60, "{problems} problem responses");
+    assert_eq!(used.len(), components.len(), "unused: {used:?}");
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r} is not local"));
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+    // The older form of the programme's overview documents its redirect.
+    let listing = &doc["paths"]["/api/v1/areas"]["get"]["responses"];
+    assert!(
+        listing["308"]["headers"].get("Location").is_some(),
+        "{listing}"
+    );
+    assert!(listing.get("401").is_none(), "{listing}");
     s.db.cleanup().await;
 }
 

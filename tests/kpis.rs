@@ -3,7 +3,8 @@
 //! Year in the committee's zone, an area without population and without cases a year
 //! earlier, a ward around both, cameras and models with installation dates, and a dense
 //! cluster elsewhere that the Gi* engine must report as a hotspot. Also the committee's
-//! overview (`/api/v1/areas?kind=complex_area&year=Y`) and parameter validation.
+//! overview (`/api/v1/programme/{year}/areas`, and the older `/api/v1/areas?year=Y` that
+//! redirects there) and parameter validation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp)]
 
 mod common;
@@ -587,7 +588,7 @@ async fn overview_of_the_year_with_flags_and_lights() {
             .await;
         api.move_to(&t.editor, "ca-c", 2024, "converted", "").await;
 
-        let path = "/api/v1/areas?kind=complex_area&year=2024";
+        let path = "/api/v1/programme/2024/areas";
         api.get(path, None).await.problem(401);
         let r = api.get(path, Some(&t.viewer)).await;
         assert!(
@@ -640,28 +641,46 @@ async fn overview_of_the_year_with_flags_and_lights() {
             "{totals}"
         );
         // 2023: A alone, not converted in 2022 nor 2023: two years running.
-        let fc = api
-            .get("/api/v1/areas?year=2023", Some(&t.viewer))
+        let fc23 = api
+            .get("/api/v1/programme/2023/areas", Some(&t.viewer))
             .await
             .ok(200);
-        assert_eq!(fc["numberMatched"], 1);
-        assert_eq!(fc["features"][0]["properties"]["years_not_converted"], 2);
+        assert_eq!(fc23["numberMatched"], 1);
+        assert_eq!(fc23["features"][0]["properties"]["years_not_converted"], 2);
+        // The older form redirects (308) and the client following it reads the same
+        // features and totals, the token carried along to the same origin.
+        let old = api
+            .get("/api/v1/areas?kind=complex_area&year=2024", Some(&t.viewer))
+            .await
+            .ok(200);
+        assert_eq!(old["features"], fc["features"]);
+        assert_eq!(old["diemnong"]["programme"], fc["diemnong"]["programme"]);
+        assert!(
+            old["links"][0]["href"]
+                .as_str()
+                .is_some_and(|h| h.ends_with("/api/v1/programme/2024/areas")),
+            "{}",
+            old["links"]
+        );
         // The plain listing is unchanged and public.
         let all = api.get("/api/v1/areas", None).await.ok(200);
         assert_eq!(all["numberMatched"], 4);
-        // Parameters.
-        api.get("/api/v1/areas?kind=ward&year=2024", Some(&t.viewer))
-            .await
-            .problem(400);
-        api.get("/api/v1/areas?year=2024&limit=5", Some(&t.viewer))
-            .await
-            .problem(400);
-        api.get("/api/v1/areas?year=abc", Some(&t.viewer))
-            .await
-            .problem(400);
-        api.get("/api/v1/incidents?year=2024", Some(&t.viewer))
-            .await
-            .problem(400);
+        // Parameters, on the new path and the old form, each problem naming its parameter.
+        for (path, parameter) in [
+            ("/api/v1/programme/2024/areas?kind=complex_area", "kind"),
+            ("/api/v1/programme/2024/areas?limit=5", "limit"),
+            ("/api/v1/programme/2024/areas?bbox=106,10,107", "bbox"),
+            ("/api/v1/programme/abc/areas", "year"),
+            ("/api/v1/programme/1800/areas", "year"),
+            ("/api/v1/areas?kind=ward&year=2024", "kind"),
+            ("/api/v1/areas?year=2024&limit=5", "limit"),
+            ("/api/v1/areas?year=abc", "year"),
+            ("/api/v1/areas?year=1800", "year"),
+            ("/api/v1/incidents?year=2024", "year"),
+        ] {
+            let p = api.get(path, Some(&t.viewer)).await.problem(400);
+            assert_eq!(p["parameter"], parameter, "{path}: {p}");
+        }
         db.cleanup().await;
     }
 }

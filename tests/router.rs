@@ -173,6 +173,46 @@ const BAD_PARAMETERS: &[(&str, &str, &str)] = &[
         "/api/v1/areas/ward-q1-01/kpis?year=MMXXIV",
         "year",
     ),
+    (
+        "overview year not a number",
+        "/api/v1/programme/MMXXIV/areas",
+        "year",
+    ),
+    (
+        "overview year out of range",
+        "/api/v1/programme/1800/areas",
+        "year",
+    ),
+    (
+        "overview takes no kind",
+        "/api/v1/programme/2024/areas?kind=complex_area",
+        "kind",
+    ),
+    (
+        "overview bbox of three numbers",
+        "/api/v1/programme/2024/areas?bbox=106,10,107",
+        "bbox",
+    ),
+    (
+        "overview unknown output",
+        "/api/v1/programme/2024/areas?f=kml",
+        "f",
+    ),
+    (
+        "old overview form, year not a number",
+        "/api/v1/areas?year=abc",
+        "year",
+    ),
+    (
+        "old overview form, kind other than complex areas",
+        "/api/v1/areas?year=2024&kind=ward",
+        "kind",
+    ),
+    (
+        "old overview form, paging",
+        "/api/v1/areas?year=2024&cursor=5",
+        "cursor",
+    ),
 ];
 
 #[tokio::test]
@@ -268,4 +308,68 @@ async fn format_and_its_alias_f() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(body["parameter"], parameter, "{path}: {body}");
     }
+}
+
+/// Status and `Location` of a GET, with no token.
+async fn location(r: &Router, path: &str) -> (StatusCode, Option<String>) {
+    let resp = r
+        .app
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let location = resp
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned());
+    (resp.status(), location)
+}
+
+/// `GET /api/v1/areas?year=Y…`, the older form of the programme's overview, answers
+/// 308 Permanent Redirect to `/api/v1/programme/Y/areas` with the other parameters as they
+/// were written (so bookmarks and scripts keep working), with or without a token; what
+/// it is redirected to answers.
+#[tokio::test]
+async fn the_old_overview_form_redirects_with_its_parameters() {
+    let db = TestDb::sqlite().await;
+    let r = router(&db).await;
+    for (old, new) in [
+        ("/api/v1/areas?year=2024", "/api/v1/programme/2024/areas"),
+        (
+            "/api/v1/areas?kind=complex_area&year=2023",
+            "/api/v1/programme/2023/areas",
+        ),
+        (
+            "/api/v1/areas?bbox=106.6,10.7,106.8,10.9&year=2024&kind=complex_area&f=json",
+            "/api/v1/programme/2024/areas?bbox=106.6,10.7,106.8,10.9&f=json",
+        ),
+        (
+            "/api/v1/areas?format=geojson&year=02024&bbox=106.6%2C10.7%2C106.8%2C10.9",
+            "/api/v1/programme/2024/areas?format=geojson&bbox=106.6%2C10.7%2C106.8%2C10.9",
+        ),
+        // A year out of range is the new path's problem to name.
+        ("/api/v1/areas?year=1800", "/api/v1/programme/1800/areas"),
+    ] {
+        let (status, location) = location(&r, old).await;
+        assert_eq!(status, StatusCode::PERMANENT_REDIRECT, "{old}");
+        assert_eq!(location.as_deref(), Some(new), "{old}");
+    }
+    // Without year the listing answers itself.
+    assert_eq!(
+        location(&r, "/api/v1/areas?kind=complex_area").await,
+        (StatusCode::OK, None)
+    );
+    // Where it leads: the overview (viewer token), each parameter read.
+    let (status, ty, body) = get(
+        &r,
+        "/api/v1/programme/2024/areas?bbox=106.6,10.7,106.8,10.9&f=json",
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ty, "application/geo+json");
+    assert_eq!(body["diemnong"]["programme"]["year"], 2024, "{body}");
+    let (status, ty, body) = get(&r, "/api/v1/programme/2024/areas", false).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(ty, "application/problem+json");
 }

@@ -206,7 +206,7 @@ async fn one_response_per_endpoint() {
         ),
         (
             "programme_overview",
-            "/api/v1/areas?kind=complex_area&year=2023".into(),
+            "/api/v1/programme/2023/areas".into(),
             v,
         ),
         (

@@ -678,7 +678,7 @@ export const LAYERS = [
     async load(c, signal) {
       const [all, year] = await Promise.all([
         api.get('/api/v1/areas', { kind: 'complex_area' }, { signal }),
-        c.signedIn ? api.get('/api/v1/areas', { kind: 'complex_area', year: c.s.py }, { signal }) : null,
+        c.signedIn && c.s.py !== null ? api.get(`/api/v1/programme/${c.s.py}/areas`, {}, { signal }) : null,
       ]);
       const byCode = new Map((year?.features || []).map((/** @type {Feature} */ f) => [f.properties.code, f.properties]));
       for (const f of all.features) {

@@ -311,13 +311,14 @@ fn over_cost(cost: u64, max_cost: u64) -> ApiError {
 }
 
 #[utoipa::path(get, path = "/api/v1/density", tag = "analysis", params(DensityParams),
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "One hexagon per occupied cell: h3, count, per_km2 (GeoJSON, or CSV with format=csv)", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over the cost limit", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn get_density(
     State(state): State<AppState>,
@@ -351,13 +352,14 @@ pub async fn get_density(
 }
 
 #[utoipa::path(get, path = "/api/v1/hotspots", tag = "analysis", params(HotspotParams),
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit, or there are too few cells or no variance for Gi*.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Getis-Ord Gi* per cell of the study set: h3, count, gi_z, gi_p (two-sided), gi_q (Benjamini–Hochberg), gi_bin (−3…3)", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over the cost limit, or too few cells / no variance for Gi*", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn get_hotspots(
     State(state): State<AppState>,
@@ -460,13 +462,14 @@ analysis_params!(
 });
 
 #[utoipa::path(get, path = "/api/v1/hotspots/zones", tag = "analysis", params(ZoneParams),
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit, or there are too few cells or no variance for Gi*.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Hotspot zones: contiguous hot cells dissolved into polygons, largest first, with id (stable), incidents, share, area_km2, top_categories, busiest_hours, busiest_weekdays, cameras, models, wards, complex_areas", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over the cost limit, or too few cells / no variance for Gi*", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn get_zones(
     State(state): State<AppState>,
@@ -534,13 +537,14 @@ analysis_params!(
 });
 
 #[utoipa::path(get, path = "/api/v1/hotspots/emerging", tag = "analysis", params(EmergingParams),
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit (cells × slices), or there is no data in the range.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Emerging hot spots: per cell its category (ArcGIS's seventeen), Mann-Kendall trend of its Gi* z series (trend_z, trend_p, trend_tau) and per-slice counts, z and bins (+1 hot, −1 cold, 0)", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over the cost limit (cells × slices), or no data in the range", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn get_emerging(
     State(state): State<AppState>,
@@ -624,13 +628,14 @@ pub const MAX_BANDWIDTH_M: f64 = 10_000.0;
 pub const MIN_PUBLIC_BANDWIDTH_M: f64 = 250.0;
 
 #[utoipa::path(get, path = "/api/v1/kde", tag = "analysis", params(KdeParams),
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit, or there are too few incidents for a default bandwidth.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Kernel density at the centre of every cell with positive density: h3, density (incidents per km²); great-circle distances on the sphere of radius 6,371,008.8 m; the bandwidth used is in the `diemnong` member", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Aggregates are not public and no token was given", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over the cost limit, or too few incidents for a default bandwidth", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn get_kde(
     State(state): State<AppState>,
@@ -706,13 +711,14 @@ analysis_params!(
 });
 
 #[utoipa::path(get, path = "/api/v1/clusters", tag = "analysis", params(ClusterParams),
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit (points).",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "DBSCAN clusters (great-circle metres; min_points counts the point itself): each as the convex hull of its members (a counter-clockwise Polygon; when the members are coincident or collinear, whose hull has no area, a small valid polygon covering them instead: octagons of 5 m radius around the point, or around both ends of the segment, and the strip between) with id, count, core, first and last occurred_at, top_categories; noise left out. format=csv lists the members instead", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No token where one is needed", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over the cost limit (points)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn get_clusters(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
-//! The conversion programme of complex areas over HTTP: the committee's overview
-//! (`GET /api/v1/areas?kind=complex_area&year=Y`), an area's history and KPIs, and the
-//! editor's writes (designation, edits, status transitions).
+//! The conversion programme of complex areas over HTTP: the committee's overview of a
+//! year (`GET /api/v1/programme/{year}/areas`; the older `GET /api/v1/areas?year=Y`
+//! redirects there), an area's history and KPIs, and the editor's writes (designation,
+//! edits, status transitions).
 //!
 //! Reads need a viewer token (the history names people; KPIs count incidents in small
 //! places), writes an editor token. KPIs are computed from one snapshot per request; the
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -22,8 +23,10 @@ use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Body, Caller, Params};
 use super::features::{
-    GEOJSON, ListParams, collection, feature, kind_ok, next_link, page_params, paginate, self_link,
+    GEOJSON, ListFormat, ListParams, collection, feature, kind_ok, next_link, page_params,
+    paginate, self_link,
 };
+use super::filter::parse_bbox;
 use crate::analysis::kpis::{AreaKpis, HotDetail, HotSet, KpiInput, hot_set, kpis};
 use crate::auth::Role;
 use crate::domain::Area;
@@ -82,9 +85,13 @@ impl ProgrammeState {
     }
 }
 
-/// The `/areas` family: the area layer (public), one area, and the conversion programme on complex areas (history, KPIs, designations, transitions).
+/// The `/areas` family: the area layer (public), one area, and the conversion programme on complex areas (the year's overview, history, KPIs, designations, transitions).
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
+        .route(
+            "/programme/{year}/areas",
+            axum::routing::get(get_programme_areas),
+        )
         .route(
             "/areas",
             axum::routing::get(list_areas).post(super::features::post_areas),
@@ -323,27 +330,55 @@ pub fn public_programme(snap: &Snapshot, code: &str) -> Value {
 // Overview
 // ---------------------------------------------------------------------------------------
 
-/// `GET /api/v1/areas?year=Y[&kind=complex_area][&bbox=…]`: the year's designated complex
-/// areas with status, run of years not converted, flag, headline KPIs and traffic lights.
+/// Query of `GET /api/v1/programme/{year}/areas`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OverviewParams {
+    /// `min_lon,min_lat,max_lon,max_lat` (WGS84): only the areas whose box meets it.
+    pub bbox: Option<String>,
+    /// Output format: `geojson` or `json` (both GeoJSON); `f` is accepted for it, as OGC
+    /// API clients write it.
+    #[serde(alias = "f")]
+    #[param(inline)]
+    pub format: Option<ListFormat>,
+}
+
+#[utoipa::path(get, path = "/api/v1/programme/{year}/areas", tag = "programme",
+    params(("year" = i64, Path, description = "The programme year (2000–2100)"), OverviewParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The complex areas designated for the year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer role)", content_type = "application/geo+json", body = Object),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+    ))]
+pub async fn get_programme_areas(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(year): Path<String>,
+    Params(p): Params<OverviewParams>,
+) -> Result<Response, ApiError> {
+    let year = parse_year(
+        year.parse::<i64>()
+            .map_err(|_| ApiError::param("year", format!("{year:?} is not a year")))?,
+    )?;
+    let bbox = p.bbox.as_deref().map(parse_bbox).transpose()?;
+    // Parameters first, then the token: a bad query is a 400 with or without one.
+    let identity = Caller::of(&state, &headers).await?;
+    overview(&state, &identity, year, bbox, self_link(&headers, &uri)).await
+}
+
+/// The year's designated complex areas with status, run of years not converted, flag,
+/// headline KPIs and traffic lights.
 pub async fn overview(
     state: &AppState,
     identity: &Caller,
-    year: i64,
-    kind: Option<&str>,
+    year: i16,
     bbox: Option<BBox>,
     self_link: String,
 ) -> Result<Response, ApiError> {
     identity.require(Role::Viewer)?;
-    if let Some(k) = kind
-        && k.split(',')
-            .any(|k| k.trim() != AreaKind::ComplexArea.as_str())
-    {
-        return Err(ApiError::param(
-            "kind",
-            "with year, only complex_area (complex areas are what is designated)",
-        ));
-    }
-    let year = parse_year(year)?;
     let zone = Arc::clone(&state.zone);
     let period = Period::year(year, zone.tz()).map_err(|e| ApiError::param("year", e.reason))?;
     let snap = state.snapshots.current();
@@ -451,8 +486,8 @@ pub async fn overview(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The area's designations (newest first, with status, legal next moves, years not converted, flag) and the append-only history of every one: designation, transitions and edits with who (token name and id), when, from, to, note, evidence links and changed fields (viewer role)", content_type = "application/json", body = Object),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn get_history(
     State(state): State<AppState>,
@@ -504,9 +539,9 @@ pub struct KpiParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The area's indicators over the period against the same period a year earlier (in the committee's zone; 29 February compared with 28 February): incidents, incidents_previous, change_pct (null and change_pct_text \"n/a\" without cases a year earlier), target_met, by_category, by_severity, clearance_rate and clearance_rate_serious (fractions 0–1, null without cases), rate_per_10k (null when the population is unknown) and its change, cameras and models inside (count, per km², per 10,000 residents), hot cells and hotspot zones inside or touching it (Gi*, res 9, k 1, FDR, 95%), traffic_lights, the targets used, and the monthly series (viewer role)", content_type = "application/json", body = AreaKpis),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn get_kpis(
     State(state): State<AppState>,
@@ -636,17 +671,18 @@ fn domain(e: crate::domain::DomainError) -> ApiError {
 }
 
 #[utoipa::path(post, path = "/api/v1/areas/{code}/designations", tag = "programme",
+    description = "Needs an editor token. 409 when the area is already designated for that year, or the previous year's programme is still open (`allowed` names its legal moves); 422 when the area is not a complex area.",
     params(("code" = String, Path, description = "A complex area's code")),
     request_body = DesignationRequest,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Designated (status `designated`); targets left out take the committee's defaults", content_type = "application/json", body = Object),
-        (status = 400, description = "The body or a field is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already designated for that year, or the previous year's programme is still open (`allowed` names its legal moves)", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The area is not a complex area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
+        (status = 409, response = super::error::responses::Conflict),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
 pub async fn post_designation(
     State(state): State<AppState>,
@@ -690,16 +726,17 @@ fn percent(code: &str) -> String {
 }
 
 #[utoipa::path(patch, path = "/api/v1/areas/{code}/designations/{year}", tag = "programme",
+    description = "Needs an editor token. 400 also for a bad year in the path; 404 when the area has no designation that year; 409 when the designation's year is closed (converted or not converted).",
     params(("code" = String, Path, description = "A complex area's code"), ("year" = i64, Path, description = "The programme year")),
     request_body = DesignationPatch,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Edited: the designation, and the history event recording each changed field before and after (null when nothing changed)", content_type = "application/json", body = Object),
-        (status = 400, description = "The body, a field or the year is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area or designation", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The designation's year is closed (converted or not converted)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
+        (status = 409, response = super::error::responses::Conflict),
     ))]
 pub async fn patch_designation(
     State(state): State<AppState>,
@@ -740,16 +777,17 @@ pub async fn patch_designation(
 }
 
 #[utoipa::path(post, path = "/api/v1/areas/{code}/transitions", tag = "programme",
+    description = "Needs an editor token. 404 when the area is not designated for that year; 409 for an illegal move from the current status, `allowed` listing the legal ones (empty once the year is closed).",
     params(("code" = String, Path, description = "A complex area's code")),
     request_body = TransitionRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved: the designation with its new status and legal next moves, and the history event", content_type = "application/json", body = Object),
-        (status = 400, description = "The body or a field is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such area, or not designated for that year", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Illegal move from the current status; `allowed` lists the legal ones (empty once the year is closed)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
+        (status = 409, response = super::error::responses::Conflict),
     ))]
 pub async fn post_transition(
     State(state): State<AppState>,
@@ -794,10 +832,11 @@ pub fn area_feature(a: &Area) -> Value {
 /// Areas are administrative boundaries, public by nature (the map draws wards as its base
 /// layer for everyone), so they need no token.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "layers", params(ListParams),
+    description = "With `year`, the older form of the programme's overview: a 308 to `/api/v1/programme/{year}/areas` with the other parameters kept (`kind` may only be `complex_area`, and is dropped).",
     responses(
-        (status = 200, description = "Areas (wards, districts, complex areas); public. With `year`: the complex areas designated for that year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer token)", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`year` without a viewer token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Areas (wards, districts, complex areas); public", content_type = "application/geo+json", body = Object),
+        (status = 308, description = "With `year`: moved to `/api/v1/programme/{year}/areas`", headers(("Location" = String, description = "`/api/v1/programme/{year}/areas`, with the query's other parameters"))),
+        (status = 400, response = super::error::responses::BadRequest),
     ))]
 pub async fn list_areas(
     State(state): State<AppState>,
@@ -827,16 +866,16 @@ pub async fn list_areas(
                 "does not apply with year (the year's designations come in one page)",
             ));
         }
-        let identity = Caller::of(&state, &headers).await?;
-        return overview(
-            &state,
-            &identity,
-            year,
-            p.kind.as_deref(),
-            page.bbox,
-            self_link(&headers, &uri),
-        )
-        .await;
+        if let Some(k) = &p.kind
+            && k.split(',')
+                .any(|k| k.trim() != AreaKind::ComplexArea.as_str())
+        {
+            return Err(ApiError::param(
+                "kind",
+                "with year, only complex_area (complex areas are what is designated)",
+            ));
+        }
+        return Ok(Redirect::permanent(&programme_location(year, uri.query())).into_response());
     }
     let snap = state.snapshots.current();
     let layer = &snap.areas;
@@ -860,11 +899,34 @@ pub async fn list_areas(
     ))
 }
 
+/// Where `GET /api/v1/areas?year=Y&…` moved: `/api/v1/programme/Y/areas`, with the query's
+/// other parameters as they were written (`year` and `kind` left out).
+fn programme_location(year: i64, query: Option<&str>) -> String {
+    let rest: Vec<&str> = query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| {
+            let key = pair
+                .split_once('=')
+                .map_or(*pair, |(k, _)| k)
+                .replace('+', " ");
+            let key = percent_encoding::percent_decode_str(&key).decode_utf8_lossy();
+            !pair.is_empty() && key != "year" && key != "kind"
+        })
+        .collect();
+    let mut location = format!("/api/v1/programme/{year}/areas");
+    if !rest.is_empty() {
+        location.push('?');
+        location.push_str(&rest.join("&"));
+    }
+    location
+}
+
 #[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "layers",
     params(("code" = String, Path, description = "The area's unique code")),
     responses(
         (status = 200, description = "One area as a GeoJSON Feature; `programme` lists its designations, newest first (year, status, unit, years_not_converted, flagged)", content_type = "application/geo+json", body = Object),
-        (status = 404, description = "No such area", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn get_area(
     State(state): State<AppState>,

@@ -27,15 +27,16 @@ pub struct Labels {
 }
 
 #[utoipa::path(put, path = "/api/v1/catalogue/{kind}/{code}", tag = "catalogue",
+    description = "Needs an editor token. 400 for a bad code, bad labels or a bad body; 404 for an unknown catalogue.",
     params(("kind" = CatalogueKind, Path, description = "`categories` or `model_kinds`"), ("code" = String, Path, description = "Entry code")),
     request_body = Labels,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Added or relabelled", body = CatalogueEntry),
-        (status = 400, description = "Bad code, labels or body", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such catalogue", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn put_entry(
     State(state): State<AppState>,

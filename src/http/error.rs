@@ -35,6 +35,62 @@ pub struct Problem {
     pub allowed: Option<Vec<String>>,
 }
 
+/// The problem responses of the OpenAPI document, declared once as
+/// `components.responses` (each an `application/problem+json` body with the [`Problem`]
+/// schema). An operation lists the statuses it can answer with as
+/// `(status = 404, response = super::error::NotFound)`, which the document writes as a
+/// `$ref`; what a status means for that operation in particular goes into the operation's
+/// `description`. A new one is declared here and registered in `openapi.rs`
+/// (`components(responses(...))`).
+pub mod responses {
+    use super::Problem;
+    use utoipa::ToResponse;
+
+    /// A query parameter, path segment or body field is invalid; `parameter` names it
+    /// when there is one.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct BadRequest(pub Problem);
+
+    /// No token where the operation needs one, or an unknown or revoked token.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Unauthorized(pub Problem);
+
+    /// The token's role is too weak for the operation (viewer < editor < admin).
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Forbidden(pub Problem);
+
+    /// What the path names does not exist.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct NotFound(pub Problem);
+
+    /// The request conflicts with the stored state; on the conversion programme,
+    /// `allowed` lists the legal moves from the current status.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Conflict(pub Problem);
+
+    /// The body is larger than the server accepts.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct PayloadTooLarge(pub Problem);
+
+    /// The body's content type is not one the operation reads.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct UnsupportedMediaType(pub Problem);
+
+    /// The request is well formed but cannot be carried out: records with problems
+    /// (`errors` lists each with its place), over the cost limit, or too little data for
+    /// the method.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct UnprocessableEntity(pub Problem);
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("invalid parameter {parameter}: {detail}")]

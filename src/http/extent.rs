@@ -31,9 +31,10 @@ pub struct ExtentParams {}
 const PUBLIC_BBOX_STEP: f64 = 0.01;
 
 #[utoipa::path(get, path = "/api/v1/extent", tag = "service",
+    description = "Takes no parameters: any given is a 400.",
     responses(
         (status = 200, description = "The committee's time zone and today in it; the incidents' time span in whole months and their bounding box (rounded outward to 0.01° without a token; exact, with the count and the first and last times, with a viewer token), `null` with no incidents; the years with designations in the conversion programme", body = Object),
-        (status = 400, description = "A parameter was given", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
     ))]
 pub async fn get_extent(
     State(state): State<AppState>,

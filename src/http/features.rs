@@ -77,9 +77,8 @@ pub struct ListParams {
     #[serde(alias = "f")]
     #[param(inline)]
     pub format: Option<ListFormat>,
-    /// Areas only: the conversion programme's year. Lists the complex areas designated for
-    /// it, with status, years not converted, flag, headline KPIs and traffic lights
-    /// (viewer token).
+    /// Areas only, the older form of the programme's overview: answers 308 Permanent
+    /// Redirect to `/api/v1/programme/{year}/areas` with the other parameters kept.
     pub year: Option<i64>,
 }
 
@@ -254,9 +253,9 @@ fn in_window(t: Option<i64>, page: &Page) -> bool {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Incidents as a GeoJSON FeatureCollection (viewer role)", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
     ))]
 pub async fn list_incidents(
     State(state): State<AppState>,
@@ -322,9 +321,9 @@ pub(super) fn kind_ok(page: &Page, kind: &str) -> bool {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cameras (viewer role); `from`/`to` filter on installed_at", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
     ))]
 pub async fn list_cameras(
     State(state): State<AppState>,
@@ -341,9 +340,9 @@ pub async fn list_cameras(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Self-managed models (viewer role); `from`/`to` filter on established_at", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too weak", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
     ))]
 pub async fn list_models(
     State(state): State<AppState>,
@@ -519,18 +518,19 @@ pub(super) async fn import(
 macro_rules! post_layer {
     ($name:ident, $layer:expr, $path:literal) => {
         #[utoipa::path(post, path = $path, tag = "layers", params(ImportParams),
+            description = "Needs an editor token. 422 when records have problems: nothing was written, and `errors` lists each with its place.",
             security(("bearer" = [])),
             request_body(description = "A JSON array of records, a GeoJSON FeatureCollection, or CSV (text/csv) with the same columns as `diemnong import`", content(
                 (Object = "application/json"), (Object = "application/geo+json"), (String = "text/csv"))),
             responses(
                 (status = 201, description = "Imported; some records were new", body = crate::service::ImportReport),
                 (status = 200, description = "Valid, but every record was already stored", body = crate::service::ImportReport),
-                (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Needs the editor role", body = super::error::Problem, content_type = "application/problem+json"),
-                (status = 413, description = "The body is too large", body = super::error::Problem, content_type = "application/problem+json"),
-                (status = 415, description = "Unsupported content type", body = super::error::Problem, content_type = "application/problem+json"),
-                (status = 422, description = "Records have problems; nothing was written. `errors` lists each with its place", body = super::error::Problem, content_type = "application/problem+json"),
+                (status = 400, response = super::error::responses::BadRequest),
+                (status = 401, response = super::error::responses::Unauthorized),
+                (status = 403, response = super::error::responses::Forbidden),
+                (status = 413, response = super::error::responses::PayloadTooLarge),
+                (status = 415, response = super::error::responses::UnsupportedMediaType),
+                (status = 422, response = super::error::responses::UnprocessableEntity),
             ))]
         pub async fn $name(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Params(p): Params<ImportParams>, Body(body): Body) -> Result<Response, ApiError> {
             import(state, caller, $layer, &headers, p, body).await

@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::features::list_cameras, super::features::post_cameras,
         super::features::list_models, super::features::post_models,
         super::areas::list_areas, super::features::post_areas, super::areas::get_area,
+        super::areas::get_programme_areas,
         super::areas::get_history, super::areas::get_kpis, super::areas::post_designation,
         super::areas::patch_designation, super::areas::post_transition, super::report::get_report,
         super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging,
@@ -23,7 +24,14 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(super::error::Problem, crate::ingest::RowError, crate::ingest::Place,
         crate::domain::ProgrammeStatus, crate::domain::Targets, crate::domain::ProgrammeEvent,
-        crate::domain::Designation)),
+        crate::domain::Designation, crate::store::CatalogueKind),
+        // The problem responses, declared once in `error::responses`: operations refer to
+        // them as `(status = 404, response = super::error::responses::NotFound)`.
+        responses(super::error::responses::BadRequest, super::error::responses::Unauthorized,
+            super::error::responses::Forbidden, super::error::responses::NotFound,
+            super::error::responses::Conflict, super::error::responses::PayloadTooLarge,
+            super::error::responses::UnsupportedMediaType,
+            super::error::responses::UnprocessableEntity)),
     modifiers(&Bearer),
     tags((name = "layers", description = "Incidents, cameras, self-managed models and areas as GeoJSON"),
          (name = "analysis", description = "Aggregated results: density and Gi* hotspots on H3 cells"),

@@ -47,8 +47,8 @@ pub enum ReportFormat {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The year's report: the programme's totals, then every designated complex area with its status, KPIs against its targets (traffic lights), hotspots and history. Printable HTML (A4; Vietnamese unless lang=en) or CSV (format=csv: section, area_code, area_name, indicator, value, previous, target, target_met, light, at, by, note) (viewer role)", content_type = "text/html", body = String),
-        (status = 400, description = "A parameter is invalid", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
     ))]
 pub async fn get_report(
     State(state): State<AppState>,

@@ -56,10 +56,11 @@ fn cookie(headers: &HeaderMap, value: &str, max_age: Option<u32>) -> Result<Head
 }
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignIn,
+    description = "401 when the token is unknown or revoked.",
     responses(
         (status = 200, description = "Signed in: the `dn_session` cookie is set (HttpOnly, SameSite=Strict)", body = Session),
-        (status = 400, description = "Bad body", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The token is unknown or revoked", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
     ))]
 pub async fn sign_in(
     State(state): State<AppState>,
@@ -94,9 +95,10 @@ pub async fn sign_in(
 }
 
 #[utoipa::path(get, path = "/api/v1/session", tag = "session",
+    description = "401 only for a bearer token that is unknown or revoked; nobody signed in is not an error.",
     responses(
         (status = 200, description = "Who is signed in (by cookie or bearer token): `signed_in` false, with no role, for nobody — the page asks on every load, so that is not an error", body = Session),
-        (status = 401, description = "A bearer token that is unknown or revoked", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, response = super::error::responses::Unauthorized),
     ))]
 pub async fn current(identity: Caller) -> Json<Session> {
     Json(match identity.0 {

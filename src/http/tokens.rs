@@ -29,11 +29,12 @@ pub struct CreatedToken {
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, security(("bearer" = [])),
+    description = "Needs an admin token.",
     responses(
         (status = 201, description = "Created", body = CreatedToken),
-        (status = 400, description = "Bad body", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin role", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -59,10 +60,11 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
+    description = "Needs an admin token.",
     responses(
         (status = 200, description = "Every token, without secrets", body = [TokenInfo]),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin role", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -73,13 +75,14 @@ pub async fn list(
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+    description = "Needs an admin token. 404 when no live token has this id.",
     params(("id" = i64, Path, description = "Token id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "Bad id", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin role", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live token with this id", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 403, response = super::error::responses::Forbidden),
+        (status = 404, response = super::error::responses::NotFound),
     ))]
 pub async fn revoke(
     State(state): State<AppState>,

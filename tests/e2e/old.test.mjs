@@ -57,7 +57,7 @@ describe('a demo whose data end a year ago', () => {
     assert.ok(latest < Number(e.today.slice(0, 4)), `${latest} is before this year`);
     const { page, context, log } = await open(browser, '?layers=complex', { page: S.PAGE, token: S.TOKEN });
     assert.equal(await page.inputValue('#py'), String(latest));
-    assert.ok(log.requests.some((r) => r.path === '/api/v1/areas' && r.params.get('year') === String(latest)));
+    assert.ok(log.requests.some((r) => r.path === `/api/v1/programme/${latest}/areas`));
     assert.match(await page.locator('#lg-complex').innerText(), /Đã xác định \((\d+)\)/);
     assert.deepEqual(log.errors, []);
     await context.close();

@@ -20,7 +20,7 @@ after(async () => {
 
 /** A complex area designated this year with the given status. */
 async function areaWithStatus(status) {
-  const fc = (await S.api('GET', `/api/v1/areas?kind=complex_area&year=${YEAR}`)).json;
+  const fc = (await S.api('GET', `/api/v1/programme/${YEAR}/areas`)).json;
   const f = fc.features.find((x) => x.properties.status === status);
   assert.ok(f, `an area ${status} in ${YEAR}`);
   return f;
@@ -79,7 +79,7 @@ describe('the present-day demo', () => {
     const { page, context, log } = await open(browser, '?layers=hotspots,zones,cameras,complex', { page: S.PAGE, token: S.TOKEN });
     assert.equal(await page.inputValue('#py'), String(YEAR));
     assert.ok(
-      log.requests.some((r) => r.path === '/api/v1/areas' && r.params.get('year') === String(YEAR)),
+      log.requests.some((r) => r.path === `/api/v1/programme/${YEAR}/areas`),
       'this year’s programme asked for',
     );
     const legend = await page.locator('#lg-complex').innerText();

@@ -320,7 +320,7 @@ fn over_cost(cost: u64, max_cost: u64) -> ApiError {
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
-pub async fn get_density(
+pub(crate) async fn get_density(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -361,7 +361,7 @@ pub async fn get_density(
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
-pub async fn get_hotspots(
+pub(crate) async fn get_hotspots(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -471,7 +471,7 @@ analysis_params!(
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
-pub async fn get_zones(
+pub(crate) async fn get_zones(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -546,7 +546,7 @@ analysis_params!(
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
-pub async fn get_emerging(
+pub(crate) async fn get_emerging(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -637,7 +637,7 @@ pub const MIN_PUBLIC_BANDWIDTH_M: f64 = 250.0;
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
-pub async fn get_kde(
+pub(crate) async fn get_kde(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -720,7 +720,7 @@ analysis_params!(
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
-pub async fn get_clusters(
+pub(crate) async fn get_clusters(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,

@@ -313,6 +313,10 @@ mod tests {
     use super::round_sig6;
 
     #[test]
+    #[expect(
+        clippy::float_cmp,
+        reason = "rounding must land on the doubles nearest these decimals, exactly"
+    )]
     fn six_significant_digits_at_every_scale() {
         assert_eq!(round_sig6(0.001_234_567_8), 0.001_234_57);
         assert_eq!(round_sig6(123_456.78), 123_457.0);

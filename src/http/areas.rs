@@ -158,7 +158,7 @@ fn period_of(
 }
 
 /// A programme year from a query or body.
-pub fn parse_year(y: i64) -> Result<i16, ApiError> {
+pub(crate) fn parse_year(y: i64) -> Result<i16, ApiError> {
     i16::try_from(y)
         .ok()
         .filter(|y| YEARS.contains(y))
@@ -269,6 +269,7 @@ fn targets_json(t: &Targets, source: &str) -> Value {
 
 /// A designation as the API writes it (times in the committee's zone) with its derived
 /// run of years not converted.
+#[must_use]
 pub fn designation_json(snap: &Snapshot, d: &Designation, zone: &Zone) -> Value {
     let years = snap.programme.years_not_converted(&d.area_code, d.year);
     json!({
@@ -288,6 +289,7 @@ pub fn designation_json(snap: &Snapshot, d: &Designation, zone: &Zone) -> Value 
 }
 
 /// A history event as the API writes it.
+#[must_use]
 pub fn event_json(e: &ProgrammeEvent, zone: &Zone) -> Value {
     json!({
         "id": e.id,
@@ -306,6 +308,7 @@ pub fn event_json(e: &ProgrammeEvent, zone: &Zone) -> Value {
 
 /// The `programme` member of `GET /api/v1/areas/{code}`: the area's designations, newest
 /// first, without who made them (the area is public; its history is not).
+#[must_use]
 pub fn public_programme(snap: &Snapshot, code: &str) -> Value {
     let list: Vec<Value> = snap
         .programme
@@ -352,7 +355,7 @@ pub struct OverviewParams {
         (status = 400, response = super::error::responses::BadRequest),
         (status = 401, response = super::error::responses::Unauthorized),
     ))]
-pub async fn get_programme_areas(
+pub(crate) async fn get_programme_areas(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
@@ -371,7 +374,7 @@ pub async fn get_programme_areas(
 
 /// The year's designated complex areas with status, run of years not converted, flag,
 /// headline KPIs and traffic lights.
-pub async fn overview(
+pub(crate) async fn overview(
     state: &AppState,
     identity: &Caller,
     year: i16,
@@ -489,7 +492,7 @@ pub async fn overview(
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 404, response = super::error::responses::NotFound),
     ))]
-pub async fn get_history(
+pub(crate) async fn get_history(
     State(state): State<AppState>,
     identity: Caller,
     Path(code): Path<String>,
@@ -543,7 +546,7 @@ pub struct KpiParams {
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 404, response = super::error::responses::NotFound),
     ))]
-pub async fn get_kpis(
+pub(crate) async fn get_kpis(
     State(state): State<AppState>,
     identity: Caller,
     Path(code): Path<String>,
@@ -684,7 +687,7 @@ fn domain(e: crate::domain::DomainError) -> ApiError {
         (status = 409, response = super::error::responses::Conflict),
         (status = 422, response = super::error::responses::UnprocessableEntity),
     ))]
-pub async fn post_designation(
+pub(crate) async fn post_designation(
     State(state): State<AppState>,
     identity: Caller,
     Path(code): Path<String>,
@@ -738,7 +741,7 @@ fn percent(code: &str) -> String {
         (status = 404, response = super::error::responses::NotFound),
         (status = 409, response = super::error::responses::Conflict),
     ))]
-pub async fn patch_designation(
+pub(crate) async fn patch_designation(
     State(state): State<AppState>,
     identity: Caller,
     Path((code, year)): Path<(String, String)>,
@@ -789,7 +792,7 @@ pub async fn patch_designation(
         (status = 404, response = super::error::responses::NotFound),
         (status = 409, response = super::error::responses::Conflict),
     ))]
-pub async fn post_transition(
+pub(crate) async fn post_transition(
     State(state): State<AppState>,
     identity: Caller,
     Path(code): Path<String>,
@@ -819,6 +822,7 @@ pub async fn post_transition(
 // The area layer itself (wards, districts, complex areas)
 // ---------------------------------------------------------------------------------------
 
+#[must_use]
 pub fn area_feature(a: &Area) -> Value {
     let mut props = Map::new();
     props.insert("code".into(), json!(a.data.code));
@@ -838,7 +842,7 @@ pub fn area_feature(a: &Area) -> Value {
         (status = 308, description = "With `year`: moved to `/api/v1/programme/{year}/areas`", headers(("Location" = String, description = "`/api/v1/programme/{year}/areas`, with the query's other parameters"))),
         (status = 400, response = super::error::responses::BadRequest),
     ))]
-pub async fn list_areas(
+pub(crate) async fn list_areas(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
@@ -879,13 +883,13 @@ pub async fn list_areas(
     }
     let snap = state.snapshots.current();
     let layer = &snap.areas;
-    let items = layer
+    let items: Vec<(i64, usize)> = layer
         .in_bbox(page.bbox.as_ref())
         .into_iter()
         .map(|i| (layer.areas()[i].id, i))
         .filter(|(_, i)| kind_ok(&page, layer.areas()[*i].data.kind.as_str()))
         .collect();
-    let (matched, chosen, next) = paginate(items, &page);
+    let (matched, chosen, next) = paginate(&items, &page);
     let features = chosen
         .into_iter()
         .map(|i| area_feature(&layer.areas()[i]))
@@ -928,7 +932,7 @@ fn programme_location(year: i64, query: Option<&str>) -> String {
         (status = 200, description = "One area as a GeoJSON Feature; `programme` lists its designations, newest first (year, status, unit, years_not_converted, flagged)", content_type = "application/geo+json", body = Object),
         (status = 404, response = super::error::responses::NotFound),
     ))]
-pub async fn get_area(
+pub(crate) async fn get_area(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {

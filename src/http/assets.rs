@@ -151,7 +151,7 @@ pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Respons
 }
 
 /// `GET /app.js`, `/app.css`, `/vendor/…`: the page's other files.
-pub async fn file(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn file(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
     let path = uri.path().trim_start_matches('/');
     FILES
         .iter()

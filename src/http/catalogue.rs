@@ -38,7 +38,7 @@ pub struct Labels {
         (status = 403, response = super::error::responses::Forbidden),
         (status = 404, response = super::error::responses::NotFound),
     ))]
-pub async fn put_entry(
+pub(crate) async fn put_entry(
     State(state): State<AppState>,
     caller: Caller,
     Path((kind, code)): Path<(String, String)>,

@@ -143,14 +143,16 @@ impl ApiError {
             Self::BadParameter { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::Service(ServiceError::Store(StoreError::NotFound(_))) => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Service(ServiceError::Store(StoreError::Conflict(_))) => {
+                StatusCode::CONFLICT
+            }
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Rejected(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Service(ServiceError::Store(StoreError::NotFound(_))) => StatusCode::NOT_FOUND,
-            Self::Service(ServiceError::Store(StoreError::Conflict(_))) => StatusCode::CONFLICT,
             Self::Service(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Programme(e) => match e {
                 ProgrammeError::Invalid(_) => StatusCode::BAD_REQUEST,
@@ -209,16 +211,16 @@ impl IntoResponse for ApiError {
                     report.rejected, report.read
                 );
                 if report.read == 0 {
-                    p.detail = "the body has problems; nothing was written".to_owned();
+                    "the body has problems; nothing was written".clone_into(&mut p.detail);
                 }
                 p.errors_total = Some(report.errors_total);
                 p.errors = report.errors;
             }
             Self::Service(ServiceError::Store(StoreError::NotFound(what))) => {
-                p.detail = format!("{what} not found")
+                p.detail = format!("{what} not found");
             }
             Self::Service(ServiceError::Store(StoreError::Conflict(what))) => {
-                p.detail = format!("conflicts with stored data: {what}")
+                p.detail = format!("conflicts with stored data: {what}");
             }
             Self::Service(ref e) if status.is_server_error() => {
                 tracing::error!(error = %e, "request failed");

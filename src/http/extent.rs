@@ -36,7 +36,7 @@ const PUBLIC_BBOX_STEP: f64 = 0.01;
         (status = 200, description = "The committee's time zone and today in it; the incidents' time span in whole months and their bounding box (rounded outward to 0.01° without a token; exact, with the count and the first and last times, with a viewer token), `null` with no incidents; the years with designations in the conversion programme", body = Object),
         (status = 400, response = super::error::responses::BadRequest),
     ))]
-pub async fn get_extent(
+pub(crate) async fn get_extent(
     State(state): State<AppState>,
     caller: Caller,
     Params(ExtentParams {}): Params<ExtentParams>,
@@ -110,6 +110,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(
+        clippy::float_cmp,
+        reason = "the grid's values are the doubles nearest each 0.01 step, as written"
+    )]
     fn the_public_box_contains_the_exact_one_on_a_coarse_grid() {
         let b = public_bbox([106.600_123, 10.720_9, 106.799_5, 10.859_999]);
         assert_eq!(b, [106.6, 10.72, 106.8, 10.86]);

@@ -1,4 +1,4 @@
-//! The point and area layers as RFC 7946 FeatureCollections, read from the index snapshot,
+//! The point and area layers as RFC 7946 feature collections, read from the index snapshot,
 //! and their `POST` (import) endpoints.
 //!
 //! Listings page by id: `cursor` is the last id of the previous page and `next` links carry
@@ -189,8 +189,22 @@ fn point(p: LonLat) -> Value {
     json!({"type": "Point", "coordinates": [round6(p.lon()), round6(p.lat())]})
 }
 
+/// A GeoJSON Feature, its members moved in (a listing holds thousands: no copies).
 pub(super) fn feature(id: i64, geometry: Value, properties: Map<String, Value>) -> Value {
-    json!({"type": "Feature", "id": id, "geometry": geometry, "properties": properties})
+    let mut f = Map::with_capacity(4);
+    f.insert("type".into(), Value::from("Feature"));
+    f.insert("id".into(), Value::from(id));
+    f.insert("geometry".into(), geometry);
+    f.insert("properties".into(), Value::Object(properties));
+    Value::Object(f)
+}
+
+fn link(rel: &str, href: String) -> Value {
+    let mut l = Map::with_capacity(3);
+    l.insert("rel".into(), Value::from(rel));
+    l.insert("type".into(), Value::from(GEOJSON));
+    l.insert("href".into(), Value::String(href));
+    Value::Object(l)
 }
 
 pub(super) fn collection(
@@ -201,20 +215,26 @@ pub(super) fn collection(
     version: i64,
 ) -> Response {
     let returned = features.len();
-    let mut links = vec![json!({"rel": "self", "type": GEOJSON, "href": self_link})];
+    let mut links = vec![link("self", self_link)];
     if let Some(n) = next {
-        links.push(json!({"rel": "next", "type": GEOJSON, "href": n}));
+        links.push(link("next", n));
     }
-    let body = json!({
-        "type": "FeatureCollection",
-        "features": features,
-        "numberMatched": matched,
-        "numberReturned": returned,
-        "timeStamp": jiff::Timestamp::now().to_string(),
-        "links": links,
-        "diemnong": {"data_version": version},
-    });
-    ([(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response()
+    let mut body = Map::with_capacity(7);
+    body.insert("type".into(), Value::from("FeatureCollection"));
+    body.insert("features".into(), Value::Array(features));
+    body.insert("numberMatched".into(), Value::from(matched));
+    body.insert("numberReturned".into(), Value::from(returned));
+    body.insert(
+        "timeStamp".into(),
+        Value::String(jiff::Timestamp::now().to_string()),
+    );
+    body.insert("links".into(), Value::Array(links));
+    body.insert("diemnong".into(), json!({"data_version": version}));
+    (
+        [(header::CONTENT_TYPE, GEOJSON)],
+        Value::Object(body).to_string(),
+    )
+        .into_response()
 }
 
 pub(super) fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
@@ -226,7 +246,7 @@ pub(super) fn self_link(headers: &HeaderMap, uri: &Uri) -> String {
 }
 
 /// Pages a list of (id, position) already in id order.
-pub(super) fn paginate(items: Vec<(i64, usize)>, page: &Page) -> (usize, Vec<usize>, Option<i64>) {
+pub(super) fn paginate(items: &[(i64, usize)], page: &Page) -> (usize, Vec<usize>, Option<i64>) {
     let matched = items.len();
     let rest: Vec<&(i64, usize)> = items
         .iter()
@@ -257,7 +277,7 @@ fn in_window(t: Option<i64>, page: &Page) -> bool {
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 403, response = super::error::responses::Forbidden),
     ))]
-pub async fn list_incidents(
+pub(crate) async fn list_incidents(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -325,7 +345,7 @@ pub(super) fn kind_ok(page: &Page, kind: &str) -> bool {
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 403, response = super::error::responses::Forbidden),
     ))]
-pub async fn list_cameras(
+pub(crate) async fn list_cameras(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -344,7 +364,7 @@ pub async fn list_cameras(
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 403, response = super::error::responses::Forbidden),
     ))]
-pub async fn list_models(
+pub(crate) async fn list_models(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -416,13 +436,13 @@ fn list_points<T: Listed>(
     let page = page_params(state, p, layer)?;
     let snap = state.snapshots.current();
     let records = pick(&snap).records();
-    let items = pick(&snap)
+    let items: Vec<(i64, usize)> = pick(&snap)
         .in_bbox(page.bbox.as_ref())
         .into_iter()
         .map(|i| (records[i].id(), i))
         .filter(|(_, i)| kind_ok(&page, records[*i].kind()) && in_window(records[*i].date(), &page))
         .collect();
-    let (matched, chosen, next) = paginate(items, &page);
+    let (matched, chosen, next) = paginate(&items, &page);
     let features = chosen
         .into_iter()
         .map(|i| {
@@ -532,7 +552,7 @@ macro_rules! post_layer {
                 (status = 415, response = super::error::responses::UnsupportedMediaType),
                 (status = 422, response = super::error::responses::UnprocessableEntity),
             ))]
-        pub async fn $name(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Params(p): Params<ImportParams>, Body(body): Body) -> Result<Response, ApiError> {
+        pub(crate) async fn $name(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Params(p): Params<ImportParams>, Body(body): Body) -> Result<Response, ApiError> {
             import(state, caller, $layer, &headers, p, body).await
         }
     };

@@ -50,7 +50,7 @@ pub enum ReportFormat {
         (status = 400, response = super::error::responses::BadRequest),
         (status = 401, response = super::error::responses::Unauthorized),
     ))]
-pub async fn get_report(
+pub(crate) async fn get_report(
     State(state): State<AppState>,
     identity: Caller,
     Params(p): Params<ReportParams>,

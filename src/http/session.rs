@@ -10,6 +10,8 @@
 //! token itself rather than a server-side session id, so every replica accepts it with no
 //! shared session store, and revoking the token ends every session made with it.
 
+use std::fmt::Write as _;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -47,7 +49,7 @@ fn cookie(headers: &HeaderMap, value: &str, max_age: Option<u32>) -> Result<Head
         .is_some_and(|v| v.eq_ignore_ascii_case("https"));
     let mut c = format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/");
     if let Some(age) = max_age {
-        c.push_str(&format!("; Max-Age={age}"));
+        let _ = write!(c, "; Max-Age={age}");
     }
     if https {
         c.push_str("; Secure");
@@ -62,7 +64,7 @@ fn cookie(headers: &HeaderMap, value: &str, max_age: Option<u32>) -> Result<Head
         (status = 400, response = super::error::responses::BadRequest),
         (status = 401, response = super::error::responses::Unauthorized),
     ))]
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
@@ -117,7 +119,7 @@ pub async fn current(identity: Caller) -> Json<Session> {
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204, description = "Signed out: the cookie is cleared")))]
-pub async fn sign_out(headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn sign_out(headers: HeaderMap) -> Result<Response, ApiError> {
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut()
         .insert(header::SET_COOKIE, cookie(&headers, "", Some(0))?);

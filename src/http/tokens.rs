@@ -36,7 +36,7 @@ pub struct CreatedToken {
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 403, response = super::error::responses::Forbidden),
     ))]
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Body(body): Body,
@@ -66,7 +66,7 @@ pub async fn create(
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 403, response = super::error::responses::Forbidden),
     ))]
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
@@ -84,7 +84,7 @@ pub async fn list(
         (status = 403, response = super::error::responses::Forbidden),
         (status = 404, response = super::error::responses::NotFound),
     ))]
-pub async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -2,6 +2,14 @@
 //! `cargo bench --bench analysis` (or `-- N` for another size). Prints the median of 15 runs
 //! of each computation on the in-memory index, with no HTTP, cache or serialisation.
 
+// A benchmark reports on standard output, and its figures are ratios of counts and bytes
+// far below 2^52, where usize → f64 is exact.
+#![expect(clippy::print_stdout, reason = "the report is this program's output")]
+#![expect(
+    clippy::cast_precision_loss,
+    reason = "counts, bytes and nanoseconds of one run, far below 2^52"
+)]
+
 use std::time::{Duration, Instant};
 
 use diemnong::analysis::cells::count_cells;
@@ -47,8 +55,8 @@ fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
 fn memory(index: &IncidentIndex, what: &str) {
     let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
     let all = Filter::default();
-    let (label, peak) = match what {
-        "kde" => (
+    let (label, peak) = if what == "kde" {
+        (
             "kde quartic 500 m res 9".to_owned(),
             peak_during(|| {
                 diemnong::analysis::kde::kde(
@@ -60,14 +68,13 @@ fn memory(index: &IncidentIndex, what: &str) {
                 )
             })
             .1,
-        ),
-        _ => {
-            let eps: f64 = what.trim_start_matches("dbscan").parse().unwrap_or(50.0);
-            (
-                format!("dbscan eps {eps} m, min_points 10"),
-                peak_during(|| diemnong::analysis::dbscan::dbscan(index, &all, eps, 10)).1,
-            )
-        }
+        )
+    } else {
+        let eps: f64 = what.trim_start_matches("dbscan").parse().unwrap_or(50.0);
+        (
+            format!("dbscan eps {eps} m, min_points 10"),
+            peak_during(|| diemnong::analysis::dbscan::dbscan(index, &all, eps, 10)).1,
+        )
     };
     println!(
         "{label}: peak working memory {:.1} MiB ({:.0} bytes/incident)",

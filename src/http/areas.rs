@@ -372,6 +372,41 @@ pub(crate) async fn get_programme_areas(
     overview(&state, &identity, year, bbox, self_link(&headers, &uri)).await
 }
 
+/// The programme's totals of a year: designations per status, flagged, all of them.
+#[derive(Debug, Default)]
+struct ProgrammeTotals {
+    /// By the position of the status in [`ProgrammeStatus::ALL`].
+    by_status: [usize; ProgrammeStatus::ALL.len()],
+    flagged: usize,
+    designated_total: usize,
+}
+
+impl ProgrammeTotals {
+    fn count(&mut self, snap: &Snapshot, d: &Designation) {
+        if let Some(i) = ProgrammeStatus::ALL.iter().position(|s| *s == d.status) {
+            self.by_status[i] += 1;
+        }
+        let years = snap.programme.years_not_converted(&d.area_code, d.year);
+        if crate::domain::programme::is_flagged(years) {
+            self.flagged += 1;
+        }
+        self.designated_total += 1;
+    }
+}
+
+impl serde::Serialize for ProgrammeTotals {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.by_status.len() + 2))?;
+        for (status, n) in ProgrammeStatus::ALL.iter().zip(self.by_status) {
+            m.serialize_entry(status.as_str(), &n)?;
+        }
+        m.serialize_entry("flagged", &self.flagged)?;
+        m.serialize_entry("designated_total", &self.designated_total)?;
+        m.end()
+    }
+}
+
 /// The year's designated complex areas with status, run of years not converted, flag,
 /// headline KPIs and traffic lights.
 pub(crate) async fn overview(
@@ -401,23 +436,14 @@ pub(crate) async fn overview(
         })
         .collect();
     let results = compute_kpis(state, &snap, period, jobs).await?;
-    let mut totals: Map<String, Value> = ProgrammeStatus::ALL
-        .iter()
-        .map(|s| (s.as_str().to_owned(), json!(0)))
-        .collect();
-    let mut flagged = 0;
+    let mut totals = ProgrammeTotals::default();
     let features: Vec<Value> = chosen
         .iter()
         .zip(&results)
         .map(|((pos, d), k)| {
             let mut f = area_feature(&snap.areas.areas()[*pos]);
-            if let Some(n) = totals.get_mut(d.status.as_str()) {
-                *n = json!(n.as_u64().unwrap_or(0) + 1);
-            }
+            totals.count(&snap, d);
             let dj = designation_json(&snap, d, &zone);
-            if dj["flagged"] == json!(true) {
-                flagged += 1;
-            }
             if let Some(p) = f["properties"].as_object_mut() {
                 for key in [
                     "year",
@@ -459,8 +485,6 @@ pub(crate) async fn overview(
         })
         .collect();
     let n = features.len();
-    totals.insert("flagged".into(), json!(flagged));
-    totals.insert("designated_total".into(), json!(n));
     let mut prov = provenance(&snap);
     if let Some(p) = prov.as_object_mut() {
         p.insert(

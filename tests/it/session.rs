@@ -1,0 +1,181 @@
+//! Sign-in for the map page: the token as an HttpOnly, SameSite=Strict session cookie that
+//! every endpoint honours, and what happens when it is wrong, revoked or cleared.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common;
+
+use common::TestDb;
+use diemnong::auth::Role;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+
+/// The `Set-Cookie` header of a response, which must exist.
+fn set_cookie(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(SET_COOKIE)
+        .expect("Set-Cookie")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn session_cookie_signs_in_and_out() {
+    for db in TestDb::all().await {
+        let service = db.service().await;
+        let (viewer_id, viewer) = service
+            .create_token("Phường 1", Role::Viewer)
+            .await
+            .unwrap();
+        let base = common::spawn_server(service.clone()).await;
+        let http = reqwest::Client::new();
+        let url = |p: &str| format!("{base}/api/v1/{p}");
+
+        // Without a session: raw points need a token.
+        let r = http.get(url("incidents")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let r = http.get(url("session")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"signed_in": false})
+        );
+
+        // A malformed token is a 400 naming the field; an unknown one a 401; neither sets
+        // a cookie.
+        for (body, status) in [
+            (
+                json!({"token": "dn_12; Path=/evil"}),
+                StatusCode::BAD_REQUEST,
+            ),
+            (json!({"token": ""}), StatusCode::BAD_REQUEST),
+            (json!({"token": "dn_0000"}), StatusCode::UNAUTHORIZED),
+            (json!({"tok": "x"}), StatusCode::BAD_REQUEST),
+        ] {
+            let r = http.post(url("session")).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), status, "{body}");
+            assert!(r.headers().get(SET_COOKIE).is_none(), "{body}");
+            assert!(
+                r.headers()[CONTENT_TYPE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/problem+json")
+            );
+            if status == StatusCode::BAD_REQUEST && body.get("token").is_some() {
+                let p: Value = r.json().await.unwrap();
+                assert_eq!(p["parameter"], "token", "{p}");
+            }
+        }
+
+        // Sign in: the cookie is HttpOnly, SameSite=Strict, for the whole site, and not
+        // `Secure` over plain HTTP (a browser would drop it); behind an HTTPS proxy it is.
+        let r = http
+            .post(url("session"))
+            .json(&json!({ "token": viewer }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let c = set_cookie(&r);
+        assert!(c.starts_with(&format!("dn_session={viewer};")), "{c}");
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(c.split("; ").any(|a| a == attr), "{attr} in {c}");
+        }
+        assert!(!c.contains("Secure"), "{c}");
+        let who: Value = r.json().await.unwrap();
+        assert_eq!(
+            who,
+            json!({"signed_in": true, "role": "viewer", "name": "Phường 1"})
+        );
+        let r = http
+            .post(url("session"))
+            .header("X-Forwarded-Proto", "https")
+            .json(&json!({ "token": viewer }))
+            .send()
+            .await
+            .unwrap();
+        assert!(set_cookie(&r).ends_with("; Secure"));
+
+        // With the cookie, the endpoints see the viewer.
+        let cookie = format!("theme=dark; dn_session={viewer}");
+        let r = http
+            .get(url("session"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()["role"], "viewer");
+        let r = http
+            .get(url("incidents"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // … but not as more than a viewer: writes need an editor.
+        let r = http
+            .post(url("incidents"))
+            .header(COOKIE, &cookie)
+            .json(&json!({"type": "FeatureCollection", "features": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+        // Signing out clears the cookie.
+        let r = http
+            .delete(url("session"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let c = set_cookie(&r);
+        assert!(
+            c.starts_with("dn_session=;") && c.contains("Max-Age=0"),
+            "{c}"
+        );
+
+        // A revoked token's cookie makes the browser anonymous, not broken: public pages
+        // still answer, the session says nobody, raw points are refused.
+        service.revoke_token(viewer_id).await.unwrap();
+        let r = http
+            .get(url("areas"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = http
+            .get(url("incidents"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let r = http
+            .get(url("session"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"signed_in": false})
+        );
+        // A revoked bearer token, by contrast, is an explicit credential and refused as such.
+        let r = http
+            .get(url("session"))
+            .bearer_auth(&viewer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let p: Value = r.json().await.unwrap();
+        assert!(p["detail"].as_str().unwrap().contains("revoked"), "{p}");
+        db.cleanup().await;
+    }
+}

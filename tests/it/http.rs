@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use common::api::{Api, Resp};
+use common::fixtures::{Tokens, tokens};
 use common::{TestDb, import_file};
 use diemnong::auth::Role;
 use diemnong::ingest::csv::CsvOptions;
@@ -87,32 +88,6 @@ async fn load_small(service: &Service, n: usize) {
         import(service, Layer::Incidents, source).await.inserted,
         n as u64
     );
-}
-
-struct Tokens {
-    viewer: String,
-    editor: String,
-    admin: String,
-}
-
-async fn tokens(service: &Service) -> Tokens {
-    Tokens {
-        viewer: service
-            .create_token("test viewer", Role::Viewer)
-            .await
-            .unwrap()
-            .1,
-        editor: service
-            .create_token("test editor", Role::Editor)
-            .await
-            .unwrap()
-            .1,
-        admin: service
-            .create_token("test admin", Role::Admin)
-            .await
-            .unwrap()
-            .1,
-    }
 }
 
 // ---------------------------------------------------------------------------------------

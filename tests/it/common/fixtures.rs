@@ -1,6 +1,6 @@
 //! Fixture builders for the programme's tests (`programme.rs`, `kpis.rs`, `report.rs`):
-//! square areas, incidents, cameras and models imported from a few rows, tokens, and a real
-//! server with its client.
+//! square areas, incidents, cameras and models imported from a few rows, a token of each
+//! role (`http.rs` uses them too), and a real server with its client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -99,9 +99,11 @@ pub async fn import_models(service: &Service, rows: &[String]) {
     .await;
 }
 
+/// One token of each role (the HTTP tests and the programme's).
 pub struct Tokens {
     pub viewer: String,
     pub editor: String,
+    pub admin: String,
 }
 
 pub async fn tokens(service: &Service) -> Tokens {
@@ -113,6 +115,11 @@ pub async fn tokens(service: &Service) -> Tokens {
             .1,
         editor: service
             .create_token("Cán bộ biên tập", Role::Editor)
+            .await
+            .unwrap()
+            .1,
+        admin: service
+            .create_token("test admin", Role::Admin)
             .await
             .unwrap()
             .1,

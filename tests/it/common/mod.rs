@@ -206,3 +206,117 @@ pub fn field<'a>(info: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("ogrinfo printed no {name:?}:\n{info}"))
         .trim()
 }
+
+/// The runtime shared fixtures live on. A `#[tokio::test]` has a runtime of its own that
+/// ends with the test, and a server or pool spawned on it would end with it; this one lasts
+/// as long as the test process.
+fn shared_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("shared-fixture")
+            .enable_all()
+            .build()
+            .expect("the shared fixtures' runtime")
+    })
+}
+
+/// A fixture that several tests only read, built once by the first test that asks (on the
+/// shared runtime, so its server outlives that test) and handed to every other. Cases that
+/// write build their own.
+pub async fn shared<T, F>(
+    cell: &'static tokio::sync::OnceCell<T>,
+    build: impl FnOnce() -> F,
+) -> &'static T
+where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    cell.get_or_init(|| async {
+        shared_runtime()
+            .spawn(build())
+            .await
+            .expect("building a shared fixture")
+    })
+    .await
+}
+
+/// A SQLite database for a shared fixture: it lives as long as the process, so it is kept
+/// under the target directory (`CARGO_TARGET_TMPDIR`), in a directory named after `name` and
+/// this process; directories of processes that have ended are removed first.
+pub fn shared_sqlite(name: &str) -> TestDb {
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let prefix = format!("it-shared-{name}-");
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for e in entries.flatten() {
+            let file_name = e.file_name();
+            let Some(pid) = file_name
+                .to_str()
+                .and_then(|n| n.strip_prefix(&prefix))
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = root.join(format!("{prefix}{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    TestDb {
+        url: format!("sqlite://{}", dir.join("test.db").display()),
+        backend: "sqlite",
+        _dir: None,
+        pg_admin: None,
+    }
+}
+
+/// A PostgreSQL database for a shared fixture, `None` when the PostgreSQL variable is unset.
+/// It lives as long as the process, so it is named after `name` and this process, and the
+/// databases of processes on this machine that have ended are dropped first.
+pub async fn shared_postgres(name: &str) -> Option<TestDb> {
+    let base = std::env::var(PG_ENV).ok()?;
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .expect("connect to PostgreSQL at DIEMNONG_TEST_POSTGRES_URL");
+    let prefix = format!("dn_shared_{name}_");
+    let existing: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(&prefix)
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    let me = std::process::id();
+    for db in existing {
+        let Some(pid) = db.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await;
+        }
+    }
+    let name = format!("{prefix}{me}");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let url = match base.rfind('/') {
+        Some(i) if base[..i].ends_with(|c: char| c != '/') => format!("{}/{name}", &base[..i]),
+        _ => format!("{base}/{name}"),
+    };
+    Some(TestDb {
+        url,
+        backend: "postgres",
+        _dir: None,
+        pg_admin: None,
+    })
+}

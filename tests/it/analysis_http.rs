@@ -3,14 +3,16 @@
 //! committed sample (cells computed here with h3o, areas with geo), hexagon geometry,
 //! Gi* against the esda fixtures, CSV, ETag / If-None-Match and data versions, the
 //! disclosure rule for anonymous callers, the cost limit, degenerate inputs, parameter
-//! validation, and GDAL reading the URLs.
+//! validation, and GDAL reading the URLs. The sample is loaded once per backend and shared
+//! by the tests that only read (`samples()`, `sqlite_sample()`); a test that writes loads
+//! its own (`own_samples()`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::api::Api;
 use common::{TestDb, import_file};
@@ -22,6 +24,7 @@ use diemnong::service::{ImportMode, ImportReport, Service, Source};
 use geo::Contains;
 use h3o::{CellIndex, LatLng, Resolution};
 use serde_json::{Map, Value, json};
+use tokio::sync::OnceCell;
 
 const ZONE: &str = "Asia/Ho_Chi_Minh";
 const CSV_HEADER: &str = "external_id,occurred_at,category,severity,solved,lon,lat,address,ward";
@@ -79,6 +82,82 @@ fn public_settings() -> AnalysisSettings {
         min_cell_count: 3,
         ..AnalysisSettings::default()
     }
+}
+
+/// The sample on one backend, loaded once and shared by the tests that only read, behind
+/// three servers: the default settings, public aggregates (`public_settings`), and a cost
+/// limit of 10. The tests that write load their own.
+struct Sample {
+    backend: &'static str,
+    viewer: String,
+    /// Aggregates need a token.
+    base: String,
+    /// Aggregates are public, small cells withheld from anonymous callers.
+    public_base: String,
+    /// `max_cost: 10`.
+    cost_base: String,
+    _db: TestDb,
+    _service: Arc<Service>,
+}
+
+async fn build_sample(db: TestDb) -> Sample {
+    let service = db.service().await;
+    load_sample(&service).await;
+    let viewer = token(&service, Role::Viewer).await;
+    let base = common::spawn_server(Arc::clone(&service)).await;
+    let public_base = common::spawn_server_with(Arc::clone(&service), public_settings()).await;
+    let cost_base = common::spawn_server_with(
+        Arc::clone(&service),
+        AnalysisSettings {
+            max_cost: 10,
+            ..AnalysisSettings::default()
+        },
+    )
+    .await;
+    Sample {
+        backend: db.backend,
+        viewer,
+        base,
+        public_base,
+        cost_base,
+        _db: db,
+        _service: service,
+    }
+}
+
+/// The shared sample on SQLite.
+async fn sqlite_sample() -> &'static Sample {
+    static SAMPLE: OnceCell<Sample> = OnceCell::const_new();
+    common::shared(&SAMPLE, || {
+        build_sample(common::shared_sqlite("analysis-sample"))
+    })
+    .await
+}
+
+/// The shared sample on PostgreSQL, when it is configured.
+async fn postgres_sample() -> Option<&'static Sample> {
+    static SAMPLE: OnceCell<Option<Sample>> = OnceCell::const_new();
+    common::shared(&SAMPLE, || async {
+        match common::shared_postgres("analysis_sample").await {
+            Some(db) => Some(build_sample(db).await),
+            None => None,
+        }
+    })
+    .await
+    .as_ref()
+}
+
+/// The shared sample on every backend available.
+async fn samples() -> Vec<&'static Sample> {
+    let mut v = vec![sqlite_sample().await];
+    match postgres_sample().await {
+        Some(pg) => v.push(pg),
+        None => eprintln!(
+            "note: {} is unset; PostgreSQL half of this test skipped",
+            common::PG_ENV
+        ),
+    }
+    v
 }
 
 // ---------------------------------------------------------------------------------------
@@ -377,22 +456,19 @@ fn close(a: f64, b: f64, abs: f64, rel: f64) -> bool {
 // 1. Density
 // ---------------------------------------------------------------------------------------
 
+/// The density at each resolution, and under each filter, equals a brute-force count of the
+/// sample file, on every backend.
 #[tokio::test]
-async fn density_counts_and_hexagons_match_a_brute_force_count() {
-    let started = Instant::now();
+async fn density_of_the_whole_sample_at_every_resolution_matches_a_brute_force_count() {
     let all = sample_incidents();
-    for db in TestDb::all().await {
-        let backend = db.backend;
-        let service = db.service().await;
-        load_sample(&service).await;
-        let viewer = token(&service, Role::Viewer).await;
-        let api = api(common::spawn_server(Arc::clone(&service)).await);
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
         let get = async |q: &str, res: u8| {
             let path = format!("/api/v1/density?{q}");
-            let fc = api.get(&path, Some(&viewer)).await.geojson();
+            let fc = api.get(&path, Some(viewer)).await.geojson();
             check_density(&format!("{backend} {path}"), &fc, res)
         };
-
         // Everything, at the default resolution and across the allowed range.
         let got = get("res=8", 8).await;
         assert_eq!(got.values().sum::<u64>(), 20_000, "{backend}");
@@ -409,7 +485,20 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
                 &brute(&all, res, |_| true),
             );
         }
+    }
+}
 
+#[tokio::test]
+async fn density_by_category_matches_a_brute_force_count() {
+    let all = sample_incidents();
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let get = async |q: &str, res: u8| {
+            let path = format!("/api/v1/density?{q}");
+            let fc = api.get(&path, Some(viewer)).await.geojson();
+            check_density(&format!("{backend} {path}"), &fc, res)
+        };
         // Categories.
         let got = get("res=8&category=theft,snatching", 8).await;
         let want = brute(&all, 8, |i| {
@@ -418,7 +507,20 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
         assert!(want.values().sum::<u64>() > 1000, "{want:?}");
         assert!(want.values().sum::<u64>() < 20_000);
         assert_counts(&format!("{backend} theft,snatching"), &got, &want);
+    }
+}
 
+#[tokio::test]
+async fn density_by_local_dates_and_from_an_instant_matches_a_brute_force_count() {
+    let all = sample_incidents();
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let get = async |q: &str, res: u8| {
+            let path = format!("/api/v1/density?{q}");
+            let fc = api.get(&path, Some(viewer)).await.geojson();
+            check_density(&format!("{backend} {path}"), &fc, res)
+        };
         // Time: local dates, and an RFC 3339 instant with an offset.
         let (f, t) = (instant("2024-01-01"), instant("2025-01-01"));
         let want = brute(&all, 8, |i| i.t >= f && i.t < t);
@@ -437,7 +539,20 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
             .await,
             &brute(&all, 9, |i| i.t >= f2),
         );
+    }
+}
 
+#[tokio::test]
+async fn density_in_a_bbox_alone_and_with_every_filter_matches_a_brute_force_count() {
+    let all = sample_incidents();
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let get = async |q: &str, res: u8| {
+            let path = format!("/api/v1/density?{q}");
+            let fc = api.get(&path, Some(viewer)).await.geojson();
+            check_density(&format!("{backend} {path}"), &fc, res)
+        };
         // A bounding box (inclusive edges), alone and with every other filter.
         let [a, b, c, d] = [106.66, 10.75, 106.72, 10.80];
         let in_box = |i: &Inc| i.lon >= a && i.lon <= c && i.lat >= b && i.lat <= d;
@@ -448,6 +563,7 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
             &get("res=8&bbox=106.66,10.75,106.72,10.80", 8).await,
             &want,
         );
+        let (f, t) = (instant("2024-01-01"), instant("2025-01-01"));
         let want = brute(&all, 10, |i| {
             in_box(i) && i.t >= f && i.t < t && (i.category == "theft" || i.category == "snatching")
         });
@@ -461,7 +577,20 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
             .await,
             &want,
         );
+    }
+}
 
+#[tokio::test]
+async fn density_of_each_complex_area_counts_the_polygon_not_its_bounding_box() {
+    let all = sample_incidents();
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let get = async |q: &str, res: u8| {
+            let path = format!("/api/v1/density?{q}");
+            let fc = api.get(&path, Some(viewer)).await.geojson();
+            check_density(&format!("{backend} {path}"), &fc, res)
+        };
         // Areas: only the incidents inside the polygon (not its bounding box).
         let mut narrower_than_bbox = 0;
         for code in complex_area_codes() {
@@ -487,6 +616,20 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
             narrower_than_bbox > 0,
             "some area must hold fewer incidents than its bounding box for this to test anything"
         );
+    }
+}
+
+#[tokio::test]
+async fn density_of_an_area_with_a_category_matches_a_brute_force_count() {
+    let all = sample_incidents();
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let get = async |q: &str, res: u8| {
+            let path = format!("/api/v1/density?{q}");
+            let fc = api.get(&path, Some(viewer)).await.geojson();
+            check_density(&format!("{backend} {path}"), &fc, res)
+        };
         // An area with a category filter.
         let code = &complex_area_codes()[0];
         let mp = area_polygon(code);
@@ -497,9 +640,7 @@ async fn density_counts_and_hexagons_match_a_brute_force_count() {
                 i.category == "theft" && mp.contains(&geo::Point::new(i.lon, i.lat))
             }),
         );
-        db.cleanup().await;
     }
-    eprintln!("density test: {:?}", started.elapsed());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -516,95 +657,99 @@ fn fixture(name: &str) -> Value {
     .unwrap()
 }
 
-#[tokio::test]
-async fn hotspots_match_the_esda_fixtures() {
-    let started = Instant::now();
-    let cases = [
-        ("res7_k1_kring", "res=7&k=1&study=kring"),
-        ("res8_k2_occupied", "res=8&k=2&study=occupied"),
-        (
-            "res9_k1_kring",
-            "category=theft&from=2024-01-01&to=2025-01-01&res=9",
-        ),
-    ];
-    for db in TestDb::all().await {
-        let backend = db.backend;
-        let service = db.service().await;
-        load_sample(&service).await;
-        let viewer = token(&service, Role::Viewer).await;
-        let api = api(common::spawn_server(Arc::clone(&service)).await);
-        for (name, q) in cases {
-            let fx = fixture(name);
-            let res = u8::try_from(fx["res"].as_u64().unwrap()).unwrap();
-            let want: BTreeMap<String, &Value> = fx["cells"]
+/// The hotspots of query `q` on every backend, with and without FDR, equal esda's fixture
+/// `name`: the study set's cells, counts, z, p, q and bins.
+async fn check_esda(name: &str, q: &str) {
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let fx = fixture(name);
+        let res = u8::try_from(fx["res"].as_u64().unwrap()).unwrap();
+        let want: BTreeMap<String, &Value> = fx["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["h3"].as_str().unwrap().to_owned(), c))
+            .collect();
+        assert_eq!(want.len() as u64, fx["n"].as_u64().unwrap(), "{name}");
+        for fdr in [true, false] {
+            let path = if fdr {
+                format!("/api/v1/hotspots?{q}")
+            } else {
+                format!("/api/v1/hotspots?{q}&fdr=false")
+            };
+            let label = format!("{backend} {name} {path}");
+            let r = api.get(&path, Some(viewer)).await;
+            assert!(!r.text().contains("NaN"), "{label}");
+            let fc = r.geojson();
+            let got = check_cells(&label, &fc, res);
+            assert_eq!(
+                got.len() as u64,
+                fx["n"].as_u64().unwrap(),
+                "{label}: feature count vs esda's n"
+            );
+            let got_keys: BTreeSet<&String> = got.keys().collect();
+            let want_keys: BTreeSet<&String> = want.keys().collect();
+            assert_eq!(got_keys, want_keys, "{label}: the study set's cells");
+            for (h3, p) in &got {
+                let theirs = want[h3];
+                assert_eq!(p["count"], theirs["count"], "{label} {h3}: count");
+                let (z, ez) = (
+                    p["gi_z"]
+                        .as_f64()
+                        .unwrap_or_else(|| panic!("{label} {h3}: gi_z {}", p["gi_z"])),
+                    theirs["gi_z"].as_f64().unwrap(),
+                );
+                assert!((z - ez).abs() <= 1e-9, "{label} {h3}: z {z} vs esda {ez}");
+                for k in ["gi_p", "gi_q"] {
+                    let (v, e) = (p[k].as_f64().unwrap(), theirs[k].as_f64().unwrap());
+                    assert!(
+                        close(v, e, 1e-12, 1e-7),
+                        "{label} {h3}: {k} {v} vs esda {e}"
+                    );
+                }
+                let bin = if fdr { "gi_bin_fdr" } else { "gi_bin_nofdr" };
+                assert_eq!(p["gi_bin"], theirs[bin], "{label} {h3}: gi_bin vs {bin}");
+            }
+            if name == "res8_k2_occupied" {
+                // Occupied study set: every cell holds an incident; all 20,000 counted.
+                let total: u64 = got.values().map(|p| p["count"].as_u64().unwrap()).sum();
+                assert_eq!(total, 20_000, "{label}");
+            }
+            assert_eq!(
+                fc["diemnong"]["endpoint"], "hotspots",
+                "{label}: provenance"
+            );
+        }
+        // The bins actually differ between FDR and raw p somewhere, so both checks bite.
+        assert!(
+            fx["cells"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|c| (c["h3"].as_str().unwrap().to_owned(), c))
-                .collect();
-            assert_eq!(want.len() as u64, fx["n"].as_u64().unwrap(), "{name}");
-            for fdr in [true, false] {
-                let path = if fdr {
-                    format!("/api/v1/hotspots?{q}")
-                } else {
-                    format!("/api/v1/hotspots?{q}&fdr=false")
-                };
-                let label = format!("{backend} {name} {path}");
-                let r = api.get(&path, Some(&viewer)).await;
-                assert!(!r.text().contains("NaN"), "{label}");
-                let fc = r.geojson();
-                let got = check_cells(&label, &fc, res);
-                assert_eq!(
-                    got.len() as u64,
-                    fx["n"].as_u64().unwrap(),
-                    "{label}: feature count vs esda's n"
-                );
-                let got_keys: BTreeSet<&String> = got.keys().collect();
-                let want_keys: BTreeSet<&String> = want.keys().collect();
-                assert_eq!(got_keys, want_keys, "{label}: the study set's cells");
-                for (h3, p) in &got {
-                    let theirs = want[h3];
-                    assert_eq!(p["count"], theirs["count"], "{label} {h3}: count");
-                    let (z, ez) = (
-                        p["gi_z"]
-                            .as_f64()
-                            .unwrap_or_else(|| panic!("{label} {h3}: gi_z {}", p["gi_z"])),
-                        theirs["gi_z"].as_f64().unwrap(),
-                    );
-                    assert!((z - ez).abs() <= 1e-9, "{label} {h3}: z {z} vs esda {ez}");
-                    for k in ["gi_p", "gi_q"] {
-                        let (v, e) = (p[k].as_f64().unwrap(), theirs[k].as_f64().unwrap());
-                        assert!(
-                            close(v, e, 1e-12, 1e-7),
-                            "{label} {h3}: {k} {v} vs esda {e}"
-                        );
-                    }
-                    let bin = if fdr { "gi_bin_fdr" } else { "gi_bin_nofdr" };
-                    assert_eq!(p["gi_bin"], theirs[bin], "{label} {h3}: gi_bin vs {bin}");
-                }
-                if name == "res8_k2_occupied" {
-                    // Occupied study set: every cell holds an incident; all 20,000 counted.
-                    let total: u64 = got.values().map(|p| p["count"].as_u64().unwrap()).sum();
-                    assert_eq!(total, 20_000, "{label}");
-                }
-                assert_eq!(
-                    fc["diemnong"]["endpoint"], "hotspots",
-                    "{label}: provenance"
-                );
-            }
-            // The bins actually differ between FDR and raw p somewhere, so both checks bite.
-            assert!(
-                fx["cells"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|c| c["gi_bin_fdr"] != c["gi_bin_nofdr"]),
-                "{name}: fixture bins identical with and without FDR"
-            );
-        }
-        db.cleanup().await;
+                .any(|c| c["gi_bin_fdr"] != c["gi_bin_nofdr"]),
+            "{name}: fixture bins identical with and without FDR"
+        );
     }
-    eprintln!("hotspot test: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn hotspots_match_esda_at_res7_k1_kring() {
+    check_esda("res7_k1_kring", "res=7&k=1&study=kring").await;
+}
+
+#[tokio::test]
+async fn hotspots_match_esda_at_res8_k2_occupied() {
+    check_esda("res8_k2_occupied", "res=8&k=2&study=occupied").await;
+}
+
+#[tokio::test]
+async fn hotspots_match_esda_at_res9_k1_kring_for_theft_in_2024() {
+    check_esda(
+        "res9_k1_kring",
+        "category=theft&from=2024-01-01&to=2025-01-01&res=9",
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -613,11 +758,9 @@ async fn hotspots_match_the_esda_fixtures() {
 
 #[tokio::test]
 async fn csv_rows_equal_the_geojson_properties() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    load_sample(&service).await;
-    let viewer = token(&service, Role::Viewer).await;
-    let api = api(common::spawn_server(Arc::clone(&service)).await);
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let api = api(sample.base.clone());
     for (endpoint, q, columns) in [
         ("density", "res=8", vec!["h3", "count", "per_km2"]),
         (
@@ -638,13 +781,13 @@ async fn csv_rows_equal_the_geojson_properties() {
     ] {
         let label = format!("{endpoint}?{q}");
         let fc = api
-            .get(&format!("/api/v1/{endpoint}?{q}"), Some(&viewer))
+            .get(&format!("/api/v1/{endpoint}?{q}"), Some(viewer))
             .await
             .geojson();
         let features = fc["features"].as_array().unwrap();
         assert!(!features.is_empty(), "{label}");
         let r = api
-            .get(&format!("/api/v1/{endpoint}?{q}&format=csv"), Some(&viewer))
+            .get(&format!("/api/v1/{endpoint}?{q}&format=csv"), Some(viewer))
             .await;
         assert_eq!(r.status, 200, "{label}: {}", r.text());
         assert!(
@@ -711,36 +854,42 @@ async fn csv_rows_equal_the_geojson_properties() {
     let r = api
         .get(
             "/api/v1/density?res=9&bbox=106.0,10.0,106.001,10.001&format=csv",
-            Some(&viewer),
+            Some(viewer),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().starts_with("h3"), "{}", r.text());
     assert_eq!(r.text().lines().count(), 1, "{}", r.text());
-    db.cleanup().await;
 }
 
 // ---------------------------------------------------------------------------------------
 // 4. ETag, caching, provenance, data versions
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn etag_follows_parameters_and_data_version() {
-    let started = Instant::now();
-    let all = sample_incidents();
+/// The sample on each backend behind a server of its own, with a viewer and an editor, for a
+/// case that writes.
+async fn own_samples() -> Vec<(TestDb, Arc<Service>, Api, String, String)> {
+    let mut v = Vec::new();
     for db in TestDb::all().await {
-        let backend = db.backend;
         let service = db.service().await;
         load_sample(&service).await;
         let viewer = token(&service, Role::Viewer).await;
         let editor = token(&service, Role::Editor).await;
         let api = api(common::spawn_server(Arc::clone(&service)).await);
+        v.push((db, service, api, viewer, editor));
+    }
+    v
+}
+
+/// The provenance of a result: endpoint, parameters, the data version `/healthz` reports,
+/// when it was computed, the software's version.
+#[tokio::test]
+async fn etag_provenance_names_the_endpoint_parameters_data_version_and_software() {
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
         let path = "/api/v1/density?res=8";
-
-        let r1 = api.get(path, Some(&viewer)).await;
-        let fc1 = r1.geojson();
-        let etag1 = r1.etag();
-
+        let fc1 = api.get(path, Some(viewer)).await.geojson();
         // Provenance.
         let prov = &fc1["diemnong"];
         assert_eq!(prov["endpoint"], "density", "{backend}: {prov}");
@@ -759,11 +908,17 @@ async fn etag_follows_parameters_and_data_version() {
         );
         let health: Value = api.get("/healthz", None).await.json();
         assert_eq!(health["data_version"].as_i64(), Some(v1), "{backend}");
+    }
+}
 
-        // Parameters of every kind are echoed as given.
+#[tokio::test]
+async fn etag_provenance_echoes_parameters_of_every_kind_as_given() {
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
         let q = "res=9&category=theft,snatching&from=2024-01-01&to=2025-01-01&bbox=106.66,10.75,106.72,10.80";
         let fc = api
-            .get(&format!("/api/v1/density?{q}"), Some(&viewer))
+            .get(&format!("/api/v1/density?{q}"), Some(viewer))
             .await
             .geojson();
         assert_eq!(
@@ -772,7 +927,7 @@ async fn etag_follows_parameters_and_data_version() {
             "{backend}"
         );
         let fc = api
-            .get("/api/v1/hotspots?res=8&k=2&study=occupied", Some(&viewer))
+            .get("/api/v1/hotspots?res=8&k=2&study=occupied", Some(viewer))
             .await
             .geojson();
         assert_eq!(
@@ -781,15 +936,28 @@ async fn etag_follows_parameters_and_data_version() {
             "{backend}"
         );
         assert_eq!(fc["diemnong"]["endpoint"], "hotspots", "{backend}");
+    }
+}
 
+/// The same request: the same ETag (and the cached body); If-None-Match → 304 with no body,
+/// also with the ETag in a list; another ETag → 200.
+#[tokio::test]
+async fn etag_is_the_same_for_the_same_request_and_if_none_match_gives_304() {
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let path = "/api/v1/density?res=8";
+        let r1 = api.get(path, Some(viewer)).await;
+        let fc1 = r1.geojson();
+        let etag1 = r1.etag();
         // The same request: the same ETag (and the cached body).
-        let r = api.get(path, Some(&viewer)).await;
+        let r = api.get(path, Some(viewer)).await;
         assert_eq!(r.status, 200, "{backend}");
         assert_eq!(r.etag(), etag1, "{backend}: same request, same ETag");
         assert_eq!(r.json(), fc1, "{backend}: the cached result");
 
         // If-None-Match → 304, no body.
-        let r = api.get_if_none_match(path, Some(&viewer), &etag1).await;
+        let r = api.get_if_none_match(path, Some(viewer), &etag1).await;
         assert_eq!(r.status, 304, "{backend}: {}", r.text());
         assert!(
             r.body.is_empty(),
@@ -798,14 +966,24 @@ async fn etag_follows_parameters_and_data_version() {
         );
         assert_eq!(r.etag(), etag1, "{backend}");
         let r = api
-            .get_if_none_match(path, Some(&viewer), &format!("\"nope\", {etag1}"))
+            .get_if_none_match(path, Some(viewer), &format!("\"nope\", {etag1}"))
             .await;
         assert_eq!(r.status, 304, "{backend}: ETag in a list");
-        let r = api.get_if_none_match(path, Some(&viewer), "\"nope\"").await;
+        let r = api.get_if_none_match(path, Some(viewer), "\"nope\"").await;
         assert_eq!(r.status, 200, "{backend}: another ETag");
         assert_eq!(r.etag(), etag1, "{backend}");
+    }
+}
 
-        // Any other parameter: another ETag.
+#[tokio::test]
+async fn etag_differs_for_any_other_parameter_and_the_first_does_not_validate_it() {
+    for sample in samples().await {
+        let api = api(sample.base.clone());
+        let (backend, viewer) = (sample.backend, &sample.viewer);
+        let path = "/api/v1/density?res=8";
+        let r1 = api.get(path, Some(viewer)).await;
+        r1.geojson();
+        let etag1 = r1.etag();
         let mut etags = BTreeSet::from([etag1.clone()]);
         for other in [
             "/api/v1/density?res=9",
@@ -814,7 +992,7 @@ async fn etag_follows_parameters_and_data_version() {
             "/api/v1/hotspots?res=8",
             "/api/v1/hotspots?res=8&fdr=false",
         ] {
-            let r = api.get(other, Some(&viewer)).await;
+            let r = api.get(other, Some(viewer)).await;
             assert_eq!(r.status, 200, "{backend} {other}: {}", r.text());
             assert!(
                 etags.insert(r.etag()),
@@ -822,13 +1000,29 @@ async fn etag_follows_parameters_and_data_version() {
                 r.etag()
             );
             // …and the first ETag does not validate it.
-            let r = api.get_if_none_match(other, Some(&viewer), &etag1).await;
+            let r = api.get_if_none_match(other, Some(viewer), &etag1).await;
             assert_eq!(r.status, 200, "{backend} {other}");
         }
+    }
+}
+
+/// A write over HTTP (one incident in a known res-8 cell) and then one by another process (a
+/// second service on the same database, like the CLI, picked up by a refresh): each gives a
+/// new ETag and data version, the old ETags no longer validate, and the counts (the filtered
+/// path's too, through the index's delta) hold the new rows.
+#[tokio::test]
+async fn etag_and_data_version_change_after_a_write_over_http_and_one_by_another_process() {
+    let all = sample_incidents();
+    for (db, service, api, viewer, editor) in own_samples().await {
+        let backend = db.backend;
+        let path = "/api/v1/density?res=8";
+        let r1 = api.get(path, Some(&viewer)).await;
+        let fc1 = r1.geojson();
+        let etag1 = r1.etag();
+        let v1 = fc1["diemnong"]["data_version"].as_i64().unwrap();
         let hot = "/api/v1/hotspots?res=8";
         let hot_etag1 = api.get(hot, Some(&viewer)).await.etag();
 
-        // A write over HTTP (one incident in a known res-8 cell).
         let first = &all[0];
         let cell = first.cell(8);
         let before = check_density(backend, &fc1, 8);
@@ -914,8 +1108,17 @@ async fn etag_follows_parameters_and_data_version() {
         *want.entry(first.cell(10)).or_insert(0) += 1;
         assert_counts(&format!("{backend} {box_q}"), &got, &want);
 
-        // An area over recent writes (the index's delta): one new incident inside the
-        // polygon counts, one inside its bounding box but outside the polygon does not.
+        drop(other);
+        db.cleanup().await;
+    }
+}
+
+/// An area over recent writes (the index's delta): one new incident inside the polygon
+/// counts, one inside its bounding box but outside the polygon does not.
+#[tokio::test]
+async fn density_of_an_area_counts_a_recent_write_inside_the_polygon_only() {
+    for (db, _service, api, viewer, editor) in own_samples().await {
+        let backend = db.backend;
         let code = complex_area_codes()[0].clone();
         let mp = area_polygon(&code);
         let inner = geo::InteriorPoint::interior_point(&mp).unwrap();
@@ -956,140 +1159,160 @@ async fn etag_follows_parameters_and_data_version() {
         .to_string();
         *want.entry(cell).or_insert(0) += 1;
         assert_counts(&format!("{backend} {area_q} after writes"), &got, &want);
-        drop(other);
         db.cleanup().await;
     }
-    eprintln!("etag test: {:?}", started.elapsed());
 }
 
 // ---------------------------------------------------------------------------------------
 // 5. Disclosure
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn anonymous_callers_see_no_small_cells_when_aggregates_are_public() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    load_sample(&service).await;
-    let viewer = token(&service, Role::Viewer).await;
-    let public = api(common::spawn_server_with(Arc::clone(&service), public_settings()).await);
-
-    for (endpoint, q) in [
-        ("density", "res=9"),
-        ("density", "res=10&category=theft"),
-        ("hotspots", "res=9"),
-        ("hotspots", "res=9&k=2&study=occupied"),
-        (
-            "hotspots",
-            "category=theft&from=2024-01-01&to=2025-01-01&res=9",
-        ),
-    ] {
-        let path = format!("/api/v1/{endpoint}?{q}");
-        let res: u8 = q
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("res="))
-            .unwrap()
-            .parse()
-            .unwrap();
-        let ra = public.get(&path, None).await;
-        let anon_fc = ra.geojson();
-        let rv = public.get(&path, Some(&viewer)).await;
-        let viewer_fc = rv.geojson();
-        assert_ne!(
-            ra.etag(),
-            rv.etag(),
-            "{path}: anonymous and signed-in results differ, so must their ETags"
+/// On the server with public aggregates, an anonymous caller of `endpoint?q` sees exactly the
+/// viewer's cells of 3 and more, with identical values (Gi* computed with the withheld cells),
+/// under another ETag, and the CSV follows the same rule.
+async fn check_anonymous(endpoint: &str, q: &str) {
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let public = api(sample.public_base.clone());
+    let path = format!("/api/v1/{endpoint}?{q}");
+    let res: u8 = q
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("res="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ra = public.get(&path, None).await;
+    let anon_fc = ra.geojson();
+    let rv = public.get(&path, Some(viewer)).await;
+    let viewer_fc = rv.geojson();
+    assert_ne!(
+        ra.etag(),
+        rv.etag(),
+        "{path}: anonymous and signed-in results differ, so must their ETags"
+    );
+    // An anonymous caller's ETag does not validate the viewer's fuller result.
+    let r = public
+        .get_if_none_match(&path, Some(viewer), &ra.etag())
+        .await;
+    assert_eq!(r.status, 200, "{path}");
+    assert_eq!(
+        anon_fc["diemnong"]["small_cells_withheld_below"], 3,
+        "{path}: provenance says cells were withheld"
+    );
+    let anon = check_cells(&format!("anonymous {path}"), &anon_fc, res);
+    let full = check_cells(&format!("viewer {path}"), &viewer_fc, res);
+    let count = |p: &Map<String, Value>| p["count"].as_u64().unwrap();
+    assert!(!anon.is_empty(), "{path}");
+    for (h3, p) in &anon {
+        assert!(
+            count(p) >= 3,
+            "anonymous {path}: {h3} has count {}",
+            count(p)
         );
-        // An anonymous caller's ETag does not validate the viewer's fuller result.
-        let r = public
-            .get_if_none_match(&path, Some(&viewer), &ra.etag())
-            .await;
-        assert_eq!(r.status, 200, "{path}");
-        assert_eq!(
-            anon_fc["diemnong"]["small_cells_withheld_below"], 3,
-            "{path}: provenance says cells were withheld"
-        );
-        let anon = check_cells(&format!("anonymous {path}"), &anon_fc, res);
-        let full = check_cells(&format!("viewer {path}"), &viewer_fc, res);
-        let count = |p: &Map<String, Value>| p["count"].as_u64().unwrap();
-        assert!(!anon.is_empty(), "{path}");
-        for (h3, p) in &anon {
-            assert!(
-                count(p) >= 3,
-                "anonymous {path}: {h3} has count {}",
-                count(p)
-            );
-        }
-        for small in [1, 2] {
-            assert!(
-                full.values().any(|p| count(p) == small),
-                "viewer {path}: a cell with count {small} is shown"
-            );
-        }
-        // Exactly the viewer's cells of 3 and more, with identical values.
-        let want: BTreeSet<&String> = full
-            .iter()
-            .filter(|(_, p)| count(p) >= 3)
-            .map(|(h, _)| h)
-            .collect();
-        assert_eq!(
-            anon.keys().collect::<BTreeSet<_>>(),
-            want,
-            "anonymous {path}: exactly the cells of ≥ 3"
-        );
-        for (h3, p) in &anon {
-            assert_eq!(p, &full[h3], "{path} {h3}: values differ between callers");
-        }
-        if endpoint == "hotspots" {
-            // gi_z identical (above), and not trivially so: Gi* computed on the shown cells
-            // only would give other z-scores — the withheld cells were part of the input.
-            assert!(anon.values().all(|p| p["gi_z"].is_f64()), "{path}");
-            if q.contains("study=occupied") {
-                let shown: Vec<(CellIndex, u32)> = anon
-                    .iter()
-                    .map(|(h, p)| {
-                        (
-                            h.parse().unwrap(),
-                            u32::try_from(p["count"].as_u64().unwrap()).unwrap(),
-                        )
-                    })
-                    .collect();
-                let k = if q.contains("k=2") { 2 } else { 1 };
-                let naive = diemnong::analysis::gistar::gi_star(&shown, k).unwrap();
-                let differ = naive
-                    .iter()
-                    .filter(|c| {
-                        let z = anon[&c.cell.to_string()]["gi_z"].as_f64().unwrap();
-                        (c.z - z).abs() > 1e-6
-                    })
-                    .count();
-                assert!(
-                    differ > shown.len() / 2,
-                    "{path}: the served z-scores look computed on the shown cells only ({differ} of {} differ)",
-                    shown.len()
-                );
-            }
-        }
-        // CSV follows the same rule.
-        let r = public.get(&format!("{path}&format=csv"), None).await;
-        assert_eq!(r.status, 200, "{path} csv: {}", r.text());
-        let text = r.text();
-        let mut rdr = csv::Reader::from_reader(text.as_bytes());
-        let ci = rdr
-            .headers()
-            .unwrap()
-            .iter()
-            .position(|h| h == "count")
-            .unwrap();
-        let mut n = 0;
-        for row in rdr.records() {
-            let row = row.unwrap();
-            assert!(row[ci].parse::<u64>().unwrap() >= 3, "{path} csv: {row:?}");
-            n += 1;
-        }
-        assert_eq!(n, anon.len(), "{path}: CSV rows");
     }
-    // A bad token is refused, not treated as anonymous.
+    for small in [1, 2] {
+        assert!(
+            full.values().any(|p| count(p) == small),
+            "viewer {path}: a cell with count {small} is shown"
+        );
+    }
+    // Exactly the viewer's cells of 3 and more, with identical values.
+    let want: BTreeSet<&String> = full
+        .iter()
+        .filter(|(_, p)| count(p) >= 3)
+        .map(|(h, _)| h)
+        .collect();
+    assert_eq!(
+        anon.keys().collect::<BTreeSet<_>>(),
+        want,
+        "anonymous {path}: exactly the cells of ≥ 3"
+    );
+    for (h3, p) in &anon {
+        assert_eq!(p, &full[h3], "{path} {h3}: values differ between callers");
+    }
+    if endpoint == "hotspots" {
+        // gi_z identical (above), and not trivially so: Gi* computed on the shown cells
+        // only would give other z-scores — the withheld cells were part of the input.
+        assert!(anon.values().all(|p| p["gi_z"].is_f64()), "{path}");
+        if q.contains("study=occupied") {
+            let shown: Vec<(CellIndex, u32)> = anon
+                .iter()
+                .map(|(h, p)| {
+                    (
+                        h.parse().unwrap(),
+                        u32::try_from(p["count"].as_u64().unwrap()).unwrap(),
+                    )
+                })
+                .collect();
+            let k = if q.contains("k=2") { 2 } else { 1 };
+            let naive = diemnong::analysis::gistar::gi_star(&shown, k).unwrap();
+            let differ = naive
+                .iter()
+                .filter(|c| {
+                    let z = anon[&c.cell.to_string()]["gi_z"].as_f64().unwrap();
+                    (c.z - z).abs() > 1e-6
+                })
+                .count();
+            assert!(
+                differ > shown.len() / 2,
+                "{path}: the served z-scores look computed on the shown cells only ({differ} of {} differ)",
+                shown.len()
+            );
+        }
+    }
+    // CSV follows the same rule.
+    let r = public.get(&format!("{path}&format=csv"), None).await;
+    assert_eq!(r.status, 200, "{path} csv: {}", r.text());
+    let text = r.text();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let ci = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "count")
+        .unwrap();
+    let mut n = 0;
+    for row in rdr.records() {
+        let row = row.unwrap();
+        assert!(row[ci].parse::<u64>().unwrap() >= 3, "{path} csv: {row:?}");
+        n += 1;
+    }
+    assert_eq!(n, anon.len(), "{path}: CSV rows");
+}
+
+#[tokio::test]
+async fn anonymous_callers_see_no_small_density_cells_when_aggregates_are_public() {
+    check_anonymous("density", "res=9").await;
+}
+
+#[tokio::test]
+async fn anonymous_callers_see_no_small_density_cells_of_a_category() {
+    check_anonymous("density", "res=10&category=theft").await;
+}
+
+#[tokio::test]
+async fn anonymous_callers_see_no_small_hotspot_cells_kring() {
+    check_anonymous("hotspots", "res=9").await;
+}
+
+#[tokio::test]
+async fn anonymous_callers_see_no_small_hotspot_cells_occupied_and_gi_uses_the_withheld_cells() {
+    check_anonymous("hotspots", "res=9&k=2&study=occupied").await;
+}
+
+#[tokio::test]
+async fn anonymous_callers_see_no_small_hotspot_cells_of_theft_in_2024() {
+    check_anonymous(
+        "hotspots",
+        "category=theft&from=2024-01-01&to=2025-01-01&res=9",
+    )
+    .await;
+}
+
+/// A bad token is refused, not treated as anonymous.
+#[tokio::test]
+async fn public_aggregates_refuse_a_bad_token() {
+    let public = api(sqlite_sample().await.public_base.clone());
     public
         .get(
             "/api/v1/density?res=9",
@@ -1097,9 +1320,15 @@ async fn anonymous_callers_see_no_small_cells_when_aggregates_are_public() {
         )
         .await
         .problem(401);
+}
 
-    // Not public (the default): anonymous callers get 401; a viewer 200.
-    let private = api(common::spawn_server(Arc::clone(&service)).await);
+/// Not public (the default): anonymous callers get 401; a viewer 200; a 304 is not a way
+/// around the token.
+#[tokio::test]
+async fn aggregates_need_a_token_unless_public() {
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let private = api(sample.base.clone());
     for path in [
         "/api/v1/density?res=9",
         "/api/v1/hotspots?res=9",
@@ -1110,15 +1339,14 @@ async fn anonymous_callers_see_no_small_cells_when_aggregates_are_public() {
             p["detail"].as_str().unwrap().contains("token"),
             "{path}: {p}"
         );
-        assert_eq!(private.get(path, Some(&viewer)).await.status, 200, "{path}");
+        assert_eq!(private.get(path, Some(viewer)).await.status, 200, "{path}");
         // A 304 is not a way around the token.
-        let etag = private.get(path, Some(&viewer)).await.etag();
+        let etag = private.get(path, Some(viewer)).await.etag();
         private
             .get_if_none_match(path, None, &etag)
             .await
             .problem(401);
     }
-    db.cleanup().await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1127,27 +1355,16 @@ async fn anonymous_callers_see_no_small_cells_when_aggregates_are_public() {
 
 #[tokio::test]
 async fn requests_over_the_cost_limit_are_422() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    load_sample(&service).await;
-    let viewer = token(&service, Role::Viewer).await;
-    let api = Api::new(
-        common::spawn_server_with(
-            Arc::clone(&service),
-            AnalysisSettings {
-                max_cost: 10,
-                ..AnalysisSettings::default()
-            },
-        )
-        .await,
-    );
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let api = Api::new(sample.cost_base.clone());
     for path in [
         "/api/v1/density?res=9",
         "/api/v1/density?res=9&format=csv",
         "/api/v1/hotspots?res=9",
         "/api/v1/hotspots?res=9&study=occupied",
     ] {
-        let p = api.get(path, Some(&viewer)).await.problem(422);
+        let p = api.get(path, Some(viewer)).await.problem(422);
         let d = p["detail"].as_str().unwrap();
         assert!(
             d.contains("limit") && d.contains("10"),
@@ -1159,7 +1376,7 @@ async fn requests_over_the_cost_limit_are_422() {
     let want = brute(&all, 5, |_| true);
     assert!(want.len() <= 10, "{want:?}");
     let fc = api
-        .get("/api/v1/density?res=5", Some(&viewer))
+        .get("/api/v1/density?res=5", Some(viewer))
         .await
         .geojson();
     assert_counts(
@@ -1167,29 +1384,28 @@ async fn requests_over_the_cost_limit_are_422() {
         &check_density("res=5", &fc, 5),
         &want,
     );
-    db.cleanup().await;
 }
 
 // ---------------------------------------------------------------------------------------
 // 7. Degenerate inputs
 // ---------------------------------------------------------------------------------------
 
+/// Asserts that a hotspot answer holds no NaN, null z or infinity.
+fn no_nan(label: &str, text: &str) {
+    assert!(!text.contains("NaN"), "{label}: {text}");
+    assert!(!text.contains("\"gi_z\":null"), "{label}: {text}");
+    assert!(!text.contains("Infinity"), "{label}: {text}");
+}
+
+/// A tiny box around one incident (the brute force confirms it holds 1 or 2): the occupied
+/// study set is too small (422), the default k-ring one around the cell has 7 cells and
+/// variance, so finite values.
 #[tokio::test]
-async fn degenerate_hotspot_inputs_are_422_never_nan() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    load_sample(&service).await;
-    let viewer = token(&service, Role::Viewer).await;
-    let api = api(common::spawn_server(Arc::clone(&service)).await);
+async fn degenerate_hotspots_of_one_incident_are_422_occupied_and_finite_kring() {
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let api = api(sample.base.clone());
     let all = sample_incidents();
-
-    let no_nan = |label: &str, text: &str| {
-        assert!(!text.contains("NaN"), "{label}: {text}");
-        assert!(!text.contains("\"gi_z\":null"), "{label}: {text}");
-        assert!(!text.contains("Infinity"), "{label}: {text}");
-    };
-
-    // A tiny box around one incident (the brute force confirms it holds 1 or 2).
     let one = &all[123];
     let e = 1e-6;
     let bbox = format!(
@@ -1206,7 +1422,7 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
     assert!((1..=2).contains(&inside), "{inside}");
     let density = check_density(
         "tiny box",
-        &api.get(&format!("/api/v1/density?res=9&bbox={bbox}"), Some(&viewer))
+        &api.get(&format!("/api/v1/density?res=9&bbox={bbox}"), Some(viewer))
             .await
             .geojson(),
         9,
@@ -1217,7 +1433,7 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
         format!("res=9&bbox={bbox}&study=occupied&format=csv"),
     ] {
         let r = api
-            .get(&format!("/api/v1/hotspots?{q}"), Some(&viewer))
+            .get(&format!("/api/v1/hotspots?{q}"), Some(viewer))
             .await;
         no_nan(&q, &r.text());
         let p = r.problem(422);
@@ -1226,10 +1442,7 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
     }
     // The default k-ring study set around one cell has 7 cells and variance: finite values.
     let r = api
-        .get(
-            &format!("/api/v1/hotspots?res=9&bbox={bbox}"),
-            Some(&viewer),
-        )
+        .get(&format!("/api/v1/hotspots?res=9&bbox={bbox}"), Some(viewer))
         .await;
     no_nan("kring tiny box", &r.text());
     let fc = r.geojson();
@@ -1244,11 +1457,17 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
             );
         }
     }
+}
 
-    // Nothing at all: density is an empty collection, hotspots a 422.
+/// Nothing at all: density is an empty collection, hotspots a 422.
+#[tokio::test]
+async fn degenerate_hotspots_of_nothing_are_422_and_density_empty() {
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let api = api(sample.base.clone());
     let empty = "bbox=106.0,10.0,106.001,10.001";
     let fc = api
-        .get(&format!("/api/v1/density?{empty}"), Some(&viewer))
+        .get(&format!("/api/v1/density?{empty}"), Some(viewer))
         .await
         .geojson();
     assert_eq!(fc["features"].as_array().unwrap().len(), 0);
@@ -1256,15 +1475,22 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
         let r = api
             .get(
                 &format!("/api/v1/hotspots?{empty}&study={study}"),
-                Some(&viewer),
+                Some(viewer),
             )
             .await;
         no_nan(study, &r.text());
         r.problem(422);
     }
+}
 
-    // No variance: a time window holding exactly three incidents in three different cells,
-    // one each (occupied study set: counts 1, 1, 1).
+/// No variance: a time window holding exactly three incidents in three different cells,
+/// one each (occupied study set: counts 1, 1, 1).
+#[tokio::test]
+async fn degenerate_hotspots_without_variance_are_422() {
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let api = api(sample.base.clone());
+    let all = sample_incidents();
     let mut by_time: Vec<&Inc> = all.iter().collect();
     by_time.sort_by_key(|i| i.t);
     let w = by_time
@@ -1284,7 +1510,7 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
     let window = query(&[("from", &ts(w[1].t)), ("to", &ts(w[3].t + 1))]);
     let q = format!("res=9&study=occupied&{window}");
     let fc = api
-        .get(&format!("/api/v1/density?res=9&{window}"), Some(&viewer))
+        .get(&format!("/api/v1/density?res=9&{window}"), Some(viewer))
         .await
         .geojson();
     assert_eq!(
@@ -1296,7 +1522,7 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
         "{q}"
     );
     let r = api
-        .get(&format!("/api/v1/hotspots?{q}"), Some(&viewer))
+        .get(&format!("/api/v1/hotspots?{q}"), Some(viewer))
         .await;
     no_nan(&q, &r.text());
     let p = r.problem(422);
@@ -1304,7 +1530,6 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
         p["detail"].as_str().unwrap().contains("variance"),
         "{q}: {p}"
     );
-    db.cleanup().await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1313,11 +1538,9 @@ async fn degenerate_hotspot_inputs_are_422_never_nan() {
 
 #[tokio::test]
 async fn bad_parameters_are_400_naming_the_parameter() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    load_sample(&service).await;
-    let viewer = token(&service, Role::Viewer).await;
-    let api = api(common::spawn_server(Arc::clone(&service)).await);
+    let sample = sqlite_sample().await;
+    let viewer = &sample.viewer;
+    let api = api(sample.base.clone());
     let area = &complex_area_codes()[0];
     let cases: Vec<(String, &str, &str)> = vec![
         // (path, parameter named in the problem, a word the detail contains)
@@ -1374,7 +1597,7 @@ async fn bad_parameters_are_400_naming_the_parameter() {
         ),
     ];
     for (path, param, word) in &cases {
-        let p = api.get(path, Some(&viewer)).await.problem(400);
+        let p = api.get(path, Some(viewer)).await.problem(400);
         assert_eq!(p["parameter"], *param, "{path}: {p}");
         let d = p["detail"].as_str().unwrap();
         assert!(d.contains(word), "{path}: the detail names {word:?}: {d}");
@@ -1385,10 +1608,9 @@ async fn bad_parameters_are_400_naming_the_parameter() {
         "/api/v1/density?res=11&format=geojson",
         "/api/v1/hotspots?res=7&k=1&study=kring&fdr=true&format=csv",
     ] {
-        let r = api.get(path, Some(&viewer)).await;
+        let r = api.get(path, Some(viewer)).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text());
     }
-    db.cleanup().await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1397,10 +1619,7 @@ async fn bad_parameters_are_400_naming_the_parameter() {
 
 #[tokio::test]
 async fn ogrinfo_reads_the_public_density_and_hotspot_urls() {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    load_sample(&service).await;
-    let base = common::spawn_server_with(Arc::clone(&service), public_settings()).await;
+    let base = sqlite_sample().await.public_base.clone();
     let api = Api::new(base.clone());
     for (path, attrs) in [
         (
@@ -1447,5 +1666,4 @@ async fn ogrinfo_reads_the_public_density_and_hotspot_urls() {
             "{path}: GeoJSON is WGS 84:\n{info}"
         );
     }
-    db.cleanup().await;
 }

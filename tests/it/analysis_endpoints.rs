@@ -36,20 +36,56 @@ const GEOJSON: &str = "application/geo+json";
 // Data, servers, client
 // ---------------------------------------------------------------------------------------
 
-/// The service with the whole committed sample, and a viewer token.
-async fn sample() -> (TestDb, Arc<Service>, String) {
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    common::import_file(&service, Layer::Areas, "sample-data/areas.geojson").await;
-    common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
-    common::import_file(&service, Layer::Models, "sample-data/models.csv").await;
-    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
-    let viewer = service
-        .create_token("analysis endpoints test", Role::Viewer)
-        .await
-        .unwrap()
-        .1;
-    (db, service, viewer)
+/// The whole committed sample on SQLite, loaded once and shared by every test here (they
+/// only read), with a viewer token and three servers over it: public aggregates
+/// (`public()`), the defaults, and a cost limit of 1000.
+struct Sample {
+    service: Arc<Service>,
+    viewer: String,
+    /// Public aggregates, small cells withheld from anonymous callers.
+    base: String,
+    /// The defaults: aggregates need a token.
+    private_base: String,
+    /// `max_cost: 1000`.
+    tight_base: String,
+    _db: TestDb,
+}
+
+async fn sample() -> &'static Sample {
+    static SAMPLE: tokio::sync::OnceCell<Sample> = tokio::sync::OnceCell::const_new();
+    common::shared(&SAMPLE, || async {
+        let db = common::shared_sqlite("analysis-endpoints");
+        let service = db.service().await;
+        common::import_file(&service, Layer::Areas, "sample-data/areas.geojson").await;
+        common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
+        common::import_file(&service, Layer::Models, "sample-data/models.csv").await;
+        common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
+        let viewer = service
+            .create_token("analysis endpoints test", Role::Viewer)
+            .await
+            .unwrap()
+            .1;
+        let base = common::spawn_server_with(Arc::clone(&service), public()).await;
+        let private_base =
+            common::spawn_server_with(Arc::clone(&service), AnalysisSettings::default()).await;
+        let tight_base = common::spawn_server_with(
+            Arc::clone(&service),
+            AnalysisSettings {
+                max_cost: 1000,
+                ..AnalysisSettings::default()
+            },
+        )
+        .await;
+        Sample {
+            service,
+            viewer,
+            base,
+            private_base,
+            tight_base,
+            _db: db,
+        }
+    })
+    .await
 }
 
 fn public() -> AnalysisSettings {
@@ -211,13 +247,12 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn kde_equals_the_library_and_validates_its_parameters() {
-    let (db, service, viewer) = sample().await;
-    let api = Api::new(common::spawn_server_with(Arc::clone(&service), public()).await);
-    let snap = service.snapshot();
+async fn kde_equals_the_library_for_the_quartic_and_gaussian_kernels() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let snap = sample.service.snapshot();
     let all = Filter::default();
-    let v = Some(viewer.as_str());
-
+    let v = Some(sample.viewer.as_str());
     for (name, kernel) in [("quartic", Kernel::Quartic), ("gaussian", Kernel::Gaussian)] {
         let path = format!("/api/v1/kde?res=9&bandwidth_m=500&kernel={name}");
         let fc = api.get(&path, v).await.geojson();
@@ -245,8 +280,16 @@ async fn kde_equals_the_library_and_validates_its_parameters() {
             check_hexagon(&format!("{path} {h3}"), f);
         }
     }
+}
 
-    // The default bandwidth: ArcGIS's spatial Silverman rule on the filtered incidents.
+/// The default bandwidth: ArcGIS's spatial Silverman rule on the filtered incidents.
+#[tokio::test]
+async fn kde_default_bandwidth_is_silverman_on_the_filtered_incidents() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let snap = sample.service.snapshot();
+    let all = Filter::default();
+    let v = Some(sample.viewer.as_str());
     let silverman = silverman_bandwidth_m(&snap.incidents, &all).unwrap();
     let fc = api.get("/api/v1/kde?res=9", v).await.geojson();
     let d = &fc["diemnong"];
@@ -281,8 +324,14 @@ async fn kde_equals_the_library_and_validates_its_parameters() {
         assert!(dens > 0.0 && dens.is_finite(), "{f}");
         check_hexagon("kde res=8 from=2024", f);
     }
+}
 
-    // ETag / If-None-Match, and CSV with `h3` first.
+/// ETag / If-None-Match, and CSV with `h3` first.
+#[tokio::test]
+async fn kde_etag_validates_and_csv_has_h3_first() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
     let path = "/api/v1/kde?res=9&bandwidth_m=500";
     let r = api.get(path, v).await;
     assert!(r.etag.starts_with('"'), "{}", r.etag);
@@ -298,7 +347,13 @@ async fn kde_equals_the_library_and_validates_its_parameters() {
         &r.text[..40.min(r.text.len())]
     );
     assert_eq!(r.text.lines().count(), n + 1);
+}
 
+#[tokio::test]
+async fn kde_bad_parameters_are_400_naming_them() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
     // Bad parameters are 400 naming them.
     for (q, param) in [
         ("bandwidth_m=0", "bandwidth_m"),
@@ -312,8 +367,16 @@ async fn kde_equals_the_library_and_validates_its_parameters() {
             .await
             .bad_param(param);
     }
+}
 
-    // Anonymous callers on a public server: no narrow kernels, a floor on the default.
+/// Anonymous callers on a public server: no narrow kernels, a floor on the default.
+#[tokio::test]
+async fn kde_anonymous_callers_get_no_narrow_kernels_and_a_floor_on_the_default() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let snap = sample.service.snapshot();
+    let all = Filter::default();
+    let silverman = silverman_bandwidth_m(&snap.incidents, &all).unwrap();
     api.get("/api/v1/kde?res=9&bandwidth_m=100", None)
         .await
         .bad_param("bandwidth_m");
@@ -327,16 +390,17 @@ async fn kde_equals_the_library_and_validates_its_parameters() {
     let h = fc["diemnong"]["bandwidth_m"].as_f64().unwrap();
     assert!(h >= 250.0, "anonymous default bandwidth {h}");
     assert!(close(h, silverman.clamp(250.0, 10_000.0), 1e-12), "{h}");
+}
 
+#[tokio::test]
+async fn kde_without_public_aggregates_refuses_anonymous_callers() {
+    let sample = sample().await;
     // A server without public aggregates refuses anonymous callers.
-    let private = Api::new(
-        common::spawn_server_with(Arc::clone(&service), AnalysisSettings::default()).await,
-    );
+    let private = Api::new(sample.private_base.clone());
     private
         .get("/api/v1/kde?res=9&bandwidth_m=500", None)
         .await
         .problem(401);
-    db.cleanup().await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -351,15 +415,14 @@ fn total_cells(fc: &Value) -> u64 {
 }
 
 #[tokio::test]
-async fn zones_equal_the_library_and_gdal_reads_them() {
-    let (db, service, viewer) = sample().await;
-    let base = common::spawn_server_with(Arc::clone(&service), public()).await;
+async fn zones_equal_the_library_on_the_same_snapshot() {
+    let sample = sample().await;
+    let base = sample.base.clone();
     let api = Api::new(base.clone());
-    let snap = service.snapshot();
+    let v = Some(sample.viewer.as_str());
+    let snap = sample.service.snapshot();
     let all = Filter::default();
-    let tz = service.zone().tz().clone();
-    let v = Some(viewer.as_str());
-
+    let tz = sample.service.zone().tz().clone();
     let path = "/api/v1/hotspots/zones?res=9&min_bin=2";
     let r1 = api.get(path, v).await;
     let fc = r1.geojson();
@@ -416,7 +479,17 @@ async fn zones_equal_the_library_and_gdal_reads_them() {
             }
         }
     }
+}
 
+#[tokio::test]
+async fn zones_of_the_same_query_have_the_same_ids_and_etag() {
+    let sample = sample().await;
+    let base = sample.base.clone();
+    let api = Api::new(base.clone());
+    let v = Some(sample.viewer.as_str());
+    let path = "/api/v1/hotspots/zones?res=9&min_bin=2";
+    let r1 = api.get(path, v).await;
+    let fc = r1.geojson();
     // The same query again: the same ids and ETag.
     let r2 = api.get(path, v).await;
     assert!(!r1.etag.is_empty());
@@ -428,7 +501,18 @@ async fn zones_equal_the_library_and_gdal_reads_them() {
             .collect()
     };
     assert_eq!(ids(&fc), ids(&r2.geojson()));
+}
 
+#[tokio::test]
+async fn zones_of_a_laxer_bin_hold_at_least_as_many_cells_and_min_bin_is_checked() {
+    let sample = sample().await;
+    let base = sample.base.clone();
+    let api = Api::new(base.clone());
+    let v = Some(sample.viewer.as_str());
+    let fc = api
+        .get("/api/v1/hotspots/zones?res=9&min_bin=2", v)
+        .await
+        .geojson();
     // A laxer bin gives at least as many hot cells.
     let lax = api
         .get("/api/v1/hotspots/zones?res=9&min_bin=1", v)
@@ -447,7 +531,24 @@ async fn zones_equal_the_library_and_gdal_reads_them() {
             .await
             .bad_param("min_bin");
     }
+}
 
+#[tokio::test]
+async fn zones_csv_has_id_first_and_one_row_per_zone() {
+    let sample = sample().await;
+    let base = sample.base.clone();
+    let api = Api::new(base.clone());
+    let v = Some(sample.viewer.as_str());
+    let fc = api
+        .get("/api/v1/hotspots/zones?res=9&min_bin=2", v)
+        .await
+        .geojson();
+    let ids = |fc: &Value| -> Vec<String> {
+        features(fc)
+            .iter()
+            .map(|f| f["properties"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
     // CSV: `id` first, one row per zone.
     let r = api
         .get("/api/v1/hotspots/zones?res=9&min_bin=2&format=csv", v)
@@ -458,8 +559,14 @@ async fn zones_equal_the_library_and_gdal_reads_them() {
     assert_eq!(rd.headers().unwrap().get(0), Some("id"));
     let rows: Vec<String> = rd.records().map(|rec| rec.unwrap()[0].to_owned()).collect();
     assert_eq!(rows, ids(&fc));
+}
 
-    // GDAL reads the public URL (anonymous: zones under 3 incidents withheld).
+/// GDAL reads the public URL (anonymous: zones under 3 incidents withheld).
+#[tokio::test]
+async fn zones_gdal_reads_the_public_url_and_anonymous_callers_see_no_small_zone() {
+    let sample = sample().await;
+    let base = sample.base.clone();
+    let api = Api::new(base.clone());
     let zpath = "/api/v1/hotspots/zones?res=8";
     let anon = api.get(zpath, None).await.geojson();
     let n = features(&anon).len();
@@ -490,7 +597,6 @@ async fn zones_equal_the_library_and_gdal_reads_them() {
         .unwrap_or_else(|| panic!("no Feature Count:\n{info}"))
         .trim();
     assert_eq!(count, n.to_string(), "{info}");
-    db.cleanup().await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -514,10 +620,10 @@ fn slices(fc: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn emerging_hotspots_have_one_entry_per_slice() {
-    let (db, service, viewer) = sample().await;
-    let api = Api::new(common::spawn_server_with(Arc::clone(&service), public()).await);
-    let v = Some(viewer.as_str());
+async fn emerging_hotspots_have_one_entry_per_month_and_one_of_17_categories() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
     let names: BTreeSet<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), 17);
 
@@ -565,8 +671,14 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
         check_hexagon(h3, f);
     }
     assert_eq!(total, 20_000);
+}
 
-    // Quarters over 2024: 4 slices and a warning about ArcGIS's 10.
+/// Quarters over 2024: 4 slices and a warning about ArcGIS's 10.
+#[tokio::test]
+async fn emerging_hotspots_by_quarter_warn_about_arcgis_s_10_slices() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
     let fc = api
         .get(
             "/api/v1/hotspots/emerging?res=8&slice=quarter&from=2024-01-01&to=2025-01-01",
@@ -592,7 +704,13 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
     for f in features(&fc) {
         assert_eq!(f["properties"]["bins"].as_array().unwrap().len(), 4);
     }
+}
 
+#[tokio::test]
+async fn emerging_hotspots_by_week_start_on_mondays() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
     // Weeks start on Mondays.
     let fc = api
         .get(
@@ -613,7 +731,13 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
     for f in features(&fc) {
         assert_eq!(f["properties"]["z"].as_array().unwrap().len(), s.len());
     }
+}
 
+#[tokio::test]
+async fn emerging_hotspots_bad_parameters_are_400_naming_them() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
     // Bad parameters.
     api.get("/api/v1/hotspots/emerging?res=8&time_k=13", v)
         .await
@@ -621,7 +745,13 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
     api.get("/api/v1/hotspots/emerging?res=8&slice=year", v)
         .await
         .bad_param("slice");
+}
 
+#[tokio::test]
+async fn emerging_hotspots_csv_has_h3_first_then_the_count() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
     // CSV: `h3` first, then the count.
     let r = api
         .get("/api/v1/hotspots/emerging?res=8&format=csv", v)
@@ -633,7 +763,12 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
         &r.text[..60.min(r.text.len())]
     );
     assert!(!r.text.contains("NaN"));
+}
 
+#[tokio::test]
+async fn emerging_hotspots_anonymous_callers_see_no_cell_under_3() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
     // Anonymous callers see no cell with fewer than 3 incidents.
     let fc = api
         .get("/api/v1/hotspots/emerging?res=8", None)
@@ -644,18 +779,14 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
         let c = f["properties"]["count"].as_u64().unwrap();
         assert!(c >= 3, "anonymous sees {f}");
     }
+}
 
+#[tokio::test]
+async fn emerging_hotspots_over_the_cost_limit_are_422() {
+    let sample = sample().await;
+    let v = Some(sample.viewer.as_str());
     // Over the cost limit.
-    let tight = Api::new(
-        common::spawn_server_with(
-            Arc::clone(&service),
-            AnalysisSettings {
-                max_cost: 1000,
-                ..AnalysisSettings::default()
-            },
-        )
-        .await,
-    );
+    let tight = Api::new(sample.tight_base.clone());
     tight
         .get("/api/v1/hotspots/emerging?res=8", v)
         .await
@@ -667,5 +798,4 @@ async fn emerging_hotspots_have_one_entry_per_slice() {
         )
         .await
         .problem(422);
-    db.cleanup().await;
 }

@@ -11,7 +11,7 @@ use crate::common;
 use common::TestDb;
 use common::api::Api;
 use common::fixtures::{
-    import_areas, import_cameras, import_incidents, import_models, server, square, tokens,
+    Tokens, import_areas, import_cameras, import_incidents, import_models, server, square, tokens,
 };
 use diemnong::service::Service;
 use geo::Intersects;
@@ -286,15 +286,15 @@ fn by<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {key} = {value} in {list}"))
 }
 
-#[tokio::test]
-async fn kpis_match_the_hand_computed_values() {
+/// The fixture on each backend behind a server, with A designated for 2024 with its own
+/// case target; each case builds its own (the fixture is small).
+async fn kpi_servers() -> Vec<(TestDb, Api, Tokens)> {
+    let mut v = Vec::new();
     for db in TestDb::all().await {
-        let b = db.backend;
         let service = db.service().await;
         fixture(&service).await;
         let t = tokens(&service).await;
         let api = server(&service).await;
-        // A is designated for 2024 with its own case target.
         api.designate(
             &t.editor,
             "ca-a",
@@ -302,8 +302,16 @@ async fn kpis_match_the_hand_computed_values() {
             json!({"targets": {"case_change_pct": -10}}),
         )
         .await;
+        v.push((db, api, t));
+    }
+    v
+}
 
-        // --- A, 2024: A1 A2 A3 A4 A6 (A5 is 2025 locally) against Pa…Pf (6).
+/// A, 2024: A1 A2 A3 A4 A6 (A5 is 2025 locally) against Pa…Pf (6), with the monthly series.
+#[tokio::test]
+async fn kpis_of_a_designated_area_in_2024_match_the_hand_computed_values() {
+    for (db, api, t) in kpi_servers().await {
+        let b = db.backend;
         let k = kpis(&api, &t.viewer, "ca-a", "year=2024").await;
         assert_eq!(k["period"]["from"], "2024-01-01T00:00:00+07:00", "{b}");
         assert_eq!(k["period"]["to"], "2025-01-01T00:00:00+07:00");
@@ -390,9 +398,18 @@ async fn kpis_match_the_hand_computed_values() {
         let sum = |key: &str| m.iter().map(|x| x[key].as_u64().unwrap()).sum::<u64>();
         assert_eq!((sum("incidents"), sum("incidents_previous")), (5, 6));
 
-        // --- The 23:30 UTC New Year's Eve incidents.
+        db.cleanup().await;
+    }
+}
+
+/// The 23:30 UTC New Year's Eve incidents belong to the next local year; another year's
+/// targets are the settings'.
+#[tokio::test]
+async fn kpis_put_new_years_eve_at_23_30_utc_in_the_next_local_year() {
+    for (db, api, t) in kpi_servers().await {
+        let b = db.backend;
         let k = kpis(&api, &t.viewer, "ca-a", "year=2025&monthly=false").await;
-        assert_eq!(k["incidents"], 1); // A5
+        assert_eq!(k["incidents"], 1, "{b}"); // A5
         assert_eq!(k["incidents_previous"], 5);
         assert_eq!(k["cameras"], 3);
         assert!(k["monthly"].as_array().unwrap().is_empty());
@@ -401,7 +418,16 @@ async fn kpis_match_the_hand_computed_values() {
         assert_eq!(k["targets"]["source"], "settings");
         assert_eq!(k["targets"]["case_change_pct"], -5.0);
 
-        // --- The leap day: 29 February 2024 is compared with 28 February 2023.
+        db.cleanup().await;
+    }
+}
+
+/// 29 February 2024 is compared with 28 February 2023, a period ending with 28 February
+/// keeps it a year earlier, and twelve months across the leap day.
+#[tokio::test]
+async fn kpis_compare_the_leap_day_with_28_february() {
+    for (db, api, t) in kpi_servers().await {
+        let b = db.backend;
         let k = kpis(&api, &t.viewer, "ca-a", "from=2024-02-29&to=2024-03-01").await;
         assert_eq!(
             k["previous_period"]["from"], "2023-02-28T00:00:00+07:00",
@@ -434,7 +460,15 @@ async fn kpis_match_the_hand_computed_values() {
         close(&k["change_pct"], -62.5, 1e-9, "change");
         assert_eq!(k["monthly"].as_array().unwrap().len(), 12);
 
-        // --- B: no cases a year earlier, no population.
+        db.cleanup().await;
+    }
+}
+
+/// B: no cases a year earlier, no population.
+#[tokio::test]
+async fn kpis_with_no_cases_a_year_earlier_and_no_population_are_n_a() {
+    for (db, api, t) in kpi_servers().await {
+        let b = db.backend;
         let k = kpis(&api, &t.viewer, "ca-b", "year=2024").await;
         assert_eq!(
             (k["incidents"].as_u64(), k["incidents_previous"].as_u64()),
@@ -459,11 +493,20 @@ async fn kpis_match_the_hand_computed_values() {
             json!({"cases": "grey", "rate_per_10k": "grey", "clearance": "red", "clearance_serious": "grey", "hotspots": "green"})
         );
 
-        // --- The ward around A and B: A's five, B1, W1 against A's six; default targets.
+        db.cleanup().await;
+    }
+}
+
+/// The ward around A and B: A's five, B1, W1 against A's six; default targets.
+#[tokio::test]
+async fn kpis_of_a_ward_count_every_area_in_it_against_default_targets() {
+    for (db, api, t) in kpi_servers().await {
+        let b = db.backend;
         let k = kpis(&api, &t.viewer, "ward-w", "year=2024").await;
         assert_eq!(
             (k["incidents"].as_u64(), k["incidents_previous"].as_u64()),
-            (Some(7), Some(6))
+            (Some(7), Some(6)),
+            "{b}"
         );
         close(&k["change_pct"], 16.67, 0.005, "ward change");
         assert_eq!(k["targets"]["source"], "settings");
@@ -472,7 +515,16 @@ async fn kpis_match_the_hand_computed_values() {
         close(&k["rate_per_10k"], 1.4, 1e-9, "ward rate");
         assert_eq!(k["cameras"], 3); // CAM-1, CAM-2, CAM-4
 
-        // --- C: the cluster is a hotspot, as the Gi* engine says.
+        db.cleanup().await;
+    }
+}
+
+/// C: the cluster is a hotspot, as the Gi* engine says, and every hot cell of the engine
+/// touching C is reported.
+#[tokio::test]
+async fn kpis_hot_cells_are_the_gi_star_engine_s_cells_touching_the_area() {
+    for (db, api, t) in kpi_servers().await {
+        let b = db.backend;
         let k = kpis(&api, &t.viewer, "ca-c", "year=2024").await;
         let cluster = LatLng::new(10.825, 106.655)
             .unwrap()

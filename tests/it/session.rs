@@ -20,8 +20,18 @@ fn set_cookie(r: &reqwest::Response) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn session_cookie_signs_in_and_out() {
+/// A server per backend over an empty database with one viewer token, named "Phường 1";
+/// each case starts its own (they sign in, out and revoke).
+struct Site {
+    db: TestDb,
+    service: std::sync::Arc<diemnong::service::Service>,
+    viewer_id: i64,
+    viewer: String,
+    base: String,
+}
+
+async fn servers() -> Vec<Site> {
+    let mut v = Vec::new();
     for db in TestDb::all().await {
         let service = db.service().await;
         let (viewer_id, viewer) = service
@@ -29,10 +39,22 @@ async fn session_cookie_signs_in_and_out() {
             .await
             .unwrap();
         let base = common::spawn_server(service.clone()).await;
-        let http = reqwest::Client::new();
-        let url = |p: &str| format!("{base}/api/v1/{p}");
+        v.push(Site {
+            db,
+            service,
+            viewer_id,
+            viewer,
+            base,
+        });
+    }
+    v
+}
 
-        // Without a session: raw points need a token.
+#[tokio::test]
+async fn without_a_session_raw_points_need_a_token_and_nobody_is_signed_in() {
+    for s in servers().await {
+        let http = reqwest::Client::new();
+        let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         let r = http.get(url("incidents")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let r = http.get(url("session")).send().await.unwrap();
@@ -42,8 +64,16 @@ async fn session_cookie_signs_in_and_out() {
             json!({"signed_in": false})
         );
 
-        // A malformed token is a 400 naming the field; an unknown one a 401; neither sets
-        // a cookie.
+        s.db.cleanup().await;
+    }
+}
+
+/// A malformed token is a 400 naming the field; an unknown one a 401; neither sets a cookie.
+#[tokio::test]
+async fn a_malformed_or_unknown_token_is_refused_without_a_cookie() {
+    for s in servers().await {
+        let http = reqwest::Client::new();
+        let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         for (body, status) in [
             (
                 json!({"token": "dn_12; Path=/evil"}),
@@ -68,6 +98,15 @@ async fn session_cookie_signs_in_and_out() {
             }
         }
 
+        s.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn signing_in_sets_an_httponly_samesite_strict_cookie_secure_behind_https() {
+    for s in servers().await {
+        let (http, viewer) = (reqwest::Client::new(), &s.viewer);
+        let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         // Sign in: the cookie is HttpOnly, SameSite=Strict, for the whole site, and not
         // `Secure` over plain HTTP (a browser would drop it); behind an HTTPS proxy it is.
         let r = http
@@ -97,6 +136,15 @@ async fn session_cookie_signs_in_and_out() {
             .unwrap();
         assert!(set_cookie(&r).ends_with("; Secure"));
 
+        s.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn with_the_cookie_the_endpoints_see_a_viewer_but_not_an_editor() {
+    for s in servers().await {
+        let (http, viewer) = (reqwest::Client::new(), &s.viewer);
+        let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         // With the cookie, the endpoints see the viewer.
         let cookie = format!("theme=dark; dn_session={viewer}");
         let r = http
@@ -124,6 +172,16 @@ async fn session_cookie_signs_in_and_out() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
+        s.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn signing_out_clears_the_cookie() {
+    for s in servers().await {
+        let (http, viewer) = (reqwest::Client::new(), &s.viewer);
+        let url = |p: &str| format!("{}/api/v1/{p}", s.base);
+        let cookie = format!("theme=dark; dn_session={viewer}");
         // Signing out clears the cookie.
         let r = http
             .delete(url("session"))
@@ -138,9 +196,19 @@ async fn session_cookie_signs_in_and_out() {
             "{c}"
         );
 
+        s.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_tokens_cookie_is_anonymous_and_its_bearer_refused() {
+    for s in servers().await {
+        let (http, viewer) = (reqwest::Client::new(), &s.viewer);
+        let url = |p: &str| format!("{}/api/v1/{p}", s.base);
+        let cookie = format!("theme=dark; dn_session={viewer}");
         // A revoked token's cookie makes the browser anonymous, not broken: public pages
         // still answer, the session says nobody, raw points are refused.
-        service.revoke_token(viewer_id).await.unwrap();
+        s.service.revoke_token(s.viewer_id).await.unwrap();
         let r = http
             .get(url("areas"))
             .header(COOKIE, &cookie)
@@ -169,13 +237,13 @@ async fn session_cookie_signs_in_and_out() {
         // A revoked bearer token, by contrast, is an explicit credential and refused as such.
         let r = http
             .get(url("session"))
-            .bearer_auth(&viewer)
+            .bearer_auth(viewer)
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let p: Value = r.json().await.unwrap();
         assert!(p["detail"].as_str().unwrap().contains("revoked"), "{p}");
-        db.cleanup().await;
+        s.db.cleanup().await;
     }
 }

@@ -460,13 +460,12 @@ async fn a_bad_row_after_several_written_batches_rolls_everything_back() {
     }
 }
 
+/// A required column is missing: one problem naming it, and no row is read.
 #[tokio::test]
-async fn problems_with_the_file_itself_stop_the_import() {
+async fn file_problems_a_missing_required_column_stops_the_import() {
     for db in TestDb::all().await {
         let b = db.backend;
         let svc = db.service().await;
-
-        // A required column is missing.
         let r = all_or_nothing(
             &svc,
             Layer::Incidents,
@@ -486,7 +485,17 @@ async fn problems_with_the_file_itself_stop_the_import() {
         assert_eq!(r.read, 0, "{b}: no row is read after a bad header");
         assert_nothing_written(&svc, &r, 0, &format!("{b}: missing column")).await;
 
-        // A ';' file read with ',': one header column; the reason names the delimiter.
+        drop(svc);
+        db.cleanup().await;
+    }
+}
+
+/// A ';' file read with ',': one header column; the reason names the delimiter.
+#[tokio::test]
+async fn file_problems_a_semicolon_file_read_with_commas_names_the_delimiter() {
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         let semi = "external_id;occurred_at;category;lon;lat\nX;2024-03-01;theft;106,7;10,7\n";
         let r = all_or_nothing(&svc, Layer::Incidents, csv(semi)).await;
         assert_eq!(
@@ -504,6 +513,16 @@ async fn problems_with_the_file_itself_stop_the_import() {
         }
         assert_nothing_written(&svc, &r, 0, &format!("{b}: wrong delimiter")).await;
 
+        drop(svc);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn file_problems_an_empty_file_stops_the_import() {
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         // An empty file.
         let r = all_or_nothing(&svc, Layer::Incidents, csv("")).await;
         assert_eq!(
@@ -513,8 +532,18 @@ async fn problems_with_the_file_itself_stop_the_import() {
         );
         assert_nothing_written(&svc, &r, 0, &format!("{b}: empty file")).await;
 
-        // Latin-1 bytes in a data row: the line and column are named; the good line 2 is
-        // not written either.
+        drop(svc);
+        db.cleanup().await;
+    }
+}
+
+/// Latin-1 bytes in a data row: the line and column are named; the good line 2 is not
+/// written either.
+#[tokio::test]
+async fn file_problems_latin1_bytes_in_a_row_name_the_line_and_column_and_write_nothing() {
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         let r = all_or_nothing(
             &svc,
             Layer::Incidents,
@@ -535,6 +564,16 @@ async fn problems_with_the_file_itself_stop_the_import() {
         assert_eq!((r.read, r.valid, r.rejected), (2, 1, 1), "{b}");
         assert_nothing_written(&svc, &r, 0, &format!("{b}: non-UTF-8")).await;
 
+        drop(svc);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn file_problems_latin1_bytes_in_the_header_name_the_column() {
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         // Latin-1 bytes in the header.
         let r = all_or_nothing(
             &svc,
@@ -549,6 +588,16 @@ async fn problems_with_the_file_itself_stop_the_import() {
         assert_problem(&r, "line 1, column 5", &["not valid UTF-8"]);
         assert_nothing_written(&svc, &r, 0, &format!("{b}: non-UTF-8 header")).await;
 
+        drop(svc);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn file_problems_a_row_with_the_wrong_number_of_fields_stops_the_import() {
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         // A row with the wrong number of fields.
         let text = format!(
             "{HEADER}{}A-2,2024-03-01 08:00,theft,serious,106.7,10.7\n",
@@ -565,7 +614,18 @@ async fn problems_with_the_file_itself_stop_the_import() {
         );
         assert_nothing_written(&svc, &r, 0, &format!("{b}: field count")).await;
 
-        // --skip-invalid does not skip past a bad header or an empty file.
+        drop(svc);
+        db.cleanup().await;
+    }
+}
+
+/// --skip-invalid does not skip past a bad header or an empty file: the file problem goes
+/// to the sink too, with no raw row.
+#[tokio::test]
+async fn file_problems_are_not_skipped_by_skip_invalid() {
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         for text in [
             "external_id,occurred_at,category,lon\nX,2024-03-01,theft,106.7\n",
             "",

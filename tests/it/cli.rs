@@ -173,8 +173,10 @@ async fn health(base: &str) -> Value {
 // Tokens
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn token_create_prints_only_the_token_and_the_server_accepts_it() {
+/// Creates a viewer's and an editor's token with the binary on a fresh SQLite database,
+/// asserting that stdout is the token alone and stderr the human message without it;
+/// returns the directory, the database URL and the two tokens.
+fn create_tokens() -> (tempfile::TempDir, String, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(dir.path(), "x.db");
     let mut tokens = Vec::new();
@@ -211,6 +213,37 @@ async fn token_create_prints_only_the_token_and_the_server_accepts_it() {
     }
     assert_ne!(tokens[0], tokens[1]);
 
+    (dir, url, tokens)
+}
+
+/// The id of the viewer's token in `token list`, which shows it live and no secret.
+fn viewer_token_id(dir: &Path, url: &str, tokens: &[String]) -> String {
+    let out = run(diemnong(dir).args(["--database-url", url, "token", "list"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = text(&out.stdout);
+    assert!(
+        !list.contains(&tokens[0]) && !list.contains(&tokens[1]),
+        "{list}"
+    );
+    let viewer_line = list
+        .lines()
+        .find(|l| l.contains("viewer for tests"))
+        .unwrap_or_else(|| panic!("{list}"));
+    let fields: Vec<&str> = viewer_line.split('\t').collect();
+    assert_eq!((fields[1], fields[4]), ("viewer", "live"), "{viewer_line}");
+    fields[0].to_owned()
+}
+
+/// Each `token create` prints the token alone on stdout (see `create_tokens`).
+#[test]
+fn token_create_prints_only_the_token() {
+    let (_dir, _url, tokens) = create_tokens();
+    assert_eq!(tokens.len(), 2);
+}
+
+#[tokio::test]
+async fn token_create_roles_are_what_the_library_and_a_server_see() {
+    let (_dir, url, tokens) = create_tokens();
     // The library sees the roles; a server over the same database accepts the tokens.
     let service = open(&url).await;
     assert_eq!(
@@ -247,8 +280,21 @@ async fn token_create_prints_only_the_token_and_the_server_accepts_it() {
         201,
         "an editor can"
     );
+}
 
-    // `token list` shows the tokens without their secrets; `token revoke` ends one.
+/// `token list` shows the tokens without their secrets; `token revoke` ends one, at once.
+#[tokio::test]
+async fn token_list_hides_the_secrets_and_revoke_ends_a_token() {
+    let (dir, url, tokens) = create_tokens();
+    let service = open(&url).await;
+    let base = common::spawn_server(std::sync::Arc::clone(&service)).await;
+    let http = reqwest::Client::new();
+    let get = |t: &str| {
+        http.get(format!("{base}/api/v1/incidents"))
+            .bearer_auth(t)
+            .send()
+    };
+    assert_eq!(get(&tokens[0]).await.unwrap().status(), 200);
     let out = run(diemnong(dir.path()).args(["--database-url", &url, "token", "list"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let list = text(&out.stdout);
@@ -275,9 +321,17 @@ async fn token_create_prints_only_the_token_and_the_server_accepts_it() {
         "{}",
         text(&out.stdout)
     );
-    // Revoking again, or an unknown role, fails.
+}
+
+/// Revoking a token again, or creating one with an unknown role, fails.
+#[tokio::test]
+async fn token_revoke_twice_or_an_unknown_role_fails() {
+    let (dir, url, tokens) = create_tokens();
+    let id = viewer_token_id(dir.path(), &url, &tokens);
+    let out = run(diemnong(dir.path()).args(["--database-url", &url, "token", "revoke", &id]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        !run(diemnong(dir.path()).args(["--database-url", &url, "token", "revoke", fields[0]]))
+        !run(diemnong(dir.path()).args(["--database-url", &url, "token", "revoke", &id]))
             .status
             .success()
     );

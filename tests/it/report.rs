@@ -3,6 +3,8 @@
 //! by Debian's headless Chromium: every area's name is in the PDF's text, table headers
 //! repeat on every page, and no table row is split across pages (each row's first cell and
 //! the end of its last cell are on the same page, read per page with `pdftotext`).
+//! The fixture is built once per backend and shared, as the tests only read it, and the
+//! report is printed once per backend for the tests of the PDF.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common;
@@ -10,6 +12,7 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::TestDb;
@@ -135,14 +138,60 @@ async fn fixture(service: &Service, api: &Api, editor: &str) -> Vec<(usize, i64,
     notes
 }
 
+/// The fixture on one backend behind a server, built once and shared by the tests here (they
+/// only read it), with the notes written and, once a test asks, the report printed to PDF.
+struct Report {
+    backend: &'static str,
+    base: String,
+    viewer: String,
+    notes: Vec<(usize, i64, usize)>,
+    printed: tokio::sync::OnceCell<Printed>,
+    _db: TestDb,
+    _service: Arc<Service>,
+}
+
+async fn build(db: TestDb) -> Report {
+    let service = db.service().await;
+    let t = tokens(&service).await;
+    let api = server(&service).await;
+    let notes = fixture(&service, &api, &t.editor).await;
+    Report {
+        backend: db.backend,
+        base: api.base.clone(),
+        viewer: t.viewer,
+        notes,
+        printed: tokio::sync::OnceCell::new(),
+        _db: db,
+        _service: service,
+    }
+}
+
+/// The shared report fixture on every backend available.
+async fn reports() -> Vec<&'static Report> {
+    static SQLITE: tokio::sync::OnceCell<Report> = tokio::sync::OnceCell::const_new();
+    static POSTGRES: tokio::sync::OnceCell<Option<Report>> = tokio::sync::OnceCell::const_new();
+    let mut v = vec![common::shared(&SQLITE, || build(common::shared_sqlite("report"))).await];
+    let pg = common::shared(&POSTGRES, || async {
+        match common::shared_postgres("report").await {
+            Some(db) => Some(build(db).await),
+            None => None,
+        }
+    })
+    .await;
+    match pg {
+        Some(pg) => v.push(pg),
+        None => eprintln!(
+            "note: {} is unset; PostgreSQL half of this test skipped",
+            common::PG_ENV
+        ),
+    }
+    v
+}
+
 #[tokio::test]
-async fn report_in_html_and_csv_has_every_area_escaped() {
-    for db in TestDb::all().await {
-        let b = db.backend;
-        let service = db.service().await;
-        let t = tokens(&service).await;
-        let api = server(&service).await;
-        let notes = fixture(&service, &api, &t.editor).await;
+async fn report_needs_a_viewer_and_names_a_bad_parameter() {
+    for r in reports().await {
+        let (api, b) = (Api::new(r.base.clone()), r.backend);
         api.get("/api/v1/report?year=2024", None).await.problem(401);
         for (q, param) in [
             ("year=2024&lang=fr", "lang"),
@@ -150,23 +199,29 @@ async fn report_in_html_and_csv_has_every_area_escaped() {
             ("year=3000", "year"),
         ] {
             let p = api
-                .get(&format!("/api/v1/report?{q}"), Some(&t.viewer))
+                .get(&format!("/api/v1/report?{q}"), Some(&r.viewer))
                 .await
                 .problem(400);
-            assert_eq!(p["parameter"], param);
+            assert_eq!(p["parameter"], param, "{b}");
         }
+    }
+}
 
-        let r = api.get("/api/v1/report?year=2024", Some(&t.viewer)).await;
-        assert_eq!(r.status, 200, "{b}: {}", r.text());
+#[tokio::test]
+async fn report_html_in_vietnamese_has_every_area_and_event_with_notes_escaped() {
+    for r in reports().await {
+        let (api, b) = (Api::new(r.base.clone()), r.backend);
+        let resp = api.get("/api/v1/report?year=2024", Some(&r.viewer)).await;
+        assert_eq!(resp.status, 200, "{b}: {}", resp.text());
         assert!(
-            r.header(reqwest::header::CONTENT_TYPE)
+            resp.header(reqwest::header::CONTENT_TYPE)
                 .starts_with("text/html")
         );
         assert!(
-            r.header(reqwest::header::CONTENT_SECURITY_POLICY)
+            resp.header(reqwest::header::CONTENT_SECURITY_POLICY)
                 .contains("default-src 'none'")
         );
-        let html = r.text();
+        let html = resp.text();
         for needle in [
             "@page { size: A4",
             "tr, th, td { break-inside: avoid",
@@ -192,11 +247,18 @@ async fn report_in_html_and_csv_has_every_area_escaped() {
                 && html.contains("Chưa chuyển hóa")
                 && html.contains("Đang chuyển hóa")
         );
-        for (_, id, _) in &notes {
+        for (_, id, _) in &r.notes {
             assert!(html.contains(&format!("<td>#{id}</td>")), "{b}: event {id}");
         }
+    }
+}
+
+#[tokio::test]
+async fn report_html_in_english() {
+    for r in reports().await {
+        let (api, b) = (Api::new(r.base.clone()), r.backend);
         let en = api
-            .get("/api/v1/report?year=2024&lang=en", Some(&t.viewer))
+            .get("/api/v1/report?year=2024&lang=en", Some(&r.viewer))
             .await
             .text();
         assert!(
@@ -204,18 +266,24 @@ async fn report_in_html_and_csv_has_every_area_escaped() {
                 && en.contains("annual report")
                 && en.contains("Not converted")
         );
-        assert!(en.contains(&name(5)));
+        assert!(en.contains(&name(5)), "{b}");
+    }
+}
 
-        // CSV: the same content.
-        let r = api
-            .get("/api/v1/report?year=2024&format=csv", Some(&t.viewer))
+/// CSV: the same content as the HTML.
+#[tokio::test]
+async fn report_csv_has_the_totals_and_every_area_s_status_kpis_and_history() {
+    for r in reports().await {
+        let (api, b) = (Api::new(r.base.clone()), r.backend);
+        let resp = api
+            .get("/api/v1/report?year=2024&format=csv", Some(&r.viewer))
             .await;
-        assert_eq!(r.status, 200);
+        assert_eq!(resp.status, 200);
         assert!(
-            r.header(reqwest::header::CONTENT_TYPE)
+            resp.header(reqwest::header::CONTENT_TYPE)
                 .starts_with("text/csv")
         );
-        let text = r.text();
+        let text = resp.text();
         let mut rd = csv::Reader::from_reader(text.as_bytes());
         let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_owned).collect();
         assert_eq!(
@@ -256,6 +324,29 @@ async fn report_in_html_and_csv_has_every_area_escaped() {
             let edits = if i == 5 { 24 } else { 0 };
             assert_eq!(histories[&code(i)], 1 + [2, 2, 1][i % 3] + edits, "{b} {i}");
         }
+    }
+}
+
+#[tokio::test]
+async fn report_csv_keeps_notes_as_written_and_defuses_formulas() {
+    for r in reports().await {
+        let (api, b) = (Api::new(r.base.clone()), r.backend);
+        let resp = api
+            .get("/api/v1/report?year=2024&format=csv", Some(&r.viewer))
+            .await;
+        assert_eq!(resp.status, 200);
+        assert!(
+            resp.header(reqwest::header::CONTENT_TYPE)
+                .starts_with("text/csv")
+        );
+        let text = resp.text();
+        let mut rd = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_owned).collect();
+        assert_eq!(
+            header[..5],
+            ["section", "area_code", "area_name", "indicator", "value"]
+        );
+        let records: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
         assert!(
             text.contains(INJECTION.replace('"', "\"\"").as_str()),
             "{b}: CSV keeps the note as written"
@@ -265,7 +356,6 @@ async fn report_in_html_and_csv_has_every_area_escaped() {
             .find(|r| &r[0] == "history" && r[11].contains("HYPERLINK"))
             .unwrap();
         assert!(formula[11].starts_with("'="), "{b}: {:?}", &formula[11]);
-        db.cleanup().await;
     }
 }
 
@@ -326,75 +416,119 @@ fn words(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-#[tokio::test]
-async fn report_prints_to_a4_with_every_area_and_no_split_row() {
-    for db in TestDb::all().await {
-        let b = db.backend;
-        let service = db.service().await;
-        let t = tokens(&service).await;
-        let api = server(&service).await;
-        let notes = fixture(&service, &api, &t.editor).await;
-        let html = api.get("/api/v1/report?year=2024", Some(&t.viewer)).await;
-        assert_eq!(html.status, 200);
-        let dir = tempfile::tempdir().unwrap();
-        let page = dir.path().join("report.html");
-        let pdf = dir.path().join("report.pdf");
-        std::fs::write(&page, &html.body).unwrap();
-        let (page_s, pdf_s, profile) = (
-            page.to_str().unwrap().to_owned(),
-            pdf.to_str().unwrap().to_owned(),
-            dir.path().join("profile").to_str().unwrap().to_owned(),
-        );
-        tokio::task::spawn_blocking(move || {
-            run(
-                "chromium",
-                &[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--no-first-run",
-                    &format!("--user-data-dir={profile}"),
-                    "--no-pdf-header-footer",
-                    &format!("--print-to-pdf={pdf_s}"),
-                    &format!("file://{page_s}"),
-                ],
-                "apt-get install -y chromium",
+/// The report printed to PDF by headless Chromium, read back per page with `pdftotext`.
+struct Printed {
+    info: String,
+    pages: usize,
+    texts: Vec<String>,
+}
+
+/// Prints the report of `r` once, however many tests ask.
+async fn printed(r: &Report) -> &Printed {
+    r.printed
+        .get_or_init(|| async {
+            let api = Api::new(r.base.clone());
+            let html = api.get("/api/v1/report?year=2024", Some(&r.viewer)).await;
+            assert_eq!(html.status, 200);
+            let dir = tempfile::tempdir().unwrap();
+            let page = dir.path().join("report.html");
+            let pdf = dir.path().join("report.pdf");
+            std::fs::write(&page, &html.body).unwrap();
+            let (page_s, pdf_s, profile) = (
+                page.to_str().unwrap().to_owned(),
+                pdf.to_str().unwrap().to_owned(),
+                dir.path().join("profile").to_str().unwrap().to_owned(),
+            );
+            tokio::task::spawn_blocking(move || {
+                run(
+                    "chromium",
+                    &[
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-dev-shm-usage",
+                        "--no-first-run",
+                        &format!("--user-data-dir={profile}"),
+                        "--no-pdf-header-footer",
+                        &format!("--print-to-pdf={pdf_s}"),
+                        &format!("file://{page_s}"),
+                    ],
+                    "apt-get install -y chromium",
+                )
+            })
+            .await
+            .unwrap();
+            let info = String::from_utf8(
+                run(
+                    "pdfinfo",
+                    &[pdf.to_str().unwrap()],
+                    "apt-get install -y poppler-utils",
+                )
+                .stdout,
             )
+            .unwrap();
+            let pages: usize = info
+                .lines()
+                .find_map(|l| l.strip_prefix("Pages:"))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            let texts: Vec<String> = (1..=pages).map(|p| pdftotext(&pdf, p)).collect();
+            Printed { info, pages, texts }
         })
         .await
-        .unwrap();
-        let info = String::from_utf8(
-            run(
-                "pdfinfo",
-                &[pdf.to_str().unwrap()],
-                "apt-get install -y poppler-utils",
-            )
-            .stdout,
-        )
-        .unwrap();
-        let pages: usize = info
-            .lines()
-            .find_map(|l| l.strip_prefix("Pages:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        // A4 is 595 × 842 points; pdfinfo names it.
+}
+
+/// The printed pages' words, flattened, and split into tokens.
+fn page_words(p: &Printed) -> (Vec<String>, Vec<Vec<&str>>) {
+    let flat: Vec<String> = p.texts.iter().map(|t| words(t)).collect();
+    let tokens_of: Vec<Vec<&str>> = p
+        .texts
+        .iter()
+        .map(|t| t.split_whitespace().collect())
+        .collect();
+    (flat, tokens_of)
+}
+
+/// A4 (595 × 842 points, which pdfinfo names), the summary, then one page or more per area.
+#[tokio::test]
+async fn report_prints_on_a4_with_more_pages_than_areas() {
+    for r in reports().await {
+        let b = r.backend;
+        let p = printed(r).await;
+        let (info, pages) = (&p.info, p.pages);
         assert!(
             info.lines()
                 .any(|l| l.starts_with("Page size:") && l.ends_with("(A4)")),
             "{b}: not A4:\n{info}"
         );
-        // The summary, then one page or more per area.
         assert!(pages > AREAS, "{b}: {pages} pages");
-        let texts: Vec<String> = (1..=pages).map(|p| pdftotext(&pdf, p)).collect();
-        let flat: Vec<String> = texts.iter().map(|t| words(t)).collect();
+    }
+}
+
+#[tokio::test]
+async fn report_pdf_holds_every_area_s_name() {
+    for r in reports().await {
+        let b = r.backend;
+        let p = printed(r).await;
+        let (flat, _) = page_words(p);
         let all = flat.join(" ");
-        let tokens_of: Vec<Vec<&str>> = texts
-            .iter()
-            .map(|t| t.split_whitespace().collect())
-            .collect();
+        for i in 0..AREAS {
+            assert!(all.contains(&name(i)), "{b}: the PDF lacks {:?}", name(i));
+        }
+    }
+}
+
+/// Summary rows: code (first cell) and unit marker (end of the last cell) together; the
+/// header repeats on every page the table reaches.
+#[tokio::test]
+async fn report_pdf_splits_no_summary_row_and_repeats_its_header() {
+    for r in reports().await {
+        let b = r.backend;
+        let p = printed(r).await;
+        let (flat, tokens_of) = page_words(p);
+        let pages = p.pages;
         // First page whose words contain `needle` (a whole word when `word`).
         let page_of = |needle: &str, word: bool| -> usize {
             (0..pages)
@@ -407,13 +541,6 @@ async fn report_prints_to_a4_with_every_area_and_no_split_row() {
                 })
                 .unwrap_or_else(|| panic!("{b}: {needle:?} is on no page"))
         };
-
-        // Every area's name is in the text.
-        for i in 0..AREAS {
-            assert!(all.contains(&name(i)), "{b}: the PDF lacks {:?}", name(i));
-        }
-        // Summary rows: code (first cell) and unit marker (end of the last cell) together;
-        // the header repeats on every page the table reaches.
         for i in 0..AREAS {
             let first = page_of(&code(i), true);
             let last = page_of(&format!("U{i:02}END"), false);
@@ -430,8 +557,30 @@ async fn report_prints_to_a4_with_every_area_and_no_split_row() {
                 first + 1
             );
         }
-        // History rows: "#id" (first cell) and the note's start and end markers together.
-        for (i, id, j) in &notes {
+    }
+}
+
+/// History rows: "#id" (first cell) and the note's start and end markers together.
+#[tokio::test]
+async fn report_pdf_splits_no_history_row_and_repeats_its_header() {
+    for r in reports().await {
+        let b = r.backend;
+        let p = printed(r).await;
+        let (flat, tokens_of) = page_words(p);
+        let pages = p.pages;
+        // First page whose words contain `needle` (a whole word when `word`).
+        let page_of = |needle: &str, word: bool| -> usize {
+            (0..pages)
+                .find(|&p| {
+                    if word {
+                        tokens_of[p].contains(&needle)
+                    } else {
+                        flat[p].contains(needle)
+                    }
+                })
+                .unwrap_or_else(|| panic!("{b}: {needle:?} is on no page"))
+        };
+        for (i, id, j) in &r.notes {
             let first = page_of(&format!("#{id}"), true);
             let start = page_of(&format!("N{i:02}x{j}START"), false);
             let end = page_of(&format!("Z{i:02}x{j}END"), false);
@@ -448,6 +597,5 @@ async fn report_prints_to_a4_with_every_area_and_no_split_row() {
                 first + 1
             );
         }
-        db.cleanup().await;
     }
 }

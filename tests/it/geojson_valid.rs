@@ -3,7 +3,8 @@
 //! geojson-validator and shapely/GEOS, pinned in `scripts/requirements-test.txt`) and through
 //! GDAL (`ogrinfo`), which must count the same features and see the geometry type the
 //! endpoint promises. Includes DBSCAN clusters whose members are coincident, two points, or
-//! collinear (their convex hull alone is no polygon).
+//! collinear (their convex hull alone is no polygon). One test per endpoint, over a server
+//! built once and shared (the tests only read).
 //!
 //! The validator runs in the venv `scripts/test.sh` makes; the test finds its Python through
 //! `DIEMNONG_TEST_PYTHON` and fails, rather than skips, when that is unset.
@@ -309,43 +310,63 @@ fn zones_with_holes(fs: &[&Value]) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn every_geojson_endpoint_passes_an_external_rfc7946_validator_and_gdal() {
-    // Fail at once, before any set-up, when the validator is not available.
-    python();
-    let db = TestDb::sqlite().await;
-    let service = db.service().await;
-    common::import_file(&service, Layer::Areas, "sample-data/areas.geojson").await;
-    common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
-    common::import_file(&service, Layer::Models, "sample-data/models.csv").await;
-    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
-    let (_, viewer) = service
-        .create_token("geojson validity", Role::Viewer)
-        .await
-        .unwrap();
-    let (_, editor) = service
-        .create_token("geojson validity", Role::Editor)
-        .await
-        .unwrap();
-    let base = common::spawn_server(Arc::clone(&service)).await;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(300))
-        .build()
-        .unwrap();
+/// The whole sample with the degenerate groups posted through the API, behind a server,
+/// built once and shared by the tests here (they only read it).
+struct Served {
+    base: String,
+    viewer: String,
+    _db: TestDb,
+    _service: Arc<diemnong::service::Service>,
+}
 
-    // Clusters whose convex hull is a point or a segment, through the API.
-    let r = http
-        .post(format!("{base}/api/v1/incidents"))
-        .bearer_auth(&editor)
-        .header(reqwest::header::CONTENT_TYPE, "text/csv")
-        .body(DEGENERATE_GROUPS)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    assert!(status.is_success(), "{status}: {}", r.text().await.unwrap());
+async fn served() -> &'static Served {
+    static SERVED: tokio::sync::OnceCell<Served> = tokio::sync::OnceCell::const_new();
+    common::shared(&SERVED, || async {
+        let db = common::shared_sqlite("geojson-valid");
+        let service = db.service().await;
+        common::import_file(&service, Layer::Areas, "sample-data/areas.geojson").await;
+        common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
+        common::import_file(&service, Layer::Models, "sample-data/models.csv").await;
+        common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
+        let (_, viewer) = service
+            .create_token("geojson validity", Role::Viewer)
+            .await
+            .unwrap();
+        let (_, editor) = service
+            .create_token("geojson validity", Role::Editor)
+            .await
+            .unwrap();
+        let base = common::spawn_server(Arc::clone(&service)).await;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .build()
+            .unwrap();
 
-    let endpoints = vec![
+        // Clusters whose convex hull is a point or a segment, through the API.
+        let r = http
+            .post(format!("{base}/api/v1/incidents"))
+            .bearer_auth(&editor)
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .body(DEGENERATE_GROUPS)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        assert!(status.is_success(), "{status}: {}", r.text().await.unwrap());
+
+        Served {
+            base,
+            viewer,
+            _db: db,
+            _service: service,
+        }
+    })
+    .await
+}
+
+/// Every GeoJSON endpoint, with what it promises.
+fn endpoints() -> Vec<Endpoint> {
+    vec![
         ep("areas", "/api/v1/areas?limit=10000", false, POLYGONS),
         Endpoint {
             name: "area",
@@ -394,99 +415,172 @@ async fn every_geojson_endpoint_passes_an_external_rfc7946_validator_and_gdal() 
             true,
             HEXAGON,
         ),
-    ];
+    ]
+}
 
+/// Fetches the endpoint `name` from the shared server, checks its features' geometry types
+/// against its promise, and passes its body as served through the external validator and
+/// through GDAL, which must count the same features and see the promised geometry type.
+async fn check_endpoint(name: &str) {
+    // Fail at once, before any set-up, when the validator is not available.
+    python();
+    let s = served().await;
+    let (base, viewer) = (&s.base, &s.viewer);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    let endpoints = endpoints();
+    let e = endpoints
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no endpoint {name:?}"));
     let dir = tempfile::tempdir().unwrap();
-    let mut fetched = Vec::new();
-    for e in &endpoints {
-        let (v, file) = fetch(&http, &base, dir.path(), e, &viewer).await;
-        let fs = features(&v, e.single);
-        assert!(!fs.is_empty(), "{} {}: no features", e.name, e.path);
-        let types: BTreeSet<String> = fs
-            .iter()
-            .map(|f| f["geometry"]["type"].as_str().unwrap().to_owned())
-            .collect();
-        assert!(
-            types.iter().all(|t| e.types.contains(&t.as_str())),
-            "{} {}: geometry types {types:?}, the endpoint promises {:?}",
-            e.name,
-            e.path,
-            e.types
-        );
-        if e.name == "clusters_degenerate" {
-            check_degenerate_clusters(&v);
-        }
-        if e.name.starts_with("zones_holes") {
-            // Holes must be clockwise: make sure the validator sees some.
-            assert!(
-                zones_with_holes(&fs) > 0,
-                "{} {}: no zone with a hole",
-                e.name,
-                e.path
-            );
-        }
-        eprintln!("{} {}: {} features {types:?}", e.name, e.path, fs.len());
-        fetched.push((e, fs.len(), types, file));
-    }
-
-    // The validator, once per promised type set (and root), on all the files together.
-    let mut failures = Vec::new();
-    let mut groups: Vec<(Vec<String>, Vec<PathBuf>)> = Vec::new();
-    for (e, _, _, file) in &fetched {
-        let mut args = vec![
-            "--bbox".to_owned(),
-            ENVELOPE.to_owned(),
-            "--max-decimals".to_owned(),
-            "6".to_owned(),
-        ];
-        for t in e.types {
-            args.extend(["--geometry-type".to_owned(), (*t).to_owned()]);
-        }
-        if e.single {
-            args.extend(["--root".to_owned(), "Feature".to_owned()]);
-        }
-        match groups.iter_mut().find(|(a, _)| *a == args) {
-            Some((_, files)) => files.push(file.clone()),
-            None => groups.push((args, vec![file.clone()])),
-        }
-    }
-    for (args, files) in groups {
-        let (ok, out) = validator(args, files).await;
-        if !ok {
-            failures.push(out);
-        }
-    }
+    let (v, file) = fetch(&http, base, dir.path(), e, viewer).await;
+    let fs = features(&v, e.single);
+    assert!(!fs.is_empty(), "{} {}: no features", e.name, e.path);
+    let types: BTreeSet<String> = fs
+        .iter()
+        .map(|f| f["geometry"]["type"].as_str().unwrap().to_owned())
+        .collect();
     assert!(
-        failures.is_empty(),
-        "the GeoJSON validator rejected what the server serves:\n{}",
-        failures.join("\n")
+        types.iter().all(|t| e.types.contains(&t.as_str())),
+        "{} {}: geometry types {types:?}, the endpoint promises {:?}",
+        e.name,
+        e.path,
+        e.types
+    );
+    if e.name == "clusters_degenerate" {
+        check_degenerate_clusters(&v);
+    }
+    if e.name.starts_with("zones_holes") {
+        // Holes must be clockwise: make sure the validator sees some.
+        assert!(
+            zones_with_holes(&fs) > 0,
+            "{} {}: no zone with a hole",
+            e.name,
+            e.path
+        );
+    }
+    eprintln!("{} {}: {} features {types:?}", e.name, e.path, fs.len());
+    let n = fs.len();
+
+    // The validator, with the endpoint's promised types (and root).
+    let mut args = vec![
+        "--bbox".to_owned(),
+        ENVELOPE.to_owned(),
+        "--max-decimals".to_owned(),
+        "6".to_owned(),
+    ];
+    for t in e.types {
+        args.extend(["--geometry-type".to_owned(), (*t).to_owned()]);
+    }
+    if e.single {
+        args.extend(["--root".to_owned(), "Feature".to_owned()]);
+    }
+    let (ok, out) = validator(args, vec![file.clone()]).await;
+    assert!(
+        ok,
+        "the GeoJSON validator rejected what the server serves:\n{out}"
     );
 
-    // GDAL reads every file: the same number of features, the promised geometry type.
-    for (e, n, types, file) in &fetched {
-        let info = common::ogrinfo(vec![
-            "-ro".into(),
-            "-al".into(),
-            "-so".into(),
-            file.display().to_string(),
-        ])
-        .await;
-        assert_eq!(
-            common::field(&info, "Feature Count"),
-            n.to_string(),
-            "{} {}: GDAL counts other features:\n{info}",
-            e.name,
-            e.path
-        );
-        let geometry = common::field(&info, "Geometry");
-        assert!(
-            ogr_types(types).contains(&geometry),
-            "{} {}: GDAL sees {geometry}, the features are {types:?}:\n{info}",
-            e.name,
-            e.path
-        );
-    }
-    db.cleanup().await;
+    // GDAL reads the file: the same number of features, the promised geometry type.
+    let info = common::ogrinfo(vec![
+        "-ro".into(),
+        "-al".into(),
+        "-so".into(),
+        file.display().to_string(),
+    ])
+    .await;
+    assert_eq!(
+        common::field(&info, "Feature Count"),
+        n.to_string(),
+        "{} {}: GDAL counts other features:\n{info}",
+        e.name,
+        e.path
+    );
+    let geometry = common::field(&info, "Geometry");
+    assert!(
+        ogr_types(&types).contains(&geometry),
+        "{} {}: GDAL sees {geometry}, the features are {types:?}:\n{info}",
+        e.name,
+        e.path
+    );
+}
+
+#[tokio::test]
+async fn geojson_of_areas_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("areas").await;
+}
+
+#[tokio::test]
+async fn geojson_of_area_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("area").await;
+}
+
+#[tokio::test]
+async fn geojson_of_incidents_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("incidents").await;
+}
+
+#[tokio::test]
+async fn geojson_of_cameras_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("cameras").await;
+}
+
+#[tokio::test]
+async fn geojson_of_models_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("models").await;
+}
+
+#[tokio::test]
+async fn geojson_of_density_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("density").await;
+}
+
+#[tokio::test]
+async fn geojson_of_hotspots_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("hotspots").await;
+}
+
+#[tokio::test]
+async fn geojson_of_zones_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("zones").await;
+}
+
+#[tokio::test]
+async fn geojson_of_zones_holes_res8_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("zones_holes_res8").await;
+}
+
+#[tokio::test]
+async fn geojson_of_zones_holes_res11_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("zones_holes_res11").await;
+}
+
+#[tokio::test]
+async fn geojson_of_emerging_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("emerging").await;
+}
+
+#[tokio::test]
+async fn geojson_of_kde_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("kde").await;
+}
+
+#[tokio::test]
+async fn geojson_of_clusters_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("clusters").await;
+}
+
+#[tokio::test]
+async fn geojson_of_clusters_small_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("clusters_small").await;
+}
+
+#[tokio::test]
+async fn geojson_of_clusters_degenerate_passes_the_rfc7946_validator_and_gdal() {
+    check_endpoint("clusters_degenerate").await;
 }
 
 /// The validator is no rubber stamp: it rejects a clockwise exterior ring, and the

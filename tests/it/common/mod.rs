@@ -320,3 +320,34 @@ pub async fn shared_postgres(name: &str) -> Option<TestDb> {
         pg_admin: None,
     })
 }
+
+/// The two cells of a fixture shared on every backend: SQLite's, and PostgreSQL's (`None`
+/// when it is not configured).
+pub type SharedCells<T> = (tokio::sync::OnceCell<T>, tokio::sync::OnceCell<Option<T>>);
+
+/// A fixture shared on every backend available: `build` over a shared SQLite database
+/// (`shared_sqlite(name)`), and over a shared PostgreSQL one when configured
+/// (`shared_postgres(name)`; `name` is then part of a database name: lower case and `_`).
+pub async fn shared_all<T, F>(
+    cells: &'static SharedCells<T>,
+    name: &'static str,
+    build: fn(TestDb) -> F,
+) -> Vec<&'static T>
+where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let mut v = vec![shared(&cells.0, || build(shared_sqlite(name))).await];
+    let pg = shared(&cells.1, || async move {
+        match shared_postgres(name).await {
+            Some(db) => Some(build(db).await),
+            None => None,
+        }
+    })
+    .await;
+    match pg {
+        Some(t) => v.push(t),
+        None => eprintln!("note: {PG_ENV} is unset; PostgreSQL half of this test skipped"),
+    }
+    v
+}

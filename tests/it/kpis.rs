@@ -286,32 +286,50 @@ fn by<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {key} = {value} in {list}"))
 }
 
-/// The fixture on each backend behind a server, with A designated for 2024 with its own
-/// case target; each case builds its own (the fixture is small).
-async fn kpi_servers() -> Vec<(TestDb, Api, Tokens)> {
-    let mut v = Vec::new();
-    for db in TestDb::all().await {
-        let service = db.service().await;
-        fixture(&service).await;
-        let t = tokens(&service).await;
-        let api = server(&service).await;
-        api.designate(
-            &t.editor,
-            "ca-a",
-            2024,
-            json!({"targets": {"case_change_pct": -10}}),
-        )
-        .await;
-        v.push((db, api, t));
+/// The fixture on one backend behind a server, with A designated for 2024 with its own case
+/// target: built once per backend and shared by the cases below (they only read).
+struct KpiServer {
+    backend: &'static str,
+    base: String,
+    tokens: Tokens,
+    _db: TestDb,
+    _service: std::sync::Arc<Service>,
+}
+
+async fn build_kpi_server(db: TestDb) -> KpiServer {
+    let service = db.service().await;
+    fixture(&service).await;
+    let t = tokens(&service).await;
+    let api = server(&service).await;
+    api.designate(
+        &t.editor,
+        "ca-a",
+        2024,
+        json!({"targets": {"case_change_pct": -10}}),
+    )
+    .await;
+    KpiServer {
+        backend: db.backend,
+        base: api.base.clone(),
+        tokens: t,
+        _db: db,
+        _service: service,
     }
-    v
+}
+
+async fn kpi_servers() -> Vec<&'static KpiServer> {
+    static CELLS: common::SharedCells<KpiServer> = (
+        tokio::sync::OnceCell::const_new(),
+        tokio::sync::OnceCell::const_new(),
+    );
+    common::shared_all(&CELLS, "kpis", build_kpi_server).await
 }
 
 /// A, 2024: A1 A2 A3 A4 A6 (A5 is 2025 locally) against Pa…Pf (6), with the monthly series.
 #[tokio::test]
 async fn kpis_of_a_designated_area_in_2024_match_the_hand_computed_values() {
-    for (db, api, t) in kpi_servers().await {
-        let b = db.backend;
+    for s in kpi_servers().await {
+        let (b, api, t) = (s.backend, Api::new(s.base.clone()), &s.tokens);
         let k = kpis(&api, &t.viewer, "ca-a", "year=2024").await;
         assert_eq!(k["period"]["from"], "2024-01-01T00:00:00+07:00", "{b}");
         assert_eq!(k["period"]["to"], "2025-01-01T00:00:00+07:00");
@@ -397,8 +415,6 @@ async fn kpis_of_a_designated_area_in_2024_match_the_hand_computed_values() {
         assert_eq!(month("2024-01")["cameras"], 2);
         let sum = |key: &str| m.iter().map(|x| x[key].as_u64().unwrap()).sum::<u64>();
         assert_eq!((sum("incidents"), sum("incidents_previous")), (5, 6));
-
-        db.cleanup().await;
     }
 }
 
@@ -406,8 +422,8 @@ async fn kpis_of_a_designated_area_in_2024_match_the_hand_computed_values() {
 /// targets are the settings'.
 #[tokio::test]
 async fn kpis_put_new_years_eve_at_23_30_utc_in_the_next_local_year() {
-    for (db, api, t) in kpi_servers().await {
-        let b = db.backend;
+    for s in kpi_servers().await {
+        let (b, api, t) = (s.backend, Api::new(s.base.clone()), &s.tokens);
         let k = kpis(&api, &t.viewer, "ca-a", "year=2025&monthly=false").await;
         assert_eq!(k["incidents"], 1, "{b}"); // A5
         assert_eq!(k["incidents_previous"], 5);
@@ -417,8 +433,6 @@ async fn kpis_put_new_years_eve_at_23_30_utc_in_the_next_local_year() {
         assert_eq!(k["incidents"], 6); // Pe at 23:59 local is 2023
         assert_eq!(k["targets"]["source"], "settings");
         assert_eq!(k["targets"]["case_change_pct"], -5.0);
-
-        db.cleanup().await;
     }
 }
 
@@ -426,8 +440,8 @@ async fn kpis_put_new_years_eve_at_23_30_utc_in_the_next_local_year() {
 /// keeps it a year earlier, and twelve months across the leap day.
 #[tokio::test]
 async fn kpis_compare_the_leap_day_with_28_february() {
-    for (db, api, t) in kpi_servers().await {
-        let b = db.backend;
+    for s in kpi_servers().await {
+        let (b, api, t) = (s.backend, Api::new(s.base.clone()), &s.tokens);
         let k = kpis(&api, &t.viewer, "ca-a", "from=2024-02-29&to=2024-03-01").await;
         assert_eq!(
             k["previous_period"]["from"], "2023-02-28T00:00:00+07:00",
@@ -459,16 +473,14 @@ async fn kpis_compare_the_leap_day_with_28_february() {
         );
         close(&k["change_pct"], -62.5, 1e-9, "change");
         assert_eq!(k["monthly"].as_array().unwrap().len(), 12);
-
-        db.cleanup().await;
     }
 }
 
 /// B: no cases a year earlier, no population.
 #[tokio::test]
 async fn kpis_with_no_cases_a_year_earlier_and_no_population_are_n_a() {
-    for (db, api, t) in kpi_servers().await {
-        let b = db.backend;
+    for s in kpi_servers().await {
+        let (b, api, t) = (s.backend, Api::new(s.base.clone()), &s.tokens);
         let k = kpis(&api, &t.viewer, "ca-b", "year=2024").await;
         assert_eq!(
             (k["incidents"].as_u64(), k["incidents_previous"].as_u64()),
@@ -492,16 +504,14 @@ async fn kpis_with_no_cases_a_year_earlier_and_no_population_are_n_a() {
             k["traffic_lights"],
             json!({"cases": "grey", "rate_per_10k": "grey", "clearance": "red", "clearance_serious": "grey", "hotspots": "green"})
         );
-
-        db.cleanup().await;
     }
 }
 
 /// The ward around A and B: A's five, B1, W1 against A's six; default targets.
 #[tokio::test]
 async fn kpis_of_a_ward_count_every_area_in_it_against_default_targets() {
-    for (db, api, t) in kpi_servers().await {
-        let b = db.backend;
+    for s in kpi_servers().await {
+        let (b, api, t) = (s.backend, Api::new(s.base.clone()), &s.tokens);
         let k = kpis(&api, &t.viewer, "ward-w", "year=2024").await;
         assert_eq!(
             (k["incidents"].as_u64(), k["incidents_previous"].as_u64()),
@@ -514,8 +524,6 @@ async fn kpis_of_a_ward_count_every_area_in_it_against_default_targets() {
         assert_eq!(k["traffic_lights"]["cases"], "red");
         close(&k["rate_per_10k"], 1.4, 1e-9, "ward rate");
         assert_eq!(k["cameras"], 3); // CAM-1, CAM-2, CAM-4
-
-        db.cleanup().await;
     }
 }
 
@@ -523,8 +531,8 @@ async fn kpis_of_a_ward_count_every_area_in_it_against_default_targets() {
 /// touching C is reported.
 #[tokio::test]
 async fn kpis_hot_cells_are_the_gi_star_engine_s_cells_touching_the_area() {
-    for (db, api, t) in kpi_servers().await {
-        let b = db.backend;
+    for s in kpi_servers().await {
+        let (b, api, t) = (s.backend, Api::new(s.base.clone()), &s.tokens);
         let k = kpis(&api, &t.viewer, "ca-c", "year=2024").await;
         let cluster = LatLng::new(10.825, 106.655)
             .unwrap()
@@ -604,7 +612,6 @@ async fn kpis_hot_cells_are_the_gi_star_engine_s_cells_touching_the_area() {
         let april = &k["monthly"][3];
         assert_eq!(april["month"], "2024-04");
         assert!(april["hot_cells"].as_u64().unwrap() >= 1);
-        db.cleanup().await;
     }
 }
 

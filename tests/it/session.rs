@@ -20,8 +20,7 @@ fn set_cookie(r: &reqwest::Response) -> String {
         .to_owned()
 }
 
-/// A server per backend over an empty database with one viewer token, named "Phường 1";
-/// each case starts its own (they sign in, out and revoke).
+/// A server over an empty database with one viewer token, named "Phường 1".
 struct Site {
     db: TestDb,
     service: std::sync::Arc<diemnong::service::Service>,
@@ -30,29 +29,44 @@ struct Site {
     base: String,
 }
 
-async fn servers() -> Vec<Site> {
+async fn site(db: TestDb) -> Site {
+    let service = db.service().await;
+    let (viewer_id, viewer) = service
+        .create_token("Phường 1", Role::Viewer)
+        .await
+        .unwrap();
+    let base = common::spawn_server(service.clone()).await;
+    Site {
+        db,
+        service,
+        viewer_id,
+        viewer,
+        base,
+    }
+}
+
+/// A site per backend, built once and shared by the cases that change nothing on the
+/// server (signing in and out only sets and clears the browser's cookie).
+async fn shared_sites() -> Vec<&'static Site> {
+    static CELLS: common::SharedCells<Site> = (
+        tokio::sync::OnceCell::const_new(),
+        tokio::sync::OnceCell::const_new(),
+    );
+    common::shared_all(&CELLS, "session", site).await
+}
+
+/// A site per backend of its own, for a case that revokes the token.
+async fn own_sites() -> Vec<Site> {
     let mut v = Vec::new();
     for db in TestDb::all().await {
-        let service = db.service().await;
-        let (viewer_id, viewer) = service
-            .create_token("Phường 1", Role::Viewer)
-            .await
-            .unwrap();
-        let base = common::spawn_server(service.clone()).await;
-        v.push(Site {
-            db,
-            service,
-            viewer_id,
-            viewer,
-            base,
-        });
+        v.push(site(db).await);
     }
     v
 }
 
 #[tokio::test]
 async fn without_a_session_raw_points_need_a_token_and_nobody_is_signed_in() {
-    for s in servers().await {
+    for s in shared_sites().await {
         let http = reqwest::Client::new();
         let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         let r = http.get(url("incidents")).send().await.unwrap();
@@ -63,15 +77,13 @@ async fn without_a_session_raw_points_need_a_token_and_nobody_is_signed_in() {
             r.json::<Value>().await.unwrap(),
             json!({"signed_in": false})
         );
-
-        s.db.cleanup().await;
     }
 }
 
 /// A malformed token is a 400 naming the field; an unknown one a 401; neither sets a cookie.
 #[tokio::test]
 async fn a_malformed_or_unknown_token_is_refused_without_a_cookie() {
-    for s in servers().await {
+    for s in shared_sites().await {
         let http = reqwest::Client::new();
         let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         for (body, status) in [
@@ -97,14 +109,12 @@ async fn a_malformed_or_unknown_token_is_refused_without_a_cookie() {
                 assert_eq!(p["parameter"], "token", "{p}");
             }
         }
-
-        s.db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn signing_in_sets_an_httponly_samesite_strict_cookie_secure_behind_https() {
-    for s in servers().await {
+    for s in shared_sites().await {
         let (http, viewer) = (reqwest::Client::new(), &s.viewer);
         let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         // Sign in: the cookie is HttpOnly, SameSite=Strict, for the whole site, and not
@@ -135,14 +145,12 @@ async fn signing_in_sets_an_httponly_samesite_strict_cookie_secure_behind_https(
             .await
             .unwrap();
         assert!(set_cookie(&r).ends_with("; Secure"));
-
-        s.db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn with_the_cookie_the_endpoints_see_a_viewer_but_not_an_editor() {
-    for s in servers().await {
+    for s in shared_sites().await {
         let (http, viewer) = (reqwest::Client::new(), &s.viewer);
         let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         // With the cookie, the endpoints see the viewer.
@@ -171,14 +179,12 @@ async fn with_the_cookie_the_endpoints_see_a_viewer_but_not_an_editor() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-
-        s.db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn signing_out_clears_the_cookie() {
-    for s in servers().await {
+    for s in shared_sites().await {
         let (http, viewer) = (reqwest::Client::new(), &s.viewer);
         let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         let cookie = format!("theme=dark; dn_session={viewer}");
@@ -195,14 +201,12 @@ async fn signing_out_clears_the_cookie() {
             c.starts_with("dn_session=;") && c.contains("Max-Age=0"),
             "{c}"
         );
-
-        s.db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_revoked_tokens_cookie_is_anonymous_and_its_bearer_refused() {
-    for s in servers().await {
+    for s in own_sites().await {
         let (http, viewer) = (reqwest::Client::new(), &s.viewer);
         let url = |p: &str| format!("{}/api/v1/{p}", s.base);
         let cookie = format!("theme=dark; dn_session={viewer}");

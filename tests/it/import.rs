@@ -461,34 +461,11 @@ async fn a_bad_row_after_several_written_batches_rolls_everything_back() {
 }
 
 /// A required column is missing: one problem naming it, and no row is read.
-/// An empty database behind a service on one backend, shared by the cases below: each
-/// asserts that its import wrote nothing, so the database stays empty.
-struct EmptyService {
-    backend: &'static str,
-    service: std::sync::Arc<Service>,
-    _db: TestDb,
-}
-
-async fn build_empty_service(db: TestDb) -> EmptyService {
-    EmptyService {
-        backend: db.backend,
-        service: db.service().await,
-        _db: db,
-    }
-}
-
-async fn empty_services() -> Vec<&'static EmptyService> {
-    static CELLS: common::SharedCells<EmptyService> = (
-        tokio::sync::OnceCell::const_new(),
-        tokio::sync::OnceCell::const_new(),
-    );
-    common::shared_all(&CELLS, "import_empty", build_empty_service).await
-}
-
 #[tokio::test]
 async fn file_problems_a_missing_required_column_stops_the_import() {
-    for e in empty_services().await {
-        let (b, svc) = (e.backend, Arc::clone(&e.service));
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         let r = all_or_nothing(
             &svc,
             Layer::Incidents,
@@ -507,14 +484,18 @@ async fn file_problems_a_missing_required_column_stops_the_import() {
         );
         assert_eq!(r.read, 0, "{b}: no row is read after a bad header");
         assert_nothing_written(&svc, &r, 0, &format!("{b}: missing column")).await;
+
+        drop(svc);
+        db.cleanup().await;
     }
 }
 
 /// A ';' file read with ',': one header column; the reason names the delimiter.
 #[tokio::test]
 async fn file_problems_a_semicolon_file_read_with_commas_names_the_delimiter() {
-    for e in empty_services().await {
-        let (b, svc) = (e.backend, Arc::clone(&e.service));
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         let semi = "external_id;occurred_at;category;lon;lat\nX;2024-03-01;theft;106,7;10,7\n";
         let r = all_or_nothing(&svc, Layer::Incidents, csv(semi)).await;
         assert_eq!(
@@ -531,13 +512,17 @@ async fn file_problems_a_semicolon_file_read_with_commas_names_the_delimiter() {
             );
         }
         assert_nothing_written(&svc, &r, 0, &format!("{b}: wrong delimiter")).await;
+
+        drop(svc);
+        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn file_problems_an_empty_file_stops_the_import() {
-    for e in empty_services().await {
-        let (b, svc) = (e.backend, Arc::clone(&e.service));
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         // An empty file.
         let r = all_or_nothing(&svc, Layer::Incidents, csv("")).await;
         assert_eq!(
@@ -546,6 +531,9 @@ async fn file_problems_an_empty_file_stops_the_import() {
             "{b}"
         );
         assert_nothing_written(&svc, &r, 0, &format!("{b}: empty file")).await;
+
+        drop(svc);
+        db.cleanup().await;
     }
 }
 
@@ -553,8 +541,9 @@ async fn file_problems_an_empty_file_stops_the_import() {
 /// written either.
 #[tokio::test]
 async fn file_problems_latin1_bytes_in_a_row_name_the_line_and_column_and_write_nothing() {
-    for e in empty_services().await {
-        let (b, svc) = (e.backend, Arc::clone(&e.service));
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         let r = all_or_nothing(
             &svc,
             Layer::Incidents,
@@ -574,13 +563,17 @@ async fn file_problems_latin1_bytes_in_a_row_name_the_line_and_column_and_write_
         );
         assert_eq!((r.read, r.valid, r.rejected), (2, 1, 1), "{b}");
         assert_nothing_written(&svc, &r, 0, &format!("{b}: non-UTF-8")).await;
+
+        drop(svc);
+        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn file_problems_latin1_bytes_in_the_header_name_the_column() {
-    for e in empty_services().await {
-        let (b, svc) = (e.backend, Arc::clone(&e.service));
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         // Latin-1 bytes in the header.
         let r = all_or_nothing(
             &svc,
@@ -594,13 +587,17 @@ async fn file_problems_latin1_bytes_in_the_header_name_the_column() {
         .await;
         assert_problem(&r, "line 1, column 5", &["not valid UTF-8"]);
         assert_nothing_written(&svc, &r, 0, &format!("{b}: non-UTF-8 header")).await;
+
+        drop(svc);
+        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn file_problems_a_row_with_the_wrong_number_of_fields_stops_the_import() {
-    for e in empty_services().await {
-        let (b, svc) = (e.backend, Arc::clone(&e.service));
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         // A row with the wrong number of fields.
         let text = format!(
             "{HEADER}{}A-2,2024-03-01 08:00,theft,serious,106.7,10.7\n",
@@ -616,6 +613,9 @@ async fn file_problems_a_row_with_the_wrong_number_of_fields_stops_the_import() 
             "{b}"
         );
         assert_nothing_written(&svc, &r, 0, &format!("{b}: field count")).await;
+
+        drop(svc);
+        db.cleanup().await;
     }
 }
 
@@ -623,8 +623,9 @@ async fn file_problems_a_row_with_the_wrong_number_of_fields_stops_the_import() 
 /// to the sink too, with no raw row.
 #[tokio::test]
 async fn file_problems_are_not_skipped_by_skip_invalid() {
-    for e in empty_services().await {
-        let (b, svc) = (e.backend, Arc::clone(&e.service));
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let svc = db.service().await;
         for text in [
             "external_id,occurred_at,category,lon\nX,2024-03-01,theft,106.7\n",
             "",
@@ -639,6 +640,8 @@ async fn file_problems_are_not_skipped_by_skip_invalid() {
             assert_nothing_written(&svc, &r.report, 0, &format!("{b}: skip-invalid, {text:?}"))
                 .await;
         }
+        drop(svc);
+        db.cleanup().await;
     }
 }
 

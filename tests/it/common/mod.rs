@@ -224,7 +224,9 @@ fn shared_runtime() -> &'static tokio::runtime::Runtime {
 
 /// A fixture that several tests only read, built once by the first test that asks (on the
 /// shared runtime, so its server outlives that test) and handed to every other. Cases that
-/// write build their own.
+/// write build their own. Tests reach a shared fixture's database only through its server:
+/// a service or pool called from a test opens its connections on that test's runtime, and
+/// the next test finds them dead ("A Tokio 1.x context was found, but it is being shutdown").
 pub async fn shared<T, F>(
     cell: &'static tokio::sync::OnceCell<T>,
     build: impl FnOnce() -> F,

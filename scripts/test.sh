@@ -18,14 +18,14 @@ apt_install() {
 need=()
 command -v ogrinfo >/dev/null || need+=(gdal-bin)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
-# The yearly report is printed to PDF by Debian's chromium (tests/report.rs) and read back
+# The yearly report is printed to PDF by Debian's chromium (tests/it/report.rs) and read back
 # with poppler's pdftotext/pdfinfo; DejaVu covers Vietnamese in the printed report.
 command -v chromium >/dev/null || need+=(chromium)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
-# The external GeoJSON validator (scripts/validate_geojson.py; tests/geojson_valid.rs runs
+# The external GeoJSON validator (scripts/validate_geojson.py; tests/it/geojson_valid.rs runs
 # it): a venv with the pinned packages, (re)installed when missing or when the requirements
 # change. The tests find its Python through DIEMNONG_TEST_PYTHON.
 venv="${DIEMNONG_TEST_VENV:-$PWD/.venv-test}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An external RFC 7946 check of GeoJSON files (tests/geojson_valid.rs runs it on what the
+"""An external RFC 7946 check of GeoJSON files (tests/it/geojson_valid.rs runs it on what the
 server serves).
 
     validate_geojson.py [--bbox W,S,E,N] [--geometry-type T]... [--max-decimals N]

@@ -1,0 +1,122 @@
+//! The space-time cube against esda: Gi* per (cell, month) with cylinder weights, per-slice
+//! Benjamini–Hochberg bins and Mann-Kendall trends (pymannkendall), on the committed sample
+//! (fixtures by `scripts/fixtures/make_cube_fixtures.py`).
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test should fail loudly on a broken fixture"
+)]
+
+use crate::common;
+
+use diemnong::analysis::cube::{CubeParams, Slice, emerging};
+use diemnong::analysis::emerging::classify;
+use diemnong::domain::{NewIncident, Zone};
+use diemnong::index::{Filter, IncidentIndex};
+use diemnong::ingest::{Context, read_file};
+use serde_json::Value;
+
+#[test]
+fn cube_matches_esda_and_pymannkendall() {
+    let records: Vec<NewIncident> = read_file(
+        &common::repo_path("sample-data/incidents.csv"),
+        &Context::defaults(),
+    )
+    .unwrap();
+    let index = IncidentIndex::from_records(&records);
+    let zone = Zone::default();
+    for name in ["res8_k1_t1_2024_all", "res7_k1_t0_2023_2024_theft"] {
+        let fx: Value = serde_json::from_slice(
+            &std::fs::read(common::repo_path(&format!(
+                "tests/fixtures/cube/{name}.json"
+            )))
+            .unwrap(),
+        )
+        .unwrap();
+        let mut filter = Filter::default();
+        if let Some(c) = fx["category"].as_str() {
+            filter.categories = Some(vec![index.categories().get(c).unwrap()]);
+        }
+        let from = zone
+            .parse_instant("from", fx["from"].as_str().unwrap())
+            .unwrap();
+        let to = zone
+            .parse_instant("to", fx["to"].as_str().unwrap())
+            .unwrap();
+        filter.from = Some(from);
+        filter.to = Some(to);
+        let res =
+            h3o::Resolution::try_from(u8::try_from(fx["res"].as_u64().unwrap()).unwrap()).unwrap();
+        let k = u32::try_from(fx["k"].as_u64().unwrap()).unwrap();
+        let time_k = usize::try_from(fx["time_k"].as_u64().unwrap()).unwrap();
+        let params = CubeParams {
+            res,
+            k,
+            time_k,
+            slice: Slice::Month,
+            range: (Some(from), Some(to)),
+        };
+        let cube = emerging(&index, &filter, &params, zone.tz()).unwrap();
+        assert_eq!(
+            cube.bounds.len() - 1,
+            fx["n_slices"].as_u64().unwrap() as usize,
+            "{name}: slices"
+        );
+        let cells = fx["cells"].as_array().unwrap();
+        assert_eq!(cube.cells.len(), cells.len(), "{name}: cells");
+        let mut significant = 0;
+        for (ours, theirs) in cube.cells.iter().zip(cells) {
+            let h3 = theirs["h3"].as_str().unwrap();
+            assert_eq!(ours.cell.to_string(), h3, "{name}");
+            let counts: Vec<u32> = theirs["counts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u32)
+                .collect();
+            assert_eq!(ours.counts, counts, "{name} {h3}: counts");
+            for (s, z) in theirs["z"].as_array().unwrap().iter().enumerate() {
+                let z = z.as_f64().unwrap();
+                assert!(
+                    (ours.z[s] - z).abs() <= 1e-9,
+                    "{name} {h3} slice {s}: z {} vs {z}",
+                    ours.z[s]
+                );
+            }
+            let bins: Vec<i8> = theirs["bins"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap() as i8)
+                .collect();
+            assert_eq!(ours.bins, bins, "{name} {h3}: bins");
+            significant += bins.iter().filter(|b| **b != 0).count();
+            match (&ours.trend, theirs["trend_s"].as_i64()) {
+                (Some(t), Some(s)) => {
+                    assert_eq!(t.s, s, "{name} {h3}: S");
+                    let var = theirs["trend_var_s"].as_f64().unwrap();
+                    assert!(
+                        (t.var_s - var).abs() <= 1e-9 * var.abs().max(1.0),
+                        "{name} {h3}: Var(S) {} vs {var}",
+                        t.var_s
+                    );
+                    assert!(
+                        (t.z - theirs["trend_z"].as_f64().unwrap()).abs() <= 1e-9,
+                        "{name} {h3}: trend z"
+                    );
+                    assert!(
+                        (t.p - theirs["trend_p"].as_f64().unwrap()).abs() <= 1e-9,
+                        "{name} {h3}: trend p"
+                    );
+                    assert!(
+                        (t.tau - theirs["trend_tau"].as_f64().unwrap()).abs() <= 1e-12,
+                        "{name} {h3}: tau"
+                    );
+                }
+                (None, None) => {}
+                (a, b) => panic!("{name} {h3}: trend {a:?} vs {b:?}"),
+            }
+            assert_eq!(ours.category, classify(&ours.bins, ours.trend.as_ref()));
+        }
+        assert!(significant > 0, "{name}: the sample has significant bins");
+    }
+}

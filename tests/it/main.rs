@@ -8,6 +8,10 @@
 //! bind `127.0.0.1:0`; the binary under test, `cli.rs`, gets its environment and working
 //! directory per child process).
 
+// Already true for a test target; written so that clippy's allow-*-in-tests (clippy.toml)
+// reach `common/` and the helpers too, not only the #[test] functions.
+#![cfg(test)]
+
 mod common;
 
 mod analysis_endpoints;

@@ -161,7 +161,7 @@ impl Api {
         Self {
             base,
             http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(300))
+                .timeout(Duration::from_mins(5))
                 .build()
                 .unwrap(),
         }

@@ -167,7 +167,7 @@ async fn samples() -> Vec<&'static Sample> {
 /// A client for these tests: clusters and KDE on the whole sample may take a while on a
 /// busy machine.
 fn api(base: String) -> Api {
-    Api::with_timeout(base, Duration::from_secs(300))
+    Api::with_timeout(base, Duration::from_mins(5))
 }
 
 fn query(pairs: &[(&str, &str)]) -> String {
@@ -245,7 +245,7 @@ fn brute(all: &[Inc], res: u8, keep: impl Fn(&Inc) -> bool) -> BTreeMap<String, 
     m
 }
 
-/// The (multi)polygon of an area of `sample-data/areas.geojson`, read here with serde_json.
+/// The (multi)polygon of an area of `sample-data/areas.geojson`, read here with `serde_json`.
 fn area_polygon(code: &str) -> geo::MultiPolygon<f64> {
     let fc: Value = serde_json::from_slice(
         &std::fs::read(common::repo_path("sample-data/areas.geojson")).unwrap(),
@@ -397,7 +397,7 @@ fn check_cells(label: &str, fc: &Value, res: u8) -> BTreeMap<String, Map<String,
     out
 }
 
-/// Checks a density collection (geometry, per_km2) and returns its counts by h3.
+/// Checks a density collection (geometry, `per_km2`) and returns its counts by h3.
 fn check_density(label: &str, fc: &Value, res: u8) -> BTreeMap<String, u64> {
     let cells = check_cells(label, fc, res);
     cells
@@ -1008,7 +1008,7 @@ async fn etag_differs_for_any_other_parameter_and_the_first_does_not_validate_it
 
 /// A write over HTTP (one incident in a known res-8 cell) and then one by another process (a
 /// second service on the same database, like the CLI, picked up by a refresh): each gives a
-/// new ETag and data version, the old ETags no longer validate, and the counts (the filtered
+/// new ETag and data version, the old `ETags` no longer validate, and the counts (the filtered
 /// path's too, through the index's delta) hold the new rows.
 #[tokio::test]
 async fn etag_and_data_version_change_after_a_write_over_http_and_one_by_another_process() {

@@ -79,7 +79,11 @@ fn csv(rows: &[&str]) -> String {
 /// The first `n` incidents of the committed sample.
 fn sample_head(n: usize) -> String {
     let all = std::fs::read_to_string(common::repo_path("sample-data/incidents.csv")).unwrap();
-    all.lines().take(n + 1).map(|l| format!("{l}\n")).collect()
+    all.lines().take(n + 1).fold(String::new(), |mut h, l| {
+        h.push_str(l);
+        h.push('\n');
+        h
+    })
 }
 
 /// A running server process, killed when dropped (also when a test fails).
@@ -741,7 +745,7 @@ async fn readme_demo_serves_a_sample_that_ends_today() {
     let started = Instant::now();
     let mut cmd = diemnong(dir.path());
     cmd.args(["demo", "--bind", "127.0.0.1:0"]);
-    let demo = Running::start(cmd, dir.path(), Duration::from_secs(240));
+    let demo = Running::start(cmd, dir.path(), Duration::from_mins(4));
     let base = demo.base_url();
     eprintln!(
         "demo ready in {:.1} s at {base}",
@@ -869,7 +873,7 @@ async fn readme_demo_serves_a_sample_that_ends_today() {
     // A second demo in the same directory reuses the database: nothing imported twice.
     let mut cmd = diemnong(dir.path());
     cmd.args(["demo", "--bind", "127.0.0.1:0"]);
-    let again = Running::start(cmd, dir.path(), Duration::from_secs(240));
+    let again = Running::start(cmd, dir.path(), Duration::from_mins(4));
     assert_eq!(health(&again.base_url()).await["incidents"], 20_000);
     assert!(
         again.stderr().contains("already holds 20000 incidents"),
@@ -889,7 +893,7 @@ async fn demo_end_pins_the_span() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = diemnong(dir.path());
     cmd.args(["demo", "--bind", "127.0.0.1:0", "--end", "2024-12-31"]);
-    let demo = Running::start(cmd, dir.path(), Duration::from_secs(240));
+    let demo = Running::start(cmd, dir.path(), Duration::from_mins(4));
     let base = demo.base_url();
     let token = demo_token(&demo);
     let extent = get_json(&base, &token, "/api/v1/extent").await;
@@ -936,7 +940,7 @@ async fn serve_honours_diemnong_bind_and_database_url_and_sees_cli_imports() {
         .env("DIEMNONG_BIND", "127.0.0.1:0")
         .env("DATABASE_URL", &url)
         .env("DIEMNONG_REFRESH_SECS", "1");
-    let server = Running::start(cmd, dir.path(), Duration::from_secs(60));
+    let server = Running::start(cmd, dir.path(), Duration::from_mins(1));
     let base = server.base_url();
     assert_eq!(health(&base).await["incidents"], 0);
     assert!(
@@ -973,7 +977,7 @@ async fn serve_honours_diemnong_bind_and_database_url_and_sees_cli_imports() {
     cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .env("DIEMNONG_BIND", "not-an-address")
         .env("DATABASE_URL", &url);
-    let flagged = Running::start(cmd, dir.path(), Duration::from_secs(60));
+    let flagged = Running::start(cmd, dir.path(), Duration::from_mins(1));
     assert_ne!(flagged.base_url(), base);
     let out = run(diemnong(dir.path())
         .arg("serve")

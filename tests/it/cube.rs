@@ -58,7 +58,7 @@ fn cube_matches_esda_and_pymannkendall() {
         let cube = emerging(&index, &filter, &params, zone.tz()).unwrap();
         assert_eq!(
             cube.bounds.len() - 1,
-            fx["n_slices"].as_u64().unwrap() as usize,
+            usize::try_from(fx["n_slices"].as_u64().unwrap()).unwrap(),
             "{name}: slices"
         );
         let cells = fx["cells"].as_array().unwrap();
@@ -71,7 +71,7 @@ fn cube_matches_esda_and_pymannkendall() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|v| v.as_u64().unwrap() as u32)
+                .map(|v| u32::try_from(v.as_u64().unwrap()).unwrap())
                 .collect();
             assert_eq!(ours.counts, counts, "{name} {h3}: counts");
             for (s, z) in theirs["z"].as_array().unwrap().iter().enumerate() {
@@ -86,7 +86,7 @@ fn cube_matches_esda_and_pymannkendall() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|v| v.as_i64().unwrap() as i8)
+                .map(|v| i8::try_from(v.as_i64().unwrap()).unwrap())
                 .collect();
             assert_eq!(ours.bins, bins, "{name} {h3}: bins");
             significant += bins.iter().filter(|b| **b != 0).count();

@@ -50,7 +50,7 @@ fn dbscan_matches_scikit_learn() {
             }
         }
         let eps = fx["eps_m"].as_f64().unwrap();
-        let min_points = fx["min_points"].as_u64().unwrap() as usize;
+        let min_points = usize::try_from(fx["min_points"].as_u64().unwrap()).unwrap();
         let ours = dbscan(&index, &filter, eps, min_points);
         assert_eq!(
             ours.ids.len() as u64,

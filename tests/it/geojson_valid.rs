@@ -200,6 +200,10 @@ fn exterior(f: &Value) -> Vec<(f64, f64)> {
 
 /// Checks the five June 2025 clusters: a real triangle stays the hull of its members; each
 /// degenerate one becomes a small polygon (within 20 m of its members) that covers them.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "a mean over a few thousand positions, exact in f64"
+)]
 fn check_degenerate_clusters(fc: &Value) {
     use geo::{Area, Contains, Coord, Intersects, LineString, Point, Polygon};
     let fs = features(fc, false);
@@ -338,7 +342,7 @@ async fn served() -> &'static Served {
             .unwrap();
         let base = common::spawn_server(Arc::clone(&service)).await;
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(300))
+            .timeout(Duration::from_mins(5))
             .build()
             .unwrap();
 
@@ -427,7 +431,7 @@ async fn check_endpoint(name: &str) {
     let s = served().await;
     let (base, viewer) = (&s.base, &s.viewer);
     let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(300))
+        .timeout(Duration::from_mins(5))
         .build()
         .unwrap();
     let endpoints = endpoints();

@@ -79,7 +79,11 @@ async fn load_sample(service: &Service) {
 async fn load_small(service: &Service, n: usize) {
     import_file(service, Layer::Areas, "sample-data/areas.geojson").await;
     let text = std::fs::read_to_string(common::repo_path("sample-data/incidents.csv")).unwrap();
-    let head: String = text.lines().take(n + 1).map(|l| format!("{l}\n")).collect();
+    let head: String = text.lines().take(n + 1).fold(String::new(), |mut h, l| {
+        h.push_str(l);
+        h.push('\n');
+        h
+    });
     let source = Source::Csv {
         reader: Box::new(std::io::Cursor::new(head.into_bytes())),
         options: CsvOptions::default(),
@@ -692,7 +696,7 @@ async fn unreadable_media_types_and_bad_write_queries_are_415_and_400_and_write_
 }
 
 /// The good row the bad bodies carried imports on its own (the rejections were about the bad
-/// rows), a mixed body with skip_invalid takes its good rows, and a semicolon file with the
+/// rows), a mixed body with `skip_invalid` takes its good rows, and a semicolon file with the
 /// right delimiter parameter is fine.
 #[tokio::test]
 async fn good_rows_import_alone_with_skip_invalid_and_with_their_delimiter() {
@@ -922,7 +926,8 @@ async fn walk(api: &Api, token: Option<&str>, first: &str, limit: usize) -> (u64
                     "next links are absolute on this server: {n}"
                 );
                 assert_eq!(
-                    returned as usize, limit,
+                    usize::try_from(returned).unwrap(),
+                    limit,
                     "{url}: a page before the last is full"
                 );
                 url = n;
@@ -1307,7 +1312,7 @@ async fn paging_areas_by_kind_needs_no_token() {
 #[tokio::test]
 async fn paging_an_incident_written_between_pages_comes_once_on_a_later_page() {
     let s = start(TestDb::sqlite().await, async |svc: &Service| {
-        load_sample(svc).await
+        load_sample(svc).await;
     })
     .await;
     let (api, t) = (&s.api, &s.tokens);
@@ -1341,7 +1346,7 @@ async fn paging_an_incident_written_between_pages_comes_once_on_a_later_page() {
     .await
     .ok(201);
     let (matched, rest) = walk(api, Some(&t.viewer), &next, 1).await;
-    assert_eq!(matched as usize, before + 1);
+    assert_eq!(usize::try_from(matched).unwrap(), before + 1);
     assert_eq!(
         rest.len() + 1,
         before + 1,
@@ -1594,7 +1599,7 @@ fn check_collection(label: &str, r: &Resp) -> (Value, BTreeSet<&'static str>) {
 #[tokio::test]
 async fn geojson_responses_follow_rfc_7946() {
     let s = start(TestDb::sqlite().await, async |svc: &Service| {
-        load_sample(svc).await
+        load_sample(svc).await;
     })
     .await;
     let (api, t) = (&s.api, &s.tokens);
@@ -1714,7 +1719,7 @@ async fn geojson_responses_follow_rfc_7946() {
 #[tokio::test]
 async fn responses_are_gzipped_when_asked() {
     let s = start(TestDb::sqlite().await, async |svc: &Service| {
-        load_small(svc, 300).await
+        load_small(svc, 300).await;
     })
     .await;
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();
@@ -2017,7 +2022,7 @@ fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
 #[tokio::test]
 async fn openapi_declares_problem_responses_once() {
     let s = start(TestDb::sqlite().await, async |svc: &Service| {
-        load_small(svc, 10).await
+        load_small(svc, 10).await;
     })
     .await;
     let doc = s.api.get("/api/v1/openapi.json", None).await.ok(200);
@@ -2120,7 +2125,7 @@ fn dog_theft_labels() -> Value {
 /// A server of its own (a catalogue case writes) over the areas and 10 incidents.
 async fn catalogue_server() -> Server {
     start(TestDb::sqlite().await, async |svc: &Service| {
-        load_small(svc, 10).await
+        load_small(svc, 10).await;
     })
     .await
 }
@@ -2417,6 +2422,10 @@ async fn unknown_paths_are_404_and_wrong_methods_405_as_problems() {
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test]
+#[expect(
+    clippy::float_cmp,
+    reason = "the public box must not equal any incident coordinate exactly, bit for bit"
+)]
 async fn extent_says_where_and_when_without_placing_an_incident() {
     // No data: no incident extent, no programme years, but the zone and today.
     let empty = start(TestDb::sqlite().await, async |_: &Service| {}).await;
@@ -2436,7 +2445,7 @@ async fn extent_says_where_and_when_without_placing_an_incident() {
     );
 
     let s = start(TestDb::sqlite().await, async |svc: &Service| {
-        load_sample(svc).await
+        load_sample(svc).await;
     })
     .await;
     let (api, t) = (&s.api, &s.tokens);
@@ -2495,7 +2504,7 @@ async fn extent_says_where_and_when_without_placing_an_incident() {
 #[tokio::test]
 async fn small_layers_come_whole_and_incidents_in_pages() {
     let s = start(TestDb::sqlite().await, async |svc: &Service| {
-        load_sample(svc).await
+        load_sample(svc).await;
     })
     .await;
     let (api, t) = (&s.api, &s.tokens);

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use std::fmt::Write as _;
 
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +36,7 @@ async fn run(svc: &Service, layer: Layer, source: Source, mode: ImportMode) -> R
             mode,
             Box::new(move |n| p2.lock().unwrap().push(n)),
             Box::new(move |errors: &[RowError], raw: &str| {
-                r2.lock().unwrap().push((errors.to_vec(), raw.to_owned()))
+                r2.lock().unwrap().push((errors.to_vec(), raw.to_owned()));
             }),
         )
         .await
@@ -167,16 +168,21 @@ fn instant(rfc3339: &str) -> i64 {
 }
 
 /// `n` good incident rows with ids `{prefix}-…` (no header).
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "row numbers below 2^52 are exact in f64"
+)]
 fn good_rows(prefix: &str, n: usize) -> String {
-    (0..n)
-        .map(|i| {
-            format!(
-                "{prefix}-{i:06},2024-03-01T08:00:00+07:00,theft,serious,false,{:.6},{:.6}\n",
-                106.6 + (i % 400) as f64 * 0.0005,
-                10.7 + (i / 400) as f64 * 0.0005
-            )
-        })
-        .collect()
+    let mut rows = String::new();
+    for i in 0..n {
+        let _ = writeln!(
+            rows,
+            "{prefix}-{i:06},2024-03-01T08:00:00+07:00,theft,serious,false,{:.6},{:.6}",
+            106.6 + (i % 400) as f64 * 0.0005,
+            10.7 + (i / 400) as f64 * 0.0005
+        );
+    }
+    rows
 }
 
 const HEADER: &str = "external_id,occurred_at,category,severity,solved,lon,lat\n";
@@ -216,7 +222,7 @@ async fn sample_files_import_and_reimporting_them_changes_nothing() {
             assert_eq!(r.errors_total, 0, "{b} {rel}");
             assert_eq!(
                 r.data_version,
-                i as i64 + 1,
+                i64::try_from(i).unwrap() + 1,
                 "{b} {rel}: one version per import"
             );
             assert!(run.rejects.is_empty(), "{b} {rel}");
@@ -401,7 +407,7 @@ fn assert_bad_rows_report(r: &ImportReport, b: &str) {
         .iter()
         .map(|e| match &e.place {
             diemnong::ingest::Place::Line { line, .. } => *line,
-            other => panic!("{other:?}"),
+            other @ diemnong::ingest::Place::Pointer { .. } => panic!("{other:?}"),
         })
         .collect();
     assert_eq!(lines, vec![3, 4, 5, 9, 10, 12, 12, 12, 12, 12], "{b}");
@@ -817,6 +823,7 @@ async fn header_aliases_match_case_insensitively_and_optional_columns_default() 
 }
 
 #[tokio::test]
+#[expect(clippy::float_cmp, reason = "a coordinate must round-trip bit for bit")]
 async fn excel_exports_with_a_byte_order_mark_and_crlf_import() {
     for db in TestDb::all().await {
         let b = db.backend;
@@ -907,7 +914,7 @@ async fn problems_name_physical_lines_whatever_the_line_endings() {
                         assert_eq!(column.as_deref(), Some("lat"), "{what}");
                         *line
                     }
-                    other => panic!("{other:?}"),
+                    other @ diemnong::ingest::Place::Pointer { .. } => panic!("{other:?}"),
                 })
                 .collect();
             assert_eq!(got, bad, "{what}");
@@ -923,6 +930,7 @@ async fn problems_name_physical_lines_whatever_the_line_endings() {
 }
 
 #[tokio::test]
+#[expect(clippy::float_cmp, reason = "a coordinate must round-trip bit for bit")]
 async fn explicit_column_mappings_name_odd_headers() {
     for db in TestDb::all().await {
         let b = db.backend;

@@ -545,7 +545,10 @@ async fn kpis_hot_cells_are_the_gi_star_engine_s_cells_touching_the_area() {
             .map(|v| v.as_str().unwrap())
             .collect();
         assert!(ids.contains(&cluster.to_string().as_str()), "{b}: {k}");
-        assert_eq!(k["hot_cells"].as_u64().unwrap() as usize, ids.len());
+        assert_eq!(
+            usize::try_from(k["hot_cells"].as_u64().unwrap()).unwrap(),
+            ids.len()
+        );
         assert_eq!(k["traffic_lights"]["hotspots"], "red");
         assert_eq!(k["hotspots_target_met"], false);
         let engine = api

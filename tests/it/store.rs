@@ -14,6 +14,8 @@ use diemnong::ingest::Layer;
 use diemnong::ingest::csv::CsvOptions;
 use diemnong::service::{ImportMode, ImportReport, Service, Source, load_snapshot};
 use diemnong::store::{CatalogueKind, Store, StoreError};
+use geo::Winding as _;
+use std::fmt::Write as _;
 
 #[tokio::test]
 async fn migrations_seed_the_default_catalogue() {
@@ -401,7 +403,6 @@ async fn cameras_models_and_areas_round_trip_every_field() {
         );
         assert!(got_areas.windows(2).all(|w| w[0].id < w[1].id), "{b}");
         // Stored geometry is RFC 7946 wound: exterior rings counter-clockwise.
-        use geo::Winding;
         for a in &got_areas {
             for p in &a.data.geometry.multi_polygon().0 {
                 assert!(p.exterior().is_ccw(), "{b}: {}", a.data.code);
@@ -418,6 +419,10 @@ async fn cameras_models_and_areas_round_trip_every_field() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "row numbers below 2^52 are exact in f64"
+)]
 async fn reinserting_the_same_keys_inserts_nothing_and_changes_nothing() {
     for db in TestDb::all().await {
         let b = db.backend;
@@ -814,6 +819,10 @@ async fn tokens_insert_resolve_revoke_and_list() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "row numbers below 2^52 are exact in f64"
+)]
 async fn incidents_by_ids_returns_the_existing_subset_in_id_order() {
     for db in TestDb::all().await {
         let b = db.backend;
@@ -1022,6 +1031,10 @@ fn csv_text(text: String) -> Source {
 }
 
 /// `n` deterministic pseudo-random incidents over Hồ Chí Minh City (ids `{prefix}-…`).
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "pseudo-random offsets below 10^6, exact in f64"
+)]
 fn generated_csv(prefix: &str, n: usize, seed: u64, categories: &[&str]) -> String {
     let mut s = seed;
     let mut next = move || {
@@ -1042,14 +1055,15 @@ fn generated_csv(prefix: &str, n: usize, seed: u64, categories: &[&str]) -> Stri
         let lon = 106.55 + (next() % 300_000) as f64 / 1e6;
         let lat = 10.65 + (next() % 250_000) as f64 / 1e6;
         let t = 1_704_067_200 + (next() % 31_536_000);
-        let cat = categories[(next() % categories.len() as u64) as usize];
+        let cat = categories[usize::try_from(next() % categories.len() as u64).unwrap()];
         let sv = sev[(next() % 4) as usize];
         let solved = next() % 2 == 0;
         let ts = jiff::Timestamp::from_second(i64::try_from(t).unwrap()).unwrap();
-        out.push_str(&format!(
-            "{prefix}-{i:06},{ts},{cat},{sv},{solved},{lon:.6},{lat:.6},\"{i} Đường số {}\"\n",
+        let _ = writeln!(
+            out,
+            "{prefix}-{i:06},{ts},{cat},{sv},{solved},{lon:.6},{lat:.6},\"{i} Đường số {}\"",
             i % 50
-        ));
+        );
     }
     out
 }
@@ -1139,6 +1153,10 @@ async fn a_restart_rebuilds_an_index_identical_to_the_database() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::float_cmp,
+    reason = "rounded to 6 decimals means exactly the double nearest the decimal"
+)]
 async fn area_geometry_is_stored_to_6_decimals_and_always_reads_back() {
     // Valid at full precision, but narrower than 6 decimals can tell apart: refused when
     // validated, rather than stored and then unreadable (which would stop a restart).

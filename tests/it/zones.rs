@@ -76,6 +76,10 @@ fn sample_snapshot() -> Snapshot {
 }
 
 #[test]
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "incident counts below 2^52 are exact in f64"
+)]
 fn zones_are_the_connected_hot_cells_with_exact_statistics() {
     let snap = sample_snapshot();
     let filter = Filter::default();

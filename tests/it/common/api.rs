@@ -22,9 +22,9 @@ pub struct Resp {
 }
 
 impl Resp {
-    pub fn header(&self, name: header::HeaderName) -> &str {
+    pub fn header(&self, name: impl header::AsHeaderName) -> &str {
         self.headers
-            .get(&name)
+            .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
@@ -109,7 +109,7 @@ impl Resp {
 
 impl Api {
     pub fn new(base: String) -> Self {
-        Self::with_timeout(base, std::time::Duration::from_secs(120))
+        Self::with_timeout(base, std::time::Duration::from_mins(2))
     }
 
     /// A client whose requests give up after `timeout` (long analyses on big data).

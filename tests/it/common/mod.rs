@@ -25,6 +25,10 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    #[expect(
+        clippy::unused_async,
+        reason = "the same shape as TestDb::postgres, which awaits, so tests can pick either"
+    )]
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());

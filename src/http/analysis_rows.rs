@@ -37,6 +37,25 @@ fn round_dec6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
+/// The [`Feature`] of a cell's row: the cell (its `h3` field) is the id and the hexagon;
+/// the closure says how many incidents the row stands for.
+macro_rules! cell_feature {
+    ($t:ty, |$row:ident| $incidents:expr) => {
+        impl Feature for $t {
+            fn id(&self) -> FeatureId<'_> {
+                FeatureId::Cell(self.h3)
+            }
+            fn geometry(&self) -> Geometry<'_> {
+                Geometry::Hex(self.h3)
+            }
+            fn incidents(&self) -> Option<u64> {
+                let $row = self;
+                $incidents
+            }
+        }
+    };
+}
+
 /// A cell of `/density`.
 #[derive(Debug, Serialize)]
 pub struct DensityFeature {
@@ -56,17 +75,7 @@ impl From<DensityCell> for DensityFeature {
     }
 }
 
-impl Feature for DensityFeature {
-    fn id(&self) -> FeatureId<'_> {
-        FeatureId::Cell(self.h3)
-    }
-    fn geometry(&self) -> Geometry<'_> {
-        Geometry::Hex(self.h3)
-    }
-    fn incidents(&self) -> Option<u64> {
-        Some(self.count.into())
-    }
-}
+cell_feature!(DensityFeature, |f| Some(f.count.into()));
 
 /// A cell of `/hotspots`: its count and Gi* (z, two-sided p, Benjamini–Hochberg q, bin).
 #[derive(Debug, Serialize)]
@@ -94,17 +103,7 @@ impl HotspotFeature {
     }
 }
 
-impl Feature for HotspotFeature {
-    fn id(&self) -> FeatureId<'_> {
-        FeatureId::Cell(self.h3)
-    }
-    fn geometry(&self) -> Geometry<'_> {
-        Geometry::Hex(self.h3)
-    }
-    fn incidents(&self) -> Option<u64> {
-        Some(self.count.into())
-    }
-}
+cell_feature!(HotspotFeature, |f| Some(f.count.into()));
 
 /// A cell of `/hotspots/emerging`: its category, trend and per-slice series.
 #[derive(Debug, Serialize)]
@@ -138,17 +137,7 @@ impl From<&EmergingCell> for EmergingFeature {
     }
 }
 
-impl Feature for EmergingFeature {
-    fn id(&self) -> FeatureId<'_> {
-        FeatureId::Cell(self.h3)
-    }
-    fn geometry(&self) -> Geometry<'_> {
-        Geometry::Hex(self.h3)
-    }
-    fn incidents(&self) -> Option<u64> {
-        Some(self.count)
-    }
-}
+cell_feature!(EmergingFeature, |f| Some(f.count));
 
 /// A cell centre of `/kde`: the kernel density there, in incidents per km².
 #[derive(Debug, Serialize)]
@@ -167,19 +156,9 @@ impl From<KdeCell> for KdeFeature {
     }
 }
 
-impl Feature for KdeFeature {
-    fn id(&self) -> FeatureId<'_> {
-        FeatureId::Cell(self.h3)
-    }
-    fn geometry(&self) -> Geometry<'_> {
-        Geometry::Hex(self.h3)
-    }
-    /// A smoothed surface has no count: the handler's minimum bandwidth for anonymous
-    /// callers is what keeps single incidents from showing.
-    fn incidents(&self) -> Option<u64> {
-        None
-    }
-}
+// A smoothed surface has no count: the handler's minimum bandwidth for anonymous callers
+// is what keeps single incidents from showing.
+cell_feature!(KdeFeature, |_f| None);
 
 /// A category and how many incidents of it.
 #[derive(Debug, Serialize)]

@@ -18,9 +18,9 @@ use common::api::Api;
 use common::{TestDb, import_file};
 use diemnong::auth::Role;
 use diemnong::http::analysis::AnalysisSettings;
+use diemnong::ingest::Layer;
 use diemnong::ingest::csv::CsvOptions;
-use diemnong::ingest::{Layer, RowError};
-use diemnong::service::{ImportMode, ImportReport, Service, Source};
+use diemnong::service::{Service, Source};
 use geo::Contains;
 use h3o::{CellIndex, LatLng, Resolution};
 use serde_json::{Map, Value, json};
@@ -33,24 +33,7 @@ const CSV_HEADER: &str = "external_id,occurred_at,category,severity,solved,lon,l
 // Loading data, tokens, servers
 // ---------------------------------------------------------------------------------------
 
-async fn import(service: &Service, layer: Layer, source: Source) -> ImportReport {
-    let r = service
-        .import(
-            layer,
-            source,
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_: &[RowError], _: &str| {}),
-        )
-        .await
-        .expect("import");
-    assert!(
-        r.committed,
-        "{layer} did not import: {:?}",
-        r.errors.first()
-    );
-    r
-}
+use common::import;
 
 /// The areas and the 20,000 incidents of the committed sample.
 async fn load_sample(service: &Service) {

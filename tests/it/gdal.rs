@@ -10,25 +10,8 @@ use std::sync::Arc;
 
 use common::TestDb;
 use diemnong::auth::Role;
-use diemnong::ingest::csv::CsvOptions;
-use diemnong::ingest::{Layer, RowError};
-use diemnong::service::{ImportMode, Service, open_source};
+use diemnong::ingest::Layer;
 use serde_json::Value;
-
-async fn load(service: &Service, layer: Layer, rel: &str) {
-    let (source, _) = open_source(&common::repo_path(rel), None, CsvOptions::default()).unwrap();
-    let r = service
-        .import(
-            layer,
-            source,
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_: &[RowError], _: &str| {}),
-        )
-        .await
-        .unwrap();
-    assert!(r.committed, "{rel}: {:?}", r.errors.first());
-}
 
 /// `Extent: (x0, y0) - (x1, y1)` as [x0, y0, x1, y1].
 fn extent(info: &str) -> [f64; 4] {
@@ -102,9 +85,9 @@ fn write_json(dir: &Path, name: &str, v: &Value) -> String {
 async fn ogrinfo_reads_the_areas_url_and_fetched_point_layers() {
     let db = TestDb::sqlite().await;
     let service = db.service().await;
-    load(&service, Layer::Areas, "sample-data/areas.geojson").await;
-    load(&service, Layer::Cameras, "sample-data/cameras.csv").await;
-    load(&service, Layer::Incidents, "sample-data/incidents.csv").await;
+    common::import_file(&service, Layer::Areas, "sample-data/areas.geojson").await;
+    common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
+    common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
     let (_, viewer) = service.create_token("gdal", Role::Viewer).await.unwrap();
     let base = common::spawn_server(Arc::clone(&service)).await;
 

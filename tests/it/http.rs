@@ -12,9 +12,9 @@ use common::api::{Api, Resp};
 use common::fixtures::{Tokens, tokens};
 use common::{TestDb, import_file};
 use diemnong::auth::Role;
+use diemnong::ingest::Layer;
 use diemnong::ingest::csv::CsvOptions;
-use diemnong::ingest::{Layer, RowError};
-use diemnong::service::{ImportMode, ImportReport, Service, Source};
+use diemnong::service::{Service, Source};
 use diemnong::store::Store;
 use reqwest::header;
 use serde_json::{Value, json};
@@ -27,24 +27,7 @@ const CSV_HEADER: &str = "external_id,occurred_at,category,severity,solved,lon,l
 // Loading data and tokens
 // ---------------------------------------------------------------------------------------
 
-async fn import(service: &Service, layer: Layer, source: Source) -> ImportReport {
-    let r = service
-        .import(
-            layer,
-            source,
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_: &[RowError], _: &str| {}),
-        )
-        .await
-        .expect("import");
-    assert!(
-        r.committed,
-        "{layer} did not import: {:?}",
-        r.errors.first()
-    );
-    r
-}
+use common::import;
 
 /// The whole committed sample: 120 areas, 300 cameras, 250 models, 20,000 incidents.
 async fn load_sample(service: &Service) {

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use diemnong::auth::Role;
+use diemnong::ingest::Layer;
 use diemnong::ingest::csv::CsvOptions;
-use diemnong::ingest::{Layer, RowError};
-use diemnong::service::{ImportMode, Service, Source};
+use diemnong::service::{Service, Source};
 use serde_json::{Value, json};
 
 use super::api::Api;
@@ -30,19 +30,7 @@ pub fn square(
     })
 }
 
-async fn import(service: &Service, layer: Layer, source: Source) {
-    let r = service
-        .import(
-            layer,
-            source,
-            ImportMode::AllOrNothing,
-            Box::new(|_| {}),
-            Box::new(|_: &[RowError], _: &str| {}),
-        )
-        .await
-        .expect("import");
-    assert!(r.committed, "{layer}: {:?}", r.errors.first());
-}
+use super::import;
 
 pub async fn import_areas(service: &Service, features: Vec<Value>) {
     let fc = json!({"type": "FeatureCollection", "features": features});

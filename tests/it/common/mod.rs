@@ -154,6 +154,15 @@ pub async fn import_file(
         diemnong::ingest::csv::CsvOptions::default(),
     )
     .expect("open a repository file");
+    import(service, layer, source).await
+}
+
+/// Imports `source` all or nothing, and fails the test unless it was committed.
+pub async fn import(
+    service: &Service,
+    layer: diemnong::ingest::Layer,
+    source: diemnong::service::Source,
+) -> diemnong::service::ImportReport {
     let r = service
         .import(
             layer,
@@ -164,7 +173,11 @@ pub async fn import_file(
         )
         .await
         .expect("import");
-    assert!(r.committed, "{rel} did not import: {:?}", r.errors.first());
+    assert!(
+        r.committed,
+        "{layer} did not import: {:?}",
+        r.errors.first()
+    );
     r
 }
 

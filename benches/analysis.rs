@@ -16,6 +16,7 @@ use diemnong::analysis::cells::count_cells;
 use diemnong::analysis::density::density;
 use diemnong::analysis::gistar::{Study, gi_star, study_set};
 use diemnong::domain::{NewIncident, Zone};
+use diemnong::index::containment::Exceptions;
 use diemnong::index::{CategoryRef, Filter, IncidentIndex, Scanned};
 use diemnong::ingest::{Context, read_file_with};
 use diemnong::sample::{SampleConfig, generate};
@@ -144,6 +145,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         index.len(),
         build.as_secs_f64() * 1e3,
         index.heap_bytes() as f64 / index.len() as f64
+    );
+    // Which rows' containing cell (h3's latLngToCell) is not their resolution-15 cell's
+    // parent, per served resolution: built directly here (the segment caches its own).
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut containment_bytes = 0;
+    for r in diemnong::index::containment::SERVED {
+        let res = Resolution::try_from(r)?;
+        let t = Instant::now();
+        let e = Exceptions::of(index.main(), res, threads);
+        let took = t.elapsed();
+        containment_bytes += e.bytes();
+        println!(
+            "containment res {r}: {} exceptions ({:.2}%), found in {:.0} ms on {threads} threads, {:.2} bytes/incident",
+            e.len(),
+            100.0 * e.len() as f64 / index.len() as f64,
+            took.as_secs_f64() * 1e3,
+            e.bytes() as f64 / index.len() as f64
+        );
+    }
+    println!(
+        "containment, resolutions 5-11: {:.1} bytes/incident",
+        containment_bytes as f64 / index.len() as f64
     );
     for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
         let (d, cells) = median(|| density(&index, &all, res).len());

@@ -12,19 +12,7 @@ use h3o::{CellIndex, Resolution};
 
 use crate::index::{Filter, IncidentIndex, Segment};
 
-const RES_SHIFT: u32 = 52;
-const RES_MASK: u64 = 0xF << RES_SHIFT;
-
-/// The raw bits of the parent at `res` of a resolution-15 cell, by bit arithmetic: what the
-/// hot loops compare and search (`CellIndex::try_from` turns it back into a cell).
-#[must_use]
-#[inline]
-pub(crate) fn parent15(cell: CellIndex, res: Resolution) -> u64 {
-    let res = u8::from(res);
-    let free = 3 * (15 - u32::from(res));
-    let digits = if free == 0 { 0 } else { (1u64 << free) - 1 };
-    (u64::from(cell) & !RES_MASK) | (u64::from(res) << RES_SHIFT) | digits
-}
+pub(crate) use crate::index::containment::parent15;
 
 /// Occupied cells at `res` with their counts, sorted by cell.
 #[must_use]

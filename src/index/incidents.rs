@@ -18,12 +18,13 @@
 //! [`IncidentIndex`] and readers holding the old one keep a consistent view.
 
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use h3o::CellIndex;
+use h3o::{CellIndex, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, Envelope, RTree, RTreeObject};
 
+use super::containment::{self, Exceptions, SERVED_COUNT, parent15};
 use super::rows::{CategoryRef, IncidentRow, Scanned};
 use crate::domain::{Severity, SeveritySet};
 
@@ -96,6 +97,9 @@ pub struct Segment {
     /// See [`pack_flags`].
     pub flags: Vec<u8>,
     pages: RTree<Page>,
+    /// Per served resolution, the rows whose containing cell is not their resolution-15
+    /// cell's parent; built on first use (see [`super::containment`]).
+    containment: [OnceLock<Exceptions>; SERVED_COUNT],
 }
 
 impl Segment {
@@ -119,6 +123,7 @@ impl Segment {
             category: Vec::with_capacity(n),
             flags: Vec::with_capacity(n),
             pages: RTree::new(),
+            containment: Default::default(),
         }
     }
 
@@ -140,6 +145,29 @@ impl Segment {
         self.lat.extend_from_slice(&other.lat);
         self.category.extend_from_slice(&other.category);
         self.flags.extend_from_slice(&other.flags);
+    }
+
+    /// The rows of this segment whose containing cell at `res` is not their resolution-15
+    /// cell's parent, built on first use (on every core) and kept; `None` for a resolution
+    /// the API does not serve.
+    #[must_use]
+    pub fn exceptions(&self, res: Resolution) -> Option<&Exceptions> {
+        let slot = containment::slot(res)?;
+        Some(self.containment[slot].get_or_init(|| {
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            Exceptions::of(self, res, threads)
+        }))
+    }
+
+    /// The raw bits of the cell that contains row `i` at `res`: h3's `latLngToCell`, which
+    /// for ~94% of rows is the parent of the row's resolution-15 cell.
+    #[must_use]
+    pub fn containing_cell(&self, i: usize, res: Resolution) -> u64 {
+        match self.exceptions(res) {
+            Some(e) => e.get(i).unwrap_or_else(|| parent15(self.cell[i], res)),
+            None => containment::containing(self.lon[i], self.lat[i], res)
+                .unwrap_or_else(|| parent15(self.cell[i], res)),
+        }
     }
 
     #[must_use]
@@ -176,6 +204,7 @@ impl Segment {
             category: gather(&self.category, &perm),
             flags: gather(&self.flags, &perm),
             pages: RTree::new(),
+            containment: Default::default(),
         };
         drop(self);
         let pages = (0..n)

@@ -8,6 +8,7 @@
 //! This module is pure: no I/O. The service fills it from the store.
 
 pub mod areas;
+pub mod containment;
 pub mod incidents;
 pub mod points;
 pub mod rows;

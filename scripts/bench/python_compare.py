@@ -16,13 +16,11 @@ What is timed (time.perf_counter; the median of a few runs when a run is short, 
 it is long; the number of runs is printed). Loading the CSV is timed on its own and left out
 of every other figure, as the Rust bench leaves out its CSV parsing and index build.
 
-* cell assignment: h3.latlng_to_cell(lat, lon, 15) for every incident. The index stores the
-  resolution-15 cell of each incident and counts coarser cells through their parents
-  (bit arithmetic), so the Python side does the same to count exactly the same points per
-  cell; the analyst's shortcut, latlng_to_cell(lat, lon, 9) directly, is timed as well and
-  its disagreement with the parents is reported (H3 children do not tile their parent
-  exactly, so points near a cell's edge can land in a neighbour).
-* Gi*, res 9, k 1, study set "kring": counting per cell (parents + np.unique), the study set
+* cell assignment: h3.latlng_to_cell(lat, lon, res) for every incident, at res 9 (Gi*, KDE)
+  and res 8 (emerging): each incident goes to the cell that contains it, as the server and
+  every H3 tool count it. Timed on its own (one h3-py call a point) and left out of the
+  computations below, as the Rust bench leaves out its index build.
+* Gi*, res 9, k 1, study set "kring": counting per cell (np.unique), the study set
   (every occupied cell and its k-disk, empty cells count 0), a libpysal W built from
   h3.grid_disk (binary, self included), esda G_Local(transform='B', star=True,
   permutations=0), two-sided p and Benjamini-Hochberg q as the Rust computes them.
@@ -130,18 +128,6 @@ def load(path: str):
 # H3 helpers. The integer API (cells as 64-bit ints) maps straight onto numpy uint64 arrays,
 # which makes counting a sort instead of a dict of strings.
 
-RES_SHIFT = 52
-RES_MASK = np.uint64(0xF << RES_SHIFT)
-
-
-def parents(cells15: np.ndarray, res: int) -> np.ndarray:
-    """cell_to_parent(c, res) for resolution-15 cells, vectorised: the resolution field set
-    to `res` and the finer digits to 7 (the same bit arithmetic as src/analysis/cells.rs)."""
-    free = 3 * (15 - res)
-    digits = np.uint64((1 << free) - 1)
-    return (cells15 & ~RES_MASK) | np.uint64(res << RES_SHIFT) | digits
-
-
 def assign_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     """h3.latlng_to_cell for every point (h3-py has no vectorised form: one call a point)."""
     import h3.api.basic_int as h3
@@ -186,13 +172,14 @@ def two_sided_p(z: np.ndarray) -> np.ndarray:
 # 1. Gi*
 
 
-def gi_star(cells15: np.ndarray, res: int = 9, k: int = 1) -> dict:
+def gi_star(cells9: np.ndarray, k: int = 1) -> dict:
+    """Gi* on the res-9 cells of the incidents (latlng_to_cell(lat, lon, 9))."""
     from esda import G_Local
     from libpysal.weights import W
     from scipy.stats import false_discovery_control
 
     t0 = time.perf_counter()
-    occ, counts = np.unique(parents(cells15, res), return_counts=True)
+    occ, counts = np.unique(cells9, return_counts=True)
     t1 = time.perf_counter()
     cells = study_cells(occ, k)
     y = np.zeros(len(cells))
@@ -245,8 +232,8 @@ def kde_candidates(occupied: list[int], support_m: float) -> np.ndarray:
     return np.array(sorted(out), dtype=np.uint64)
 
 
-def kde_quartic(tree, cells15: np.ndarray, h_m: float, res: int = 9) -> dict:
-    """Quartic KDE at cell centres, incidents per km², positive cells only.
+def kde_quartic(tree, cells9: np.ndarray, h_m: float) -> dict:
+    """Quartic KDE at res-9 cell centres, incidents per km², positive cells only.
 
     One ball query per candidate centre, then that centre's kernel sum in numpy. (One
     batched query with every centre's hits flattened into a single array was slower here:
@@ -255,7 +242,7 @@ def kde_quartic(tree, cells15: np.ndarray, h_m: float, res: int = 9) -> dict:
     import h3.api.basic_int as h3
 
     t0 = time.perf_counter()
-    occ = np.unique(parents(cells15, res))
+    occ = np.unique(cells9)
     cand = kde_candidates(occ.tolist(), h_m)
     centres = np.array([h3.cell_to_latlng(c) for c in cand.tolist()])
     cxyz = unit_vectors(centres[:, 0], centres[:, 1])
@@ -400,8 +387,9 @@ def mann_kendall_rows(z: np.ndarray):
     return s, zmk, 2.0 * norm.sf(np.abs(zmk))
 
 
-def emerging(cells15: np.ndarray, secs: np.ndarray, bounds: np.ndarray,
-             res: int = 8, k: int = 1, time_k: int = 1, alpha: float = 0.05) -> dict:
+def emerging(cells8: np.ndarray, secs: np.ndarray, bounds: np.ndarray,
+             k: int = 1, time_k: int = 1, alpha: float = 0.05) -> dict:
+    """Space-time Gi* on the res-8 cells of the incidents (latlng_to_cell(lat, lon, 8))."""
     import scipy.sparse as sp
     from scipy.stats import false_discovery_control
 
@@ -409,8 +397,7 @@ def emerging(cells15: np.ndarray, secs: np.ndarray, bounds: np.ndarray,
     t_n = len(bounds) - 1
     inside = (secs >= bounds[0]) & (secs < bounds[-1])
     slice_ = np.searchsorted(bounds, secs[inside], side="right") - 1
-    c = parents(cells15[inside], res)
-    occ, inv = np.unique(c, return_inverse=True)
+    occ, inv = np.unique(cells8[inside], return_inverse=True)
     cells = study_cells(occ, k)
     n_cells = len(cells)
     ci = np.searchsorted(cells, occ)[inv]
@@ -531,21 +518,17 @@ def main() -> int:
     print(f"{n} incidents from {path} (sha256 {res['csv_sha256'][:16]}…), "
           f"loaded in {fmt_s(res['load_seconds'])} (not counted below)", flush=True)
 
-    # Cell assignment. 1M Python-level calls: one run each.
-    s, r, cells15 = timed(lambda: assign_cells(lat, lon, 15), 1)
-    record("cell_assignment", "cell assignment, latlng_to_cell res 15", s, r,
-           f"{n} points")
-    s9, r9, direct9 = timed(lambda: assign_cells(lat, lon, 9), 1)
-    differ = int((direct9 != parents(cells15, 9)).sum())
-    direct_occ = np.unique(direct9)
-    record("cell_assignment_direct_res9", "cell assignment, latlng_to_cell res 9 (direct)",
-           s9, r9, f"{differ} points differ from the res-15 parent",
-           checks={"points_differing_from_parent15": differ,
-                   "occupied_cells_direct": len(direct_occ),
-                   "gi_kring_cells_direct": len(study_cells(direct_occ, 1))})
+    # Cell assignment, the containing cell at each analysed resolution. 1M Python-level
+    # calls each: one run each.
+    s, r, cells9 = timed(lambda: assign_cells(lat, lon, 9), 1)
+    record("cell_assignment", "cell assignment, latlng_to_cell res 9", s, r,
+           f"{n} points", checks={"occupied_cells_res9": len(np.unique(cells9))})
+    s8, r8, cells8 = timed(lambda: assign_cells(lat, lon, 8), 1)
+    record("cell_assignment_res8", "cell assignment, latlng_to_cell res 8", s8, r8,
+           f"{n} points", checks={"occupied_cells_res8": len(np.unique(cells8))})
 
     # 1. Gi*
-    s, r, g = timed(lambda: gi_star(cells15), args.runs)
+    s, r, g = timed(lambda: gi_star(cells9), args.runs)
     ref = gi_reference_z(g["cells"], g["y"], 1)
     record("gi_star", "Gi* res 9, k 1, kring (counting included)", s, r,
            f"{len(g['cells'])} cells",
@@ -561,7 +544,7 @@ def main() -> int:
     xyz = unit_vectors(lat, lon)
     st, rt, tree = timed(lambda: cKDTree(xyz), 3)
     record("kde_tree_build", "KDE: cKDTree build (unit vectors given)", st, rt, f"{n} points")
-    s, r, kd = timed(lambda: kde_quartic(tree, cells15, 500.0), 3, budget_s=5.0)
+    s, r, kd = timed(lambda: kde_quartic(tree, cells9, 500.0), 3, budget_s=5.0)
     # Check 20 cells (the densest and 19 others) against the brute-force haversine sum.
     pick = np.unique(np.r_[kd["density"].argmax(),
                            np.random.default_rng(0).choice(len(kd["cells"]), 19)])
@@ -592,7 +575,7 @@ def main() -> int:
 
     # 4. Emerging
     bounds = month_bounds("2023-01-01", "2025-01-01", "Asia/Ho_Chi_Minh")
-    s, r, em = timed(lambda: emerging(cells15, secs, bounds), args.runs)
+    s, r, em = timed(lambda: emerging(cells8, secs, bounds), args.runs)
     ref = emerging_reference_z(em["cells"], em["x"], 1, 1)
     record("emerging", "emerging res 8, 24 monthly slices, k 1, time_k 1", s, r,
            f"{len(em['cells'])} cells", cells=len(em["cells"]), parts_median=em["parts"],

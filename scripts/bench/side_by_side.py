@@ -97,8 +97,13 @@ def main() -> int:
             print("  ".join("-" * w for w in widths))
     extra = []
     if "cell_assignment" in comp:
-        extra.append(f"Python cell assignment (latlng_to_cell res 15, 1 call a point): "
-                     f"{fmt_s(comp['cell_assignment']['seconds'])}, not in the Gi*/KDE/emerging "
+        secs = comp["cell_assignment"]["seconds"]
+        label = "latlng_to_cell res 9"
+        if "cell_assignment_res8" in comp:
+            secs += comp["cell_assignment_res8"]["seconds"]
+            label += " and res 8"
+        extra.append(f"Python cell assignment ({label}, 1 call a point): "
+                     f"{fmt_s(secs)}, not in the Gi*/KDE/emerging "
                      "times (the Rust index holds each incident's cell)")
     if comp.get("kde_tree_build"):
         extra.append(f"Python KDE tree build: {fmt_s(comp['kde_tree_build']['seconds'])}, "

@@ -1,15 +1,21 @@
 //! Counting incidents per H3 cell at any resolution, straight from the index.
 //!
-//! Every incident carries its resolution-15 cell. An H3 index keeps its resolution in bits
-//! 52–55 and one 3-bit digit per resolution below that, coarse to fine; a parent is the same
-//! index with the resolution field lowered and the finer digits set to 7. Because the main
-//! segment is sorted by cell, the incidents of any coarser cell form one contiguous run of
-//! it, so counting is a single pass with no hashing. The delta segment (recent writes,
-//! unsorted) is counted by sorting its parents and merged in. Inside, cells are their raw
-//! bits (`u64`), which the bit arithmetic needs; what comes out is `CellIndex`.
+//! An incident belongs to the cell that contains it, h3's `latLngToCell(lat, lon, res)`,
+//! as every H3 tool counts it and as the map's hexagons show it.
+//!
+//! Every incident carries its resolution-15 cell, and the main segment is sorted by it. For
+//! ~94% of incidents the containing cell at a coarser resolution is that cell's parent (bit
+//! arithmetic: the resolution field lowered, the finer digits set to 7), and the parents of
+//! a sorted segment form contiguous runs, so counting them is a single pass with no
+//! hashing. The others — H3's children poke out of their parent's outline — are the
+//! segment's exceptions at that resolution (`crate::index::containment`): the pass skips
+//! them (one bit test per row) and counts their containing cells apart, sorted and merged
+//! in, as the delta segment (recent writes, unsorted) is. Inside, cells are their raw bits
+//! (`u64`); what comes out is `CellIndex`.
 
 use h3o::{CellIndex, Resolution};
 
+use crate::index::containment::Taken;
 use crate::index::{Filter, IncidentIndex, Segment};
 
 pub(crate) use crate::index::containment::parent15;
@@ -22,47 +28,62 @@ pub fn count_cells(
     res: Resolution,
 ) -> Vec<(CellIndex, u32)> {
     let main = count_sorted(index.main(), filter, res);
-    let mut delta_parents: Vec<u64> = Vec::new();
+    let mut delta: Vec<u64> = Vec::new();
     if !index.delta().is_empty() {
         IncidentIndex::for_each_in_segment(index.delta(), filter, |seg, i| {
-            delta_parents.push(parent15(seg.cell[i], res));
+            delta.push(seg.containing_cell(i, res));
         });
-        delta_parents.sort_unstable();
+        delta.sort_unstable();
     }
-    let delta = runs(delta_parents.iter().copied());
-    merge(main, &delta)
+    merge(main, &runs(delta.iter().copied()))
         .into_iter()
         .filter_map(|(c, n)| CellIndex::try_from(c).ok().map(|c| (c, n)))
         .collect()
 }
 
-/// One pass over the sorted main segment.
+/// One pass over the sorted main segment: the runs of parents of the rows their parent
+/// contains, merged with the containing cells of the listed rows (already in cell order).
 fn count_sorted(seg: &Segment, filter: &Filter, res: Resolution) -> Vec<(u64, u32)> {
-    let mut out: Vec<(u64, u32)> = Vec::new();
-    let unfiltered = filter.is_empty();
-    let mut push = |p: u64| match out.last_mut() {
-        Some((c, n)) if *c == p => *n += 1,
-        _ => out.push((p, 1)),
+    let Some(exceptions) = seg.exceptions(res) else {
+        // A resolution the API does not serve: no list; ask h3 for every row.
+        let mut cells = Vec::new();
+        IncidentIndex::for_each_in_segment(seg, filter, |s, i| {
+            cells.push(s.containing_cell(i, res));
+        });
+        cells.sort_unstable();
+        return runs(cells.into_iter());
     };
-    let time_only = filter.is_time_only();
-    if unfiltered {
-        for &cell in &seg.cell {
-            push(parent15(cell, res));
+    let mut out: Vec<(u64, u32)> = Vec::new();
+    let mut taken = Taken::new(exceptions);
+    let mut count = |i: usize| {
+        if exceptions.is_listed(i) {
+            taken.take(i);
+            return;
         }
-    } else if time_only {
-        // The common map query (a time range, city-wide): two plain columns, no per-row
+        let p = parent15(seg.cell[i], res);
+        match out.last_mut() {
+            Some((c, n)) if *c == p => *n += 1,
+            _ => out.push((p, 1)),
+        }
+    };
+    if filter.is_empty() {
+        for i in 0..seg.len() {
+            count(i);
+        }
+    } else if filter.is_time_only() {
+        // The common map query (a time range, city-wide): one plain column, no per-row
         // filter call.
         let (from, to) = (
             filter.from.unwrap_or(i64::MIN),
             filter.to.unwrap_or(i64::MAX),
         );
-        for (&cell, &t) in seg.cell.iter().zip(&seg.time) {
+        for (i, &t) in seg.time.iter().enumerate() {
             if t >= from && t < to {
-                push(parent15(cell, res));
+                count(i);
             }
         }
     } else {
-        IncidentIndex::for_each_in_segment(seg, filter, |s, i| push(parent15(s.cell[i], res)));
+        IncidentIndex::for_each_in_segment(seg, filter, |_, i| count(i));
         // Page-wise bbox visits keep H3 order within and across pages only when pages come
         // back in order; sort the (short) run list to be safe, then merge equal cells.
         if filter.bbox.is_some() {
@@ -70,7 +91,7 @@ fn count_sorted(seg: &Segment, filter: &Filter, res: Resolution) -> Vec<(u64, u3
             out = merge_adjacent(out);
         }
     }
-    out
+    merge(out, &runs(taken.cells()))
 }
 
 fn merge_adjacent(v: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
@@ -171,7 +192,7 @@ mod tests {
             },
         ];
         for (k, f) in filters.iter().enumerate() {
-            for res in [Resolution::Seven, Resolution::Nine] {
+            for res in [Resolution::Four, Resolution::Seven, Resolution::Nine] {
                 let mut want: std::collections::BTreeMap<u64, u32> =
                     std::collections::BTreeMap::new();
                 for r in &all {
@@ -182,7 +203,8 @@ mod tests {
                             .is_none_or(|c| c.contains(&r.category))
                         && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
                     if keep {
-                        *want.entry(parent15(r.cell, res)).or_default() += 1;
+                        let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
+                        *want.entry(u64::from(c)).or_default() += 1;
                     }
                 }
                 let got: std::collections::BTreeMap<u64, u32> = count_cells(&index, f, res)

@@ -24,7 +24,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
-use super::cells::{count_cells, parent15};
+use super::cells::count_cells;
 use super::emerging::{Category, classify};
 use super::fdr::bh_adjust;
 use super::gistar::{Globals, Study, study_set, two_sided_p};
@@ -178,7 +178,8 @@ pub fn emerging(
     let mut x = vec![0f64; n_cells * t_n];
     let (mut last_parent, mut last_ci) = (u64::MAX, None);
     index.for_each(&within, |seg, i| {
-        let p = parent15(seg.cell[i], res);
+        // The containing cell (h3's latLngToCell); consecutive rows mostly share one.
+        let p = seg.containing_cell(i, res);
         if p != last_parent {
             last_parent = p;
             last_ci = raw.binary_search(&p).ok();

@@ -21,7 +21,6 @@ use h3o::geom::SolventBuilder;
 use h3o::{CellIndex, Resolution};
 use jiff::tz::TimeZone;
 
-use super::cells::parent15;
 use super::gistar::{GiCell, HotRule};
 use crate::index::{BBox, CategoryRef, Filter, Snapshot};
 
@@ -127,7 +126,7 @@ pub fn zones(snap: &Snapshot, gi: &[GiCell], p: &ZoneParams<'_>) -> Vec<Zone> {
     let mut weekdays: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
     snap.incidents.for_each(filter, |seg, i| {
         total += 1;
-        if let Some(&z) = zone_of.get(&parent15(seg.cell[i], res)) {
+        if let Some(&z) = zone_of.get(&seg.containing_cell(i, res)) {
             incidents[z] += 1;
             *categories[z].entry(seg.category[i]).or_default() += 1;
             if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {

@@ -88,6 +88,14 @@ pub async fn serve(
             if let Err(e) = snapshots.refresh().await {
                 tracing::warn!(error = %e, "refresh from the database failed");
             }
+            // The first tick is at once: the containment lists of a new main segment are
+            // built here, off the requests' path (instant when they exist already).
+            let snap = snapshots.current();
+            if let Err(e) =
+                tokio::task::spawn_blocking(move || snap.incidents.warm_containment()).await
+            {
+                tracing::warn!(error = %e, "building the containment lists failed");
+            }
         }
     });
     let r = axum::serve(listener, app(state))

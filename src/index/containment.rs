@@ -58,6 +58,9 @@ pub struct Exceptions {
     listed: Vec<u64>,
     /// (row, raw bits of its containing cell), by row.
     rows: Vec<(u32, u64)>,
+    /// Positions in `rows`, ordered by (cell, row): a pass hands back the listed rows it
+    /// counted already in cell order, with no sort per query.
+    by_cell: Vec<u32>,
 }
 
 impl Exceptions {
@@ -84,7 +87,22 @@ impl Exceptions {
         for &(i, _) in &rows {
             listed[i as usize / 64] |= 1 << (i % 64);
         }
-        Self { listed, rows }
+        let mut by_cell: Vec<u32> = (0..u32::try_from(rows.len()).unwrap_or(u32::MAX)).collect();
+        by_cell.sort_unstable_by_key(|&k| rows[k as usize].1);
+        Self {
+            listed,
+            rows,
+            by_cell,
+        }
+    }
+
+    /// Whether row `i` is listed: one load and a shift.
+    #[must_use]
+    #[inline]
+    pub fn is_listed(&self, i: usize) -> bool {
+        self.listed
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// The containing cell of row `i` when it is not its resolution-15 cell's parent.
@@ -116,7 +134,61 @@ impl Exceptions {
     /// Heap bytes held.
     #[must_use]
     pub fn bytes(&self) -> usize {
-        self.listed.capacity() * 8 + self.rows.capacity() * std::mem::size_of::<(u32, u64)>()
+        self.listed.capacity() * 8
+            + self.rows.capacity() * std::mem::size_of::<(u32, u64)>()
+            + self.by_cell.capacity() * 4
+    }
+}
+
+/// The listed rows one counting pass took, to be counted in their containing cells.
+#[derive(Debug)]
+pub struct Taken<'a> {
+    e: &'a Exceptions,
+    /// Bit `k`: `rows[k]` was taken.
+    bits: Vec<u64>,
+    /// Where the last taken row was found in `rows`: passes mostly go in row order, so the
+    /// next one is found by stepping forward.
+    cursor: usize,
+}
+
+impl<'a> Taken<'a> {
+    #[must_use]
+    pub fn new(e: &'a Exceptions) -> Self {
+        Self {
+            e,
+            bits: vec![0; e.rows.len().div_ceil(64)],
+            cursor: 0,
+        }
+    }
+
+    /// Takes row `i`, which must be listed ([`Exceptions::is_listed`]).
+    #[inline]
+    pub fn take(&mut self, i: usize) {
+        let Ok(i) = u32::try_from(i) else { return };
+        let rows = &self.e.rows;
+        let mut k = self.cursor;
+        while k < rows.len() && rows[k].0 < i {
+            k += 1;
+        }
+        if k >= rows.len() || rows[k].0 != i {
+            // Out of row order (a box visits its pages in tree order): search.
+            match rows.binary_search_by_key(&i, |&(r, _)| r) {
+                Ok(found) => k = found,
+                Err(_) => return,
+            }
+        }
+        self.bits[k / 64] |= 1 << (k % 64);
+        self.cursor = k;
+    }
+
+    /// The containing cells of the rows taken, one per row, in cell order.
+    pub fn cells(&self) -> impl Iterator<Item = u64> + '_ {
+        self.e
+            .by_cell
+            .iter()
+            .map(|&k| k as usize)
+            .filter(|&k| self.bits[k / 64] & (1 << (k % 64)) != 0)
+            .map(|k| self.e.rows[k].1)
     }
 }
 

@@ -485,6 +485,17 @@ impl IncidentIndex {
         &self.categories
     }
 
+    /// Finds the main segment's containment exceptions at every served resolution now
+    /// (about 0.2 s each on 1M incidents and 2 cores), instead of in the first request at
+    /// each resolution; the server does this after start-up and after each refresh.
+    pub fn warm_containment(&self) {
+        for r in containment::SERVED {
+            if let Ok(res) = Resolution::try_from(r) {
+                let _ = self.main.exceptions(res);
+            }
+        }
+    }
+
     /// The sorted main segment (every coarser H3 cell is a contiguous run of it).
     #[must_use]
     pub fn main(&self) -> &Segment {

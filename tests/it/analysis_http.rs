@@ -167,15 +167,14 @@ struct Inc {
     category: String,
     lon: f64,
     lat: f64,
-    /// Resolution-15 cell, computed here with h3o.
-    cell15: CellIndex,
 }
 
 impl Inc {
+    /// The cell that contains it, computed here with h3o (h3's latLngToCell).
     fn cell(&self, res: u8) -> String {
-        self.cell15
-            .parent(Resolution::try_from(res).unwrap())
+        LatLng::new(self.lat, self.lon)
             .unwrap()
+            .to_cell(Resolution::try_from(res).unwrap())
             .to_string()
     }
 }
@@ -195,7 +194,6 @@ fn sample_incidents() -> Vec<Inc> {
                 category: r[cat].to_owned(),
                 lon,
                 lat,
-                cell15: LatLng::new(lat, lon).unwrap().to_cell(Resolution::Fifteen),
             }
         })
         .collect();

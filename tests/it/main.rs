@@ -16,6 +16,7 @@ mod common;
 
 mod analysis_endpoints;
 mod analysis_http;
+mod cells;
 mod cli;
 mod cube;
 mod dbscan;

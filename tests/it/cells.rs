@@ -10,18 +10,12 @@ use std::collections::BTreeMap;
 use crate::common;
 
 use diemnong::analysis::cells::count_cells;
-use diemnong::domain::NewIncident;
 use diemnong::index::{Filter, IncidentIndex};
-use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
 #[test]
 fn counts_per_cell_equal_h3_py_at_every_resolution() {
-    let records: Vec<NewIncident> = read_file(
-        &common::repo_path("sample-data/incidents.csv"),
-        &Context::defaults(),
-    )
-    .unwrap();
+    let records = common::sample_records();
     let index = IncidentIndex::from_records(&records);
     let fx: Value = serde_json::from_slice(
         &std::fs::read(common::repo_path("tests/fixtures/h3/sample_counts.json")).unwrap(),

@@ -10,18 +10,13 @@ use crate::common;
 
 use diemnong::analysis::cube::{CubeParams, Slice, emerging};
 use diemnong::analysis::emerging::classify;
-use diemnong::domain::{NewIncident, Zone};
+use diemnong::domain::Zone;
 use diemnong::index::{Filter, IncidentIndex};
-use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
 #[test]
 fn cube_matches_esda_and_pymannkendall() {
-    let records: Vec<NewIncident> = read_file(
-        &common::repo_path("sample-data/incidents.csv"),
-        &Context::defaults(),
-    )
-    .unwrap();
+    let records = common::sample_records();
     let index = IncidentIndex::from_records(&records);
     let zone = Zone::default();
     for name in ["res8_k1_t1_2024_all", "res7_k1_t0_2023_2024_theft"] {

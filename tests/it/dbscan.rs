@@ -13,18 +13,13 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diemnong::analysis::dbscan::dbscan;
-use diemnong::domain::{NewIncident, Zone};
+use diemnong::domain::Zone;
 use diemnong::index::{Filter, IncidentIndex};
-use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
 #[test]
 fn dbscan_matches_scikit_learn() {
-    let records: Vec<NewIncident> = read_file(
-        &common::repo_path("sample-data/incidents.csv"),
-        &Context::defaults(),
-    )
-    .unwrap();
+    let records = common::sample_records();
     let index = IncidentIndex::from_records(&records);
     // The index numbers the records 1…n in file order.
     let external: HashMap<i64, String> = (1..)

@@ -6,9 +6,8 @@ use crate::common;
 
 use diemnong::analysis::cells::count_cells;
 use diemnong::analysis::gistar::{BinBy, Study, bin, gi_star, study_set};
-use diemnong::domain::{NewIncident, Zone};
+use diemnong::domain::Zone;
 use diemnong::index::{Filter, IncidentIndex};
-use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
 fn close(a: f64, b: f64, abs: f64, rel: f64) -> bool {
@@ -17,12 +16,7 @@ fn close(a: f64, b: f64, abs: f64, rel: f64) -> bool {
 
 #[test]
 fn gi_star_matches_esda_on_every_fixture() {
-    let records: Vec<NewIncident> = read_file(
-        &common::repo_path("sample-data/incidents.csv"),
-        &Context::defaults(),
-    )
-    .unwrap();
-    assert_eq!(records.len(), 20_000);
+    let records = common::sample_records();
     let index = IncidentIndex::from_records(&records);
     let zone = Zone::default();
 

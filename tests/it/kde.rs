@@ -7,19 +7,13 @@ use crate::common;
 use std::collections::HashMap;
 
 use diemnong::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
-use diemnong::domain::{NewIncident, Zone};
+use diemnong::domain::Zone;
 use diemnong::index::{Filter, IncidentIndex};
-use diemnong::ingest::{Context, read_file};
 use serde_json::Value;
 
 #[test]
 fn kde_and_bandwidth_match_numpy() {
-    let records: Vec<NewIncident> = read_file(
-        &common::repo_path("sample-data/incidents.csv"),
-        &Context::defaults(),
-    )
-    .unwrap();
-    assert_eq!(records.len(), 20_000);
+    let records = common::sample_records();
     let index = IncidentIndex::from_records(&records);
     let zone = Zone::default();
     let fixture = |name: &str| -> Value {

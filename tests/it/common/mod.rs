@@ -157,6 +157,18 @@ pub async fn import_file(
     import(service, layer, source).await
 }
 
+/// The committed sample's 20,000 incidents, parsed and validated as an import would and
+/// indexed with no database (ids 1…n in file order).
+pub fn sample_records() -> Vec<diemnong::domain::NewIncident> {
+    let records = diemnong::ingest::read_file(
+        &repo_path("sample-data/incidents.csv"),
+        &diemnong::ingest::Context::defaults(),
+    )
+    .expect("the committed sample parses");
+    assert_eq!(records.len(), 20_000);
+    records
+}
+
 /// Imports `source` all or nothing, and fails the test unless it was committed.
 pub async fn import(
     service: &Service,

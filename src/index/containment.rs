@@ -79,7 +79,7 @@ impl Exceptions {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_default())
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
         let rows: Vec<(u32, u64)> = parts.into_iter().flatten().collect();

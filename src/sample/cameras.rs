@@ -39,12 +39,7 @@ pub(super) fn build_cameras(
         .collect();
     let pick_cluster = weighted(&near_weights).ok();
     let pick_corridor = weighted(&[1.0; CORRIDORS.len()])?;
-    let ward_pop: Vec<f64> = tiling
-        .wards
-        .iter()
-        .map(|w| f64::from(w.population.unwrap_or(1)))
-        .collect();
-    let pick_ward = weighted(&ward_pop)?;
+    let pick_ward = tiling.ward_by_population()?;
     let years = weighted(&[0.10, 0.12, 0.14, 0.18, 0.22, 0.24])?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {

@@ -70,6 +70,17 @@ pub(super) struct Tiling {
 }
 
 impl Tiling {
+    /// A draw of a ward weighted by its population (a ward without one counts as 1): where
+    /// incidents, cameras and models fall outside the clusters.
+    pub(super) fn ward_by_population(&self) -> io::Result<WeightedIndex<f64>> {
+        let population: Vec<f64> = self
+            .wards
+            .iter()
+            .map(|w| f64::from(w.population.unwrap_or(1)))
+            .collect();
+        super::weighted(&population)
+    }
+
     pub(super) fn build(rng: &mut ChaCha8Rng) -> Self {
         let (nx, ny) = (LON_LINES.len(), LAT_LINES.len());
         // Jittered vertices, row-major by (column line, row line).

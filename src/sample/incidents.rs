@@ -161,12 +161,7 @@ pub(super) fn build_incidents(
     } else {
         Some(weighted(&cluster_mass)?)
     };
-    let ward_pop: Vec<f64> = tiling
-        .wards
-        .iter()
-        .map(|w| f64::from(w.population.unwrap_or(1)))
-        .collect();
-    let pick_ward = weighted(&ward_pop)?;
+    let pick_ward = tiling.ward_by_population()?;
     let bg_categories = weighted(&Mix::Background.weights())?;
     let hours = hour_tables()?;
     let severities: Vec<WeightedIndex<f64>> = SEVERITY_WEIGHTS

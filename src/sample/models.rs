@@ -32,12 +32,7 @@ pub(super) fn build_models(
     // Established over the seven years up to the sample's end.
     let first_year = end.year() - 6;
     let kinds = weighted(&MODEL_KIND_WEIGHTS)?;
-    let ward_pop: Vec<f64> = tiling
-        .wards
-        .iter()
-        .map(|w| f64::from(w.population.unwrap_or(1)))
-        .collect();
-    let pick_ward = weighted(&ward_pop)?;
+    let pick_ward = tiling.ward_by_population()?;
     let markets: Vec<&Cluster> = clusters.iter().filter(|c| c.spec.market).collect();
     let workers: Vec<&Cluster> = clusters
         .iter()

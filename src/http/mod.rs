@@ -83,18 +83,22 @@ pub async fn serve(
     let refresher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(refresh_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is at once: the containment lists of the loaded snapshot, and
+        // later of any new one, are built here, off the requests' path.
+        let mut warm = true;
         loop {
             tick.tick().await;
-            if let Err(e) = snapshots.refresh().await {
-                tracing::warn!(error = %e, "refresh from the database failed");
+            match snapshots.refresh().await {
+                Ok(changed) => warm |= changed,
+                Err(e) => tracing::warn!(error = %e, "refresh from the database failed"),
             }
-            // The first tick is at once: the containment lists of a new main segment are
-            // built here, off the requests' path (instant when they exist already).
-            let snap = snapshots.current();
-            if let Err(e) =
-                tokio::task::spawn_blocking(move || snap.incidents.warm_containment()).await
-            {
-                tracing::warn!(error = %e, "building the containment lists failed");
+            if std::mem::take(&mut warm) {
+                let snap = snapshots.current();
+                if let Err(e) =
+                    tokio::task::spawn_blocking(move || snap.incidents.warm_containment()).await
+                {
+                    tracing::warn!(error = %e, "building the containment lists failed");
+                }
             }
         }
     });

@@ -14,4 +14,6 @@ pub mod gistar;
 pub mod kde;
 pub mod kpis;
 pub mod mann_kendall;
+pub mod moran;
+pub mod rates;
 pub mod zones;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use diemnong::analysis::cells::count_cells;
 use diemnong::analysis::density::density;
 use diemnong::analysis::gistar::{Study, gi_star, study_set};
+use diemnong::analysis::weights::Weighting;
 use diemnong::domain::{NewIncident, Zone};
 use diemnong::index::containment::Exceptions;
 use diemnong::index::{CategoryRef, Filter, IncidentIndex, Scanned};
@@ -66,6 +67,7 @@ fn memory(index: &IncidentIndex, what: &str) {
                     Resolution::Nine,
                     500.0,
                     diemnong::analysis::kde::Kernel::Quartic,
+                    &Weighting::Count,
                 )
             })
             .1,
@@ -169,7 +171,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         containment_bytes as f64 / index.len() as f64
     );
     for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
-        let (d, cells) = median(|| density(&index, &all, res).len());
+        let (d, cells) = median(|| density(&index, &all, res, &Weighting::Count).len());
         println!(
             "density res {}: {cells} cells, {:.2} ms",
             u8::from(res),
@@ -205,6 +207,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Resolution::Nine,
             500.0,
             diemnong::analysis::kde::Kernel::Quartic,
+            &Weighting::Count,
         )
         .len()
     });
@@ -227,6 +230,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 range: (Some(from), Some(to)),
             },
             &tz,
+            &Weighting::Count,
         )
         .map_or(0, |c| c.cells.len())
     });

@@ -13,12 +13,59 @@
 //! in, as the delta segment (recent writes, unsorted) is. Inside, cells are their raw bits
 //! (`u64`); what comes out is `CellIndex`.
 
+use std::ops::AddAssign;
+
 use h3o::{CellIndex, Resolution};
 
+use super::weights::{HarmTable, Weighting};
 use crate::index::containment::Taken;
 use crate::index::{Filter, IncidentIndex, Segment};
 
 pub(crate) use crate::index::containment::parent15;
+
+/// A cell's incidents and what they add up to: their count again (`weight=count`) or their
+/// harm in days (`weight=harm`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tally {
+    pub count: u32,
+    pub value: f64,
+}
+
+impl AddAssign for Tally {
+    #[inline]
+    fn add_assign(&mut self, o: Self) {
+        self.count += o.count;
+        self.value += o.value;
+    }
+}
+
+/// What one incident adds to its cell in a counting pass.
+trait Weigh {
+    type Acc: Copy + AddAssign;
+    fn one(&self, seg: &Segment, i: usize) -> Self::Acc;
+}
+
+/// Counting: the hot loops add plain integers.
+struct Unit;
+
+impl Weigh for Unit {
+    type Acc = u32;
+    #[inline]
+    fn one(&self, _: &Segment, _: usize) -> u32 {
+        1
+    }
+}
+
+impl Weigh for HarmTable {
+    type Acc = Tally;
+    #[inline]
+    fn one(&self, seg: &Segment, i: usize) -> Tally {
+        Tally {
+            count: 1,
+            value: self.of(seg, i),
+        }
+    }
+}
 
 /// Occupied cells at `res` with their counts, sorted by cell.
 #[must_use]
@@ -27,15 +74,49 @@ pub fn count_cells(
     filter: &Filter,
     res: Resolution,
 ) -> Vec<(CellIndex, u32)> {
-    let main = count_sorted(index.main(), filter, res);
-    let mut delta: Vec<u64> = Vec::new();
+    tally(index, filter, res, &Unit)
+}
+
+/// Occupied cells at `res` with their counts and weighed values, sorted by cell.
+#[must_use]
+pub fn cell_values(
+    index: &IncidentIndex,
+    filter: &Filter,
+    res: Resolution,
+    w: &Weighting,
+) -> Vec<(CellIndex, Tally)> {
+    match w {
+        Weighting::Count => count_cells(index, filter, res)
+            .into_iter()
+            .map(|(c, n)| {
+                (
+                    c,
+                    Tally {
+                        count: n,
+                        value: f64::from(n),
+                    },
+                )
+            })
+            .collect(),
+        Weighting::Harm(t) => tally(index, filter, res, t),
+    }
+}
+
+fn tally<W: Weigh>(
+    index: &IncidentIndex,
+    filter: &Filter,
+    res: Resolution,
+    w: &W,
+) -> Vec<(CellIndex, W::Acc)> {
+    let main = count_sorted(index.main(), filter, res, w);
+    let mut delta: Vec<(u64, W::Acc)> = Vec::new();
     if !index.delta().is_empty() {
         IncidentIndex::for_each_in_segment(index.delta(), filter, |seg, i| {
-            delta.push(seg.containing_cell(i, res));
+            delta.push((seg.containing_cell(i, res), w.one(seg, i)));
         });
-        delta.sort_unstable();
+        delta.sort_unstable_by_key(|(c, _)| *c);
     }
-    merge(main, &runs(delta.iter().copied()))
+    merge(main, &merge_adjacent(delta))
         .into_iter()
         .filter_map(|(c, n)| CellIndex::try_from(c).ok().map(|c| (c, n)))
         .collect()
@@ -43,17 +124,22 @@ pub fn count_cells(
 
 /// One pass over the sorted main segment: the runs of parents of the rows their parent
 /// contains, merged with the containing cells of the listed rows (already in cell order).
-fn count_sorted(seg: &Segment, filter: &Filter, res: Resolution) -> Vec<(u64, u32)> {
+fn count_sorted<W: Weigh>(
+    seg: &Segment,
+    filter: &Filter,
+    res: Resolution,
+    w: &W,
+) -> Vec<(u64, W::Acc)> {
     let Some(exceptions) = seg.exceptions(res) else {
         // A resolution the API does not serve: no list; ask h3 for every row.
         let mut cells = Vec::new();
         IncidentIndex::for_each_in_segment(seg, filter, |s, i| {
-            cells.push(s.containing_cell(i, res));
+            cells.push((s.containing_cell(i, res), w.one(s, i)));
         });
-        cells.sort_unstable();
-        return runs(cells.into_iter());
+        cells.sort_unstable_by_key(|(c, _)| *c);
+        return merge_adjacent(cells);
     };
-    let mut out: Vec<(u64, u32)> = Vec::new();
+    let mut out: Vec<(u64, W::Acc)> = Vec::new();
     let mut taken = Taken::new(exceptions);
     let mut count = |i: usize| {
         if exceptions.is_listed(i) {
@@ -61,9 +147,10 @@ fn count_sorted(seg: &Segment, filter: &Filter, res: Resolution) -> Vec<(u64, u3
             return;
         }
         let p = parent15(seg.cell[i], res);
+        let one = w.one(seg, i);
         match out.last_mut() {
-            Some((c, n)) if *c == p => *n += 1,
-            _ => out.push((p, 1)),
+            Some((c, n)) if *c == p => *n += one,
+            _ => out.push((p, one)),
         }
     };
     if filter.is_empty() {
@@ -91,11 +178,12 @@ fn count_sorted(seg: &Segment, filter: &Filter, res: Resolution) -> Vec<(u64, u3
             out = merge_adjacent(out);
         }
     }
-    merge(out, &runs(taken.cells()))
+    let listed: Vec<(u64, W::Acc)> = taken.rows().map(|(c, i)| (c, w.one(seg, i))).collect();
+    merge(out, &merge_adjacent(listed))
 }
 
-fn merge_adjacent(v: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
-    let mut out: Vec<(u64, u32)> = Vec::with_capacity(v.len());
+fn merge_adjacent<A: Copy + AddAssign>(v: Vec<(u64, A)>) -> Vec<(u64, A)> {
+    let mut out: Vec<(u64, A)> = Vec::with_capacity(v.len());
     for (c, n) in v {
         match out.last_mut() {
             Some((lc, ln)) if *lc == c => *ln += n,
@@ -105,12 +193,8 @@ fn merge_adjacent(v: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
     out
 }
 
-fn runs(sorted: impl Iterator<Item = u64>) -> Vec<(u64, u32)> {
-    merge_adjacent(sorted.map(|c| (c, 1)).collect())
-}
-
-/// Merges two cell-sorted count lists.
-fn merge(a: Vec<(u64, u32)>, b: &[(u64, u32)]) -> Vec<(u64, u32)> {
+/// Merges two cell-sorted lists.
+fn merge<A: Copy + AddAssign>(a: Vec<(u64, A)>, b: &[(u64, A)]) -> Vec<(u64, A)> {
     if b.is_empty() {
         return a;
     }
@@ -119,7 +203,9 @@ fn merge(a: Vec<(u64, u32)>, b: &[(u64, u32)]) -> Vec<(u64, u32)> {
     while i < a.len() || j < b.len() {
         match (a.get(i), b.get(j)) {
             (Some(x), Some(y)) if x.0 == y.0 => {
-                out.push((x.0, x.1 + y.1));
+                let mut v = x.1;
+                v += y.1;
+                out.push((x.0, v));
                 i += 1;
                 j += 1;
             }
@@ -162,7 +248,7 @@ mod tests {
                         id,
                         occurred_at: id * 1000,
                         category: CategoryRef::at(usize::from(id % 3 == 0)),
-                        severity: crate::domain::Severity::from_code(0),
+                        severity: crate::domain::Severity::from_code(u8::try_from(id % 4).unwrap()),
                         solved: false,
                         lon,
                         lat,
@@ -191,6 +277,12 @@ mod tests {
                 ..Filter::default()
             },
         ];
+        let weights = crate::domain::HarmWeights::with_overrides([(
+            "fraud".to_owned(),
+            crate::domain::Severity::Serious,
+            1000.5,
+        )]);
+        let harm = Weighting::Harm(HarmTable::new(&weights, index.categories()));
         for (k, f) in filters.iter().enumerate() {
             for res in [Resolution::Four, Resolution::Seven, Resolution::Nine] {
                 let mut want: std::collections::BTreeMap<u64, u32> =
@@ -213,6 +305,33 @@ mod tests {
                     .collect();
                 assert!(!want.is_empty());
                 assert_eq!(got, want, "filter {k} res {res}");
+                // Harm: the same cells, each the sum of its incidents' weights.
+                let mut want_harm: std::collections::BTreeMap<u64, f64> =
+                    std::collections::BTreeMap::new();
+                for r in &all {
+                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
+                        && f.to.is_none_or(|x| r.occurred_at < x)
+                        && f.categories
+                            .as_ref()
+                            .is_none_or(|c| c.contains(&r.category))
+                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
+                    if keep {
+                        let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
+                        *want_harm.entry(u64::from(c)).or_default() +=
+                            weights.days(index.categories().code(r.category), r.severity);
+                    }
+                }
+                let got_harm = cell_values(&index, f, res, &harm);
+                assert_eq!(got_harm.len(), want_harm.len());
+                for (c, t) in got_harm {
+                    assert_eq!(Some(&t.count), want.get(&u64::from(c)));
+                    let w = want_harm[&u64::from(c)];
+                    assert!(
+                        (t.value - w).abs() <= 1e-9 * w,
+                        "harm of {c}: {} vs {w}",
+                        t.value
+                    );
+                }
             }
         }
     }

@@ -29,6 +29,7 @@ use super::emerging::{Category, classify};
 use super::fdr::bh_adjust;
 use super::gistar::{Globals, Study, study_set, two_sided_p};
 use super::mann_kendall::{Trend, mann_kendall};
+use super::weights::Weighting;
 use crate::index::{Filter, IncidentIndex};
 
 /// Calendar slice length (`week`, `month`, `quarter` in a query).
@@ -95,6 +96,8 @@ pub struct EmergingCell {
     pub cell: CellIndex,
     /// Incidents per slice.
     pub counts: Vec<u32>,
+    /// Harm (days) per slice, when weighing by harm: then the z-scores are of harm.
+    pub harm: Option<Vec<f64>>,
     /// Gi* z per slice.
     pub z: Vec<f64>,
     /// +1 significant hot, −1 significant cold, 0 not, per slice.
@@ -125,14 +128,16 @@ pub struct CubeParams {
     pub range: (Option<i64>, Option<i64>),
 }
 
-/// Builds and analyses the cube of the incidents matching `filter`, slices in the zone `tz`.
-/// `None` when the range is empty or no incident falls in it.
+/// Builds and analyses the cube of the incidents matching `filter`, slices in the zone `tz`,
+/// each bin the count of its incidents or (`w` by harm) their harm. `None` when the range is
+/// empty or no incident falls in it.
 #[must_use]
 pub fn emerging(
     index: &IncidentIndex,
     filter: &Filter,
     params: &CubeParams,
     tz: &TimeZone,
+    w: &Weighting,
 ) -> Option<Cube> {
     let CubeParams {
         res,
@@ -174,8 +179,10 @@ pub fn emerging(
         return None;
     }
     let raw: Vec<u64> = cells.iter().map(|c| u64::from(*c)).collect();
-    // x[c * t_n + s]
+    // x[c * t_n + s]: the bin's value; counts[c * t_n + s]: its incidents.
     let mut x = vec![0f64; n_cells * t_n];
+    let mut counts = vec![0u32; n_cells * t_n];
+    let harm = w.harm();
     let (mut last_parent, mut last_ci) = (u64::MAX, None);
     index.for_each(&within, |seg, i| {
         // The containing cell (h3's latLngToCell); consecutive rows mostly share one.
@@ -189,7 +196,8 @@ pub fn emerging(
         if let Some(ci) = last_ci
             && s < t_n
         {
-            x[ci * t_n + s] += 1.0;
+            x[ci * t_n + s] += harm.map_or(1.0, |h| h.of(seg, i));
+            counts[ci * t_n + s] += 1;
         }
     });
     let globals = Globals::of(x.iter().copied());
@@ -239,11 +247,6 @@ pub fn emerging(
             }
         }
     }
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "counts stored as small floats"
-    )]
     let out = cells
         .iter()
         .enumerate()
@@ -253,10 +256,8 @@ pub fn emerging(
             let trend = mann_kendall(&zs);
             EmergingCell {
                 cell: *cell,
-                counts: x[ci * t_n..(ci + 1) * t_n]
-                    .iter()
-                    .map(|v| *v as u32)
-                    .collect(),
+                counts: counts[ci * t_n..(ci + 1) * t_n].to_vec(),
+                harm: harm.map(|_| x[ci * t_n..(ci + 1) * t_n].to_vec()),
                 category: classify(&bs, trend.as_ref()),
                 z: zs,
                 bins: bs,

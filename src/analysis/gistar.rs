@@ -33,8 +33,9 @@
 
 use h3o::{CellIndex, Resolution};
 
-use super::cells::count_cells;
+use super::cells::{Tally, cell_values};
 use super::fdr::bh_adjust;
+use super::weights::Weighting;
 use crate::index::{Filter, IncidentIndex};
 
 /// Which cells the statistic compares (`kring`, `occupied` in a query).
@@ -73,7 +74,10 @@ impl HotRule {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GiCell {
     pub cell: CellIndex,
+    /// Incidents in the cell (what the small-cell rule reads, whatever the weighing).
     pub count: u32,
+    /// The value Gi* compared: the count again, or the cell's harm.
+    pub value: f64,
     pub z: f64,
     pub p: f64,
     pub q: f64,
@@ -85,9 +89,9 @@ pub enum GiError {
     #[error("Gi* needs at least 3 cells in the study set; there are {0}")]
     TooFewCells(usize),
     #[error(
-        "every cell of the study set has the same count ({0}); Gi* is undefined without variance"
+        "every cell of the study set has the same value ({0}); Gi* is undefined without variance"
     )]
-    NoVariance(u32),
+    NoVariance(f64),
 }
 
 /// The number of cells in a k-disk: 3k² + 3k + 1.
@@ -106,9 +110,42 @@ pub fn study_set_bound(occupied: usize, k: u32, study: Study) -> usize {
     }
 }
 
-/// The study set (sorted, deduplicated) with counts.
+/// What Gi* and Moran's I read of a study-set cell: its incidents and its value.
+pub trait Measure: Copy + Default {
+    fn count(&self) -> u32;
+    fn value(&self) -> f64;
+}
+
+impl Measure for u32 {
+    #[inline]
+    fn count(&self) -> u32 {
+        *self
+    }
+    #[inline]
+    fn value(&self) -> f64 {
+        f64::from(*self)
+    }
+}
+
+impl Measure for Tally {
+    #[inline]
+    fn count(&self) -> u32 {
+        self.count
+    }
+    #[inline]
+    fn value(&self) -> f64 {
+        self.value
+    }
+}
+
+/// The study set (sorted, deduplicated) with the occupied cells' values and the empty
+/// cells' `V::default()` (zero).
 #[must_use]
-pub fn study_set(occupied: &[(CellIndex, u32)], k: u32, study: Study) -> Vec<(CellIndex, u32)> {
+pub fn study_set<V: Copy + Default>(
+    occupied: &[(CellIndex, V)],
+    k: u32,
+    study: Study,
+) -> Vec<(CellIndex, V)> {
     match study {
         Study::Occupied => occupied.to_vec(),
         Study::Kring => {
@@ -125,7 +162,7 @@ pub fn study_set(occupied: &[(CellIndex, u32)], k: u32, study: Study) -> Vec<(Ce
                         c,
                         occupied
                             .binary_search_by_key(&c, |(o, _)| *o)
-                            .map_or(0, |i| occupied[i].1),
+                            .map_or_else(|_| V::default(), |i| occupied[i].1),
                     )
                 })
                 .collect()
@@ -184,32 +221,33 @@ impl Globals {
 ///
 /// # Errors
 /// Fewer than 3 cells, or no variance.
-pub fn gi_star(set: &[(CellIndex, u32)], k: u32) -> Result<Vec<GiCell>, GiError> {
+pub fn gi_star<V: Measure>(set: &[(CellIndex, V)], k: u32) -> Result<Vec<GiCell>, GiError> {
     let n = set.len();
     if n < 3 {
         return Err(GiError::TooFewCells(n));
     }
-    let globals = Globals::of(set.iter().map(|(_, c)| f64::from(*c)));
+    let globals = Globals::of(set.iter().map(|(_, c)| c.value()));
     if globals.sd <= f64::EPSILON * globals.mean.abs().max(1.0) {
-        return Err(GiError::NoVariance(set[0].1));
+        return Err(GiError::NoVariance(set[0].1.value()));
     }
     let mut disk: Vec<CellIndex> = Vec::new();
     let mut out = Vec::with_capacity(n);
-    for &(cell, count) in set {
+    for &(cell, m) in set {
         disk.clear();
         disk.extend(cell.grid_disk::<Vec<_>>(k));
         let mut local = 0.0;
         let mut w = 0.0;
         for c in &disk {
             if let Ok(j) = set.binary_search_by_key(c, |(o, _)| *o) {
-                local += f64::from(set[j].1);
+                local += set[j].1.value();
                 w += 1.0;
             }
         }
         let z = globals.z(local, w);
         out.push(GiCell {
             cell,
-            count,
+            count: m.count(),
+            value: m.value(),
             z,
             p: two_sided_p(z),
             q: 0.0,
@@ -288,7 +326,20 @@ pub fn hotspots(
     filter: &Filter,
     p: &GiParams,
 ) -> Result<Hotspots, HotspotError> {
-    let occupied = count_cells(index, filter, p.res);
+    hotspots_weighted(index, filter, p, &Weighting::Count)
+}
+
+/// [`hotspots`] on the cells' weighed values (`weight=harm`: Gi* of harm per cell).
+///
+/// # Errors
+/// As [`hotspots`].
+pub fn hotspots_weighted(
+    index: &IncidentIndex,
+    filter: &Filter,
+    p: &GiParams,
+    w: &Weighting,
+) -> Result<Hotspots, HotspotError> {
+    let occupied = cell_values(index, filter, p.res, w);
     let cells = study_set_bound(occupied.len(), p.k, p.study);
     if let Some(limit) = p.max_cells
         && cells as u64 > limit

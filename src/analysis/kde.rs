@@ -59,6 +59,11 @@
 //! `Points::sum_small` for the error bound; supports over 50 km, and data spread over a
 //! continent or near a pole, use the haversine formula itself).
 //!
+//! Harm (`weight=harm`): each incident's kernel is multiplied by its harm in days, so the
+//! density is harm (days) per km². The default bandwidth stays Silverman's on the
+//! unweighted points: the bandwidth says how far an incident's influence reaches, which its
+//! harm does not change.
+//!
 //! Conventions. Degenerate bandwidths (≤ 0, NaN, infinite) give an empty result rather than
 //! NaNs: validation is the caller's job. Incidents on the far side of the antimeridian are
 //! not seen (no study area straddles it). Output is sorted by cell.
@@ -82,6 +87,7 @@ use super::geodesy::{
     EARTH_RADIUS_M, angle_of_distance_m, half_angle_of_hav, hav_of_chord, hav_of_distance_m,
     unit_vector,
 };
+use super::weights::{HarmTable, Weighting};
 use crate::index::{Filter, IncidentIndex};
 
 /// The fraction of a planar Gaussian kernel's mass within 3h: 1 − exp(−4.5).
@@ -136,7 +142,7 @@ impl Kernel {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KdeCell {
     pub cell: CellIndex,
-    /// Incidents per km² at the cell's centre.
+    /// Incidents per km² at the cell's centre (harm in days per km² when weighing by harm).
     pub density: f64,
 }
 
@@ -188,6 +194,7 @@ pub fn kde(
     res: Resolution,
     bandwidth_m: f64,
     kernel: Kernel,
+    w: &Weighting,
 ) -> Vec<KdeCell> {
     if !(bandwidth_m.is_finite() && bandwidth_m > 0.0) {
         return Vec::new();
@@ -198,7 +205,7 @@ pub fn kde(
     if candidates.is_empty() {
         return Vec::new();
     }
-    let pts = Points::collect(index, filter);
+    let pts = Points::collect(index, filter, w.harm());
     let norm = match kernel {
         Kernel::Quartic => 3.0 / (std::f64::consts::PI * h * h),
         Kernel::Gaussian => 1.0 / (2.0 * std::f64::consts::PI * h * h),
@@ -229,12 +236,11 @@ pub fn kde(
         let mut total = 0.0;
         for page in pts.pages.locate_in_envelope_intersecting(&env) {
             let (start, end) = (page.data.0 as usize, page.data.1 as usize);
-            total += sum.page(
-                centre,
-                &pts.x[start..end],
-                &pts.y[start..end],
-                &pts.z[start..end],
-            );
+            let (x, y, z) = (&pts.x[start..end], &pts.y[start..end], &pts.z[start..end]);
+            total += match &pts.w {
+                None => sum.page(centre, x, y, z),
+                Some(w) => sum.page_weighted(centre, x, y, z, &w[start..end]),
+            };
         }
         let density = total * norm;
         if density > 0.0 {
@@ -310,6 +316,28 @@ impl Summer {
         }
     }
 
+    /// Σ weight × K-shape over the points: [`Self::page`] with a weight per point (harm),
+    /// written plainly (no lanes): weighted maps are the rarer query.
+    fn page_weighted(&self, c: [f64; 3], x: &[f64], y: &[f64], z: &[f64], w: &[f64]) -> f64 {
+        let mut acc = 0.0;
+        for i in 0..x.len() {
+            let a = hav_of_chord(x[i] - c[0], y[i] - c[1], z[i] - c[2]);
+            if a >= self.a_max {
+                continue;
+            }
+            let q = self.d2_scaled(a);
+            acc += w[i]
+                * match self.kernel {
+                    Kernel::Quartic => {
+                        let u = (1.0 - q).max(0.0);
+                        u * u
+                    }
+                    Kernel::Gaussian => (-q).exp(),
+                };
+        }
+        acc
+    }
+
     /// d²/h² (or d²/2h²) from the haversine term, by the series.
     #[inline]
     fn d2_series(&self, a: f64) -> f64 {
@@ -336,6 +364,8 @@ struct Points {
     x: Vec<f64>,
     y: Vec<f64>,
     z: Vec<f64>,
+    /// Each point's weight (harm), when weighing.
+    w: Option<Vec<f64>>,
     frame: Frame,
     pages: RTree<Page>,
 }
@@ -351,10 +381,19 @@ impl Points {
         clippy::cast_possible_truncation,
         reason = "at most a few million points"
     )]
-    fn collect(index: &IncidentIndex, filter: &Filter) -> Self {
+    fn collect(index: &IncidentIndex, filter: &Filter, harm: Option<&HarmTable>) -> Self {
         let main = index.main();
         let (mut lat, mut lon);
-        if filter.is_empty() {
+        let mut w: Vec<f64> = Vec::new();
+        if let Some(h) = harm {
+            // Weighted: the general path, with the weight read beside each point.
+            (lat, lon) = (Vec::new(), Vec::new());
+            IncidentIndex::for_each_in_segment(main, filter, |seg, i| {
+                lat.push(seg.lat[i].to_radians());
+                lon.push(seg.lon[i].to_radians());
+                w.push(h.of(seg, i));
+            });
+        } else if filter.is_empty() {
             lat = main.lat.iter().map(|v| v.to_radians()).collect::<Vec<_>>();
             lon = main.lon.iter().map(|v| v.to_radians()).collect::<Vec<_>>();
         } else if filter.is_time_only() {
@@ -389,12 +428,16 @@ impl Points {
                 seg.cell[i],
                 seg.lat[i].to_radians(),
                 seg.lon[i].to_radians(),
+                harm.map_or(1.0, |h| h.of(seg, i)),
             ));
         });
         delta.sort_unstable_by_key(|d| u64::from(d.0));
-        for (_, la, lo) in delta {
+        for (_, la, lo, wi) in delta {
             lat.push(la);
             lon.push(lo);
+            if harm.is_some() {
+                w.push(wi);
+            }
         }
         let mut rects = Vec::with_capacity(lat.len() / PAGE + 2);
         for (from, to) in [(0, split), (split, lat.len())] {
@@ -416,6 +459,7 @@ impl Points {
             x,
             y,
             z,
+            w: harm.map(|_| w),
             frame,
             pages: RTree::bulk_load(rects),
         }
@@ -674,7 +718,14 @@ mod tests {
         let c = LatLng::from(cell);
         let index = index_of(&[(c.lng(), c.lat())]);
         let h = 400.0;
-        let out = kde(&index, &Filter::default(), res, h, Kernel::Quartic);
+        let out = kde(
+            &index,
+            &Filter::default(),
+            res,
+            h,
+            Kernel::Quartic,
+            &Weighting::Count,
+        );
         let at = out.iter().find(|k| k.cell == cell).unwrap();
         let peak = 3.0 / (std::f64::consts::PI * h * h) * 1e6;
         assert!((at.density - peak).abs() <= 1e-12 * peak, "{}", at.density);
@@ -696,7 +747,14 @@ mod tests {
             .count();
         assert_eq!(out.len(), inside);
         assert!(out.windows(2).all(|w| w[0].cell < w[1].cell));
-        let g = kde(&index, &Filter::default(), res, h, Kernel::Gaussian);
+        let g = kde(
+            &index,
+            &Filter::default(),
+            res,
+            h,
+            Kernel::Gaussian,
+            &Weighting::Count,
+        );
         let at = g.iter().find(|k| k.cell == cell).unwrap();
         let peak = 1.0 / (2.0 * std::f64::consts::PI * h * h) * 1e6;
         assert!((at.density - peak).abs() <= 1e-12 * peak);
@@ -770,7 +828,7 @@ mod tests {
                 (Kernel::Gaussian, 250.0, Resolution::Eight),
                 (Kernel::Quartic, 60_000.0, Resolution::Five),
             ] {
-                let out = kde(&index, &filter, res, h, kernel);
+                let out = kde(&index, &filter, res, h, kernel, &Weighting::Count);
                 assert!(!out.is_empty());
                 for k in &out {
                     let c = LatLng::from(k.cell);
@@ -824,7 +882,8 @@ mod tests {
                     &Filter::default(),
                     Resolution::Nine,
                     h,
-                    Kernel::Quartic
+                    Kernel::Quartic,
+                    &Weighting::Count
                 )
                 .is_empty()
             );

@@ -16,4 +16,5 @@ pub mod kpis;
 pub mod mann_kendall;
 pub mod moran;
 pub mod rates;
+pub mod weights;
 pub mod zones;

@@ -22,6 +22,7 @@ use h3o::{CellIndex, Resolution};
 use jiff::tz::TimeZone;
 
 use super::gistar::{GiCell, HotRule};
+use super::weights::HarmTable;
 use crate::index::{BBox, CategoryRef, Filter, Snapshot};
 
 /// One zone.
@@ -33,6 +34,8 @@ pub struct Zone {
     pub incidents: u64,
     /// `incidents` over every incident matching the filter.
     pub share: f64,
+    /// When weighing by harm: the zone's harm in days, and its share of all the harm.
+    pub harm: Option<(f64, f64)>,
     pub area_km2: f64,
     /// (category code, count), most frequent first, at most 5.
     pub top_categories: Vec<(String, u64)>,
@@ -101,6 +104,17 @@ pub struct ZoneParams<'a> {
 /// matching `p.filter`; largest first.
 #[must_use]
 pub fn zones(snap: &Snapshot, gi: &[GiCell], p: &ZoneParams<'_>) -> Vec<Zone> {
+    zones_weighted(snap, gi, p, None)
+}
+
+/// [`zones`], with each zone's harm when `harm` is given (the table `gi` was computed with).
+#[must_use]
+pub fn zones_weighted(
+    snap: &Snapshot,
+    gi: &[GiCell],
+    p: &ZoneParams<'_>,
+    harm: Option<&HarmTable>,
+) -> Vec<Zone> {
     let ZoneParams {
         filter,
         res,
@@ -120,14 +134,19 @@ pub fn zones(snap: &Snapshot, gi: &[GiCell], p: &ZoneParams<'_>) -> Vec<Zone> {
         }
     }
     let mut total = 0u64;
+    let mut total_harm = 0f64;
+    let mut harms = vec![0f64; comps.len()];
     let mut incidents = vec![0u64; comps.len()];
     let mut categories: Vec<HashMap<CategoryRef, u64>> = vec![HashMap::new(); comps.len()];
     let mut hours: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
     let mut weekdays: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
     snap.incidents.for_each(filter, |seg, i| {
         total += 1;
+        let h = harm.map_or(0.0, |t| t.of(seg, i));
+        total_harm += h;
         if let Some(&z) = zone_of.get(&seg.containing_cell(i, res)) {
             incidents[z] += 1;
+            harms[z] += h;
             *categories[z].entry(seg.category[i]).or_default() += 1;
             if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {
                 let dt = tz.to_datetime(ts);
@@ -192,6 +211,14 @@ pub fn zones(snap: &Snapshot, gi: &[GiCell], p: &ZoneParams<'_>) -> Vec<Zone> {
             geometry,
             incidents: incidents[z],
             share,
+            harm: harm.map(|_| {
+                let share = if total_harm > 0.0 {
+                    harms[z] / total_harm
+                } else {
+                    0.0
+                };
+                (harms[z], share)
+            }),
             top_categories: top(cats, 5)
                 .into_iter()
                 .map(|(c, n)| (snap.incidents.categories().code(c).to_owned(), n))

@@ -139,6 +139,9 @@ impl CatalogueEntry {
 pub struct Catalogue {
     pub categories: Vec<CatalogueEntry>,
     pub model_kinds: Vec<CatalogueEntry>,
+    /// The harm weights in force (`GET /api/v1/catalogue` lists them as a table).
+    #[serde(skip)]
+    pub harm: super::harm::HarmWeights,
 }
 
 /// How to find a code from what a file wrote: the code itself, case-insensitively, or
@@ -173,6 +176,7 @@ impl Catalogue {
         Self {
             categories: conv(DEFAULT_CATEGORIES),
             model_kinds: conv(DEFAULT_MODEL_KINDS),
+            harm: super::harm::HarmWeights::default(),
         }
     }
 

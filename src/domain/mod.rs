@@ -5,6 +5,7 @@ pub mod area;
 pub mod batch;
 pub mod catalogue;
 pub mod error;
+pub mod harm;
 pub mod lonlat;
 pub mod period;
 pub mod programme;
@@ -16,6 +17,7 @@ pub use area::{Area, AreaGeometry, AreaKind, NewArea};
 pub use batch::Batch;
 pub use catalogue::{Catalogue, CatalogueEntry};
 pub use error::DomainError;
+pub use harm::HarmWeights;
 pub use lonlat::LonLat;
 pub use period::Period;
 pub use programme::{

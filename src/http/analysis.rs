@@ -38,9 +38,12 @@ use super::filter::{FilterText, incident_filter};
 use super::render::{self, Feature};
 use crate::analysis::density::density;
 use crate::analysis::gistar::{
-    BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots, study_set_bound,
+    BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots_weighted,
+    study_set_bound,
 };
+use crate::analysis::weights::{Weight, Weighting};
 use crate::auth::Role;
+use crate::domain::HarmWeights;
 use crate::index::{Filter, Snapshot};
 
 /// Default H3 resolution of the analyses.
@@ -124,9 +127,10 @@ macro_rules! analysis_params {
         }
 
         impl $name {
-            /// The shared filters, with this endpoint's resolution.
-            fn common(&self, res: Option<u8>) -> Common<'_> {
+            /// The shared filters, with this endpoint's resolution and weighing.
+            fn common(&self, res: Option<u8>, weight: Option<Weight>) -> Common<'_> {
                 Common {
+                    weight,
                     from: &self.from,
                     to: &self.to,
                     category: &self.category,
@@ -144,6 +148,10 @@ macro_rules! analysis_params {
 analysis_params!(
     /// Query of `GET /api/v1/density`.
     DensityParams {
+    /// `count` (default: every incident counts one) or `harm` (each weighs its harm in
+    /// days, the catalogue's harm weights; counts are still given).
+    #[param(inline)]
+    weight: Option<Weight>,
     /// H3 resolution, 5–11 (default 9).
     res: Option<u8>,
 });
@@ -151,6 +159,10 @@ analysis_params!(
 analysis_params!(
     /// Query of `GET /api/v1/hotspots`.
     HotspotParams {
+    /// `count` (default: every incident counts one) or `harm` (each weighs its harm in
+    /// days, the catalogue's harm weights; counts are still given).
+    #[param(inline)]
+    weight: Option<Weight>,
     /// H3 resolution, 5–11 (default 9).
     res: Option<u8>,
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
@@ -163,6 +175,7 @@ analysis_params!(
 });
 
 struct Common<'a> {
+    weight: Option<Weight>,
     from: &'a Option<String>,
     to: &'a Option<String>,
     category: &'a Option<String>,
@@ -178,6 +191,40 @@ struct Query {
     filter: Filter,
     res: Resolution,
     csv: bool,
+    weighting: Weighting,
+    /// The weights' provenance and digest, when weighing by harm.
+    weights: Option<WeightsNote>,
+}
+
+/// What a harm-weighted answer says of its weights: in the provenance, and (the digest) in
+/// the cache key and ETag.
+#[derive(Debug, Clone)]
+struct WeightsNote {
+    digest: String,
+    provenance: Value,
+}
+
+impl WeightsNote {
+    fn of(weights: &HarmWeights) -> Self {
+        let overrides: Vec<Value> = weights
+            .overrides()
+            .map(|(c, s, d)| json!({"category": c, "severity": s.as_str(), "days": d}))
+            .collect();
+        let digest = weights.digest();
+        Self {
+            provenance: json!({
+                "kind": "harm",
+                "unit": crate::domain::harm::UNIT,
+                "defaults": crate::domain::Severity::ALL
+                    .into_iter()
+                    .map(|s| (s.as_str().to_owned(), json!(crate::domain::harm::DEFAULT_DAYS[usize::from(s.code())])))
+                    .collect::<Map<String, Value>>(),
+                "overrides": overrides,
+                "sha256": digest,
+            }),
+            digest,
+        }
+    }
 }
 
 fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, ApiError> {
@@ -199,7 +246,16 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
             area: c.area.as_deref(),
         },
     )?;
-    Ok(Query { filter, res, csv })
+    let weight = c.weight.unwrap_or_default();
+    let weighting = Weighting::new(weight, &snap.catalogue.harm, snap.incidents.categories());
+    let weights = (weight == Weight::Harm).then(|| WeightsNote::of(&snap.catalogue.harm));
+    Ok(Query {
+        filter,
+        res,
+        csv,
+        weighting,
+        weights,
+    })
 }
 
 /// What a handler asks [`serve_analysis`] for.
@@ -208,6 +264,8 @@ struct Job<'a> {
     /// The raw query string (part of the cache key and the provenance).
     query: &'a str,
     csv: bool,
+    /// The harm weights the answer is weighed with.
+    weights: Option<&'a WeightsNote>,
 }
 
 /// Everything an analysis handler shares: auth and disclosure, cache, ETag, provenance,
@@ -235,8 +293,10 @@ async fn serve_analysis<F: Feature + Send + 'static>(
     };
     let (endpoint, raw_query) = (job.endpoint, job.query);
     let key = format!(
-        "{endpoint}?{raw_query}&v={}&withhold={withhold}",
-        snap.version
+        "{endpoint}?{raw_query}&v={}&withhold={withhold}{}",
+        snap.version,
+        job.weights
+            .map_or(String::new(), |w| format!("&weights={}", w.digest))
     );
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(key.as_bytes())[..12]));
     if headers
@@ -262,6 +322,7 @@ async fn serve_analysis<F: Feature + Send + 'static>(
             "computed_at": jiff::Timestamp::now().to_string(),
             "software_version": env!("CARGO_PKG_VERSION"),
             "small_cells_withheld_below": if withhold { Some(settings.min_cell_count) } else { None },
+            "weights": job.weights.map_or(json!({"kind": "count"}), |w| w.provenance.clone()),
         });
         let min = settings.min_cell_count;
         let (rows, warnings) = tokio::task::spawn_blocking(move || {
@@ -328,7 +389,8 @@ pub(crate) async fn get_density(
     Params(p): Params<DensityParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res))?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let weights = q.weights.clone();
     let csv = q.csv;
     let max_cost = state.analysis.max_cost;
     serve_analysis(
@@ -340,9 +402,10 @@ pub(crate) async fn get_density(
             endpoint: "density",
             query: uri.query().unwrap_or(""),
             csv,
+            weights: weights.as_ref(),
         },
         move |snap, _| {
-            let cells = density(&snap.incidents, &q.filter, q.res);
+            let cells = density(&snap.incidents, &q.filter, q.res, &q.weighting);
             cost_check(max_cost, cells.len(), 1)?;
             let rows: Vec<DensityFeature> = cells.into_iter().map(Into::into).collect();
             Ok((rows, Map::new()))
@@ -369,7 +432,8 @@ pub(crate) async fn get_hotspots(
     Params(p): Params<HotspotParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res))?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let weights = q.weights.clone();
     let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let csv = q.csv;
     serve_analysis(
@@ -381,14 +445,16 @@ pub(crate) async fn get_hotspots(
             endpoint: "hotspots",
             query: uri.query().unwrap_or(""),
             csv,
+            weights: weights.as_ref(),
         },
         move |snap, _| {
+            let harm = q.weighting.harm().is_some();
             let gi = gi.compute(&snap, &q)?;
             let rows: Vec<HotspotFeature> = gi
                 .cells
                 .iter()
                 .zip(&gi.bins)
-                .map(|(c, bin)| HotspotFeature::new(c, *bin))
+                .map(|(c, bin)| HotspotFeature::new(c, *bin, harm))
                 .collect();
             Ok((rows, Map::new()))
         },
@@ -438,7 +504,7 @@ impl GiSpec {
             bin_by: self.bin_by,
             max_cells: Some(self.max_cost),
         };
-        hotspots(&snap.incidents, &q.filter, &params).map_err(|e| match e {
+        hotspots_weighted(&snap.incidents, &q.filter, &params, &q.weighting).map_err(|e| match e {
             HotspotError::TooLarge { cells, .. } => over_cost(cells as u64, self.max_cost),
             HotspotError::Gi(e) => ApiError::Unprocessable(e.to_string()),
         })
@@ -448,6 +514,10 @@ impl GiSpec {
 analysis_params!(
     /// Query of `GET /api/v1/hotspots/zones`: the hotspot parameters and `min_bin`.
     ZoneParams {
+    /// `count` (default: every incident counts one) or `harm` (each weighs its harm in
+    /// days, the catalogue's harm weights; counts are still given).
+    #[param(inline)]
+    weight: Option<Weight>,
     /// H3 resolution, 5–11 (default 9).
     res: Option<u8>,
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
@@ -479,7 +549,8 @@ pub(crate) async fn get_zones(
     Params(p): Params<ZoneParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res))?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let weights = q.weights.clone();
     let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let min_bin = p.min_bin.unwrap_or(2);
     if !(1..=3).contains(&min_bin) {
@@ -499,9 +570,10 @@ pub(crate) async fn get_zones(
             endpoint: "hotspots/zones",
             query: uri.query().unwrap_or(""),
             csv,
+            weights: weights.as_ref(),
         },
         move |snap, _| {
-            use crate::analysis::zones::{ZoneParams, zones};
+            use crate::analysis::zones::{ZoneParams, zones_weighted};
             let cells = gi.compute(&snap, &q)?.cells;
             let params = ZoneParams {
                 filter: &q.filter,
@@ -512,7 +584,7 @@ pub(crate) async fn get_zones(
                 },
                 tz: &tz,
             };
-            let rows: Vec<ZoneFeature> = zones(&snap, &cells, &params)
+            let rows: Vec<ZoneFeature> = zones_weighted(&snap, &cells, &params, q.weighting.harm())
                 .into_iter()
                 .map(Into::into)
                 .collect();
@@ -525,6 +597,10 @@ pub(crate) async fn get_zones(
 analysis_params!(
     /// Query of `GET /api/v1/hotspots/emerging`.
     EmergingParams {
+    /// `count` (default: every incident counts one) or `harm` (each weighs its harm in
+    /// days, the catalogue's harm weights; counts are still given).
+    #[param(inline)]
+    weight: Option<Weight>,
     /// H3 resolution, 5–11 (default 9).
     res: Option<u8>,
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
@@ -555,7 +631,8 @@ pub(crate) async fn get_emerging(
 ) -> Result<Response, ApiError> {
     use crate::analysis::cube::{CubeParams, Slice, emerging};
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res))?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let weights = q.weights.clone();
     let k = GiSpec::parse(p.k, None, None, state.analysis.max_cost)?.k;
     let slice = p.slice.unwrap_or(Slice::Month);
     let time_k = p.time_k.unwrap_or(1);
@@ -574,7 +651,7 @@ pub(crate) async fn get_emerging(
         snap,
         caller,
         &headers,
-        Job { endpoint: "hotspots/emerging", query: uri.query().unwrap_or(""), csv },
+        Job { endpoint: "hotspots/emerging", query: uri.query().unwrap_or(""), csv, weights: weights.as_ref() },
         move |snap, _| {
             // Refuse before building: occupied cells grown by their k-disks, times slices.
             let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
@@ -584,7 +661,7 @@ pub(crate) async fn get_emerging(
             };
             cost_check(max_cost, study_set_bound(occupied, k, Study::Kring), span.max(1))?;
             let params = CubeParams { res: q.res, k, time_k, slice, range: (from, to) };
-            let cube = emerging(&snap.incidents, &q.filter, &params, zone.tz())
+            let cube = emerging(&snap.incidents, &q.filter, &params, zone.tz(), &q.weighting)
                 .ok_or_else(|| ApiError::Unprocessable("no incidents match in this range: there is no cube to analyse".into()))?;
             let slices = cube.bounds.len() - 1;
             cost_check(max_cost, cube.cells.len(), slices)?;
@@ -610,6 +687,10 @@ pub(crate) async fn get_emerging(
 analysis_params!(
     /// Query of `GET /api/v1/kde`.
     KdeParams {
+    /// `count` (default: every incident counts one) or `harm` (each weighs its harm in
+    /// days, the catalogue's harm weights; counts are still given).
+    #[param(inline)]
+    weight: Option<Weight>,
     /// H3 resolution of the evaluation grid (cell centres), 5–11 (default 9).
     res: Option<u8>,
     /// Bandwidth in metres (10–10,000). Default: ArcGIS's spatial Silverman rule on the
@@ -646,7 +727,8 @@ pub(crate) async fn get_kde(
 ) -> Result<Response, ApiError> {
     use crate::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res))?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let weights = q.weights.clone();
     let kernel = p.kernel.unwrap_or(Kernel::Quartic);
     if let Some(b) = p.bandwidth_m
         && !(b.is_finite() && (10.0..=MAX_BANDWIDTH_M).contains(&b))
@@ -664,7 +746,7 @@ pub(crate) async fn get_kde(
         snap,
         caller,
         &headers,
-        Job { endpoint: "kde", query: uri.query().unwrap_or(""), csv },
+        Job { endpoint: "kde", query: uri.query().unwrap_or(""), csv, weights: weights.as_ref() },
         move |snap, withhold| {
             if withhold && given.is_some_and(|h| h < MIN_PUBLIC_BANDWIDTH_M) {
                 return Err(ApiError::param(
@@ -686,7 +768,7 @@ pub(crate) async fn get_kde(
             #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a small positive ratio")]
             let k = (kernel.support_m(h) / (q.res.edge_length_m() * 1.5)).ceil() as usize + 1;
             cost_check(max_cost, occupied.saturating_mul(disk_size(k)), 1)?;
-            let rows: Vec<KdeFeature> = kde(&snap.incidents, &q.filter, q.res, h, kernel)
+            let rows: Vec<KdeFeature> = kde(&snap.incidents, &q.filter, q.res, h, kernel, &q.weighting)
                 .into_iter()
                 .map(Into::into)
                 .collect();
@@ -730,7 +812,7 @@ pub(crate) async fn get_clusters(
     use crate::analysis::clusters::{members, summaries};
     use crate::analysis::dbscan::dbscan;
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(None))?;
+    let q = common(&state, &snap, &p.common(None, None))?;
     let eps = p.eps_m.unwrap_or(100.0);
     if !(eps.is_finite() && (1.0..=5_000.0).contains(&eps)) {
         return Err(ApiError::param(
@@ -790,6 +872,7 @@ pub(crate) async fn get_clusters(
             endpoint: "clusters",
             query: uri.query().unwrap_or(""),
             csv: false,
+            weights: None,
         },
         move |snap, _| {
             let c = dbscan(&snap.incidents, &q.filter, eps, min_points);

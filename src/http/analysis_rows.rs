@@ -1,9 +1,12 @@
 //! The typed features each analysis answers with: what a client sees of a result, in the
 //! order its properties are written (GeoJSON properties and CSV columns alike).
 //!
-//! The analyses in `crate::analysis` compute in full precision; here their results take
-//! the shape of the API: cells as their hexadecimal index, densities to 6 significant
-//! digits, times in the committee's zone, lists of pairs as objects.
+//! The analyses in `crate::analysis` compute in full precision and the API keeps it (every
+//! float is written as the shortest decimal that reads back to the same double; rounding is
+//! the map page's and the report's job); here their results take the shape of the API:
+//! cells as their hexadecimal index, times in the committee's zone, lists of pairs as
+//! objects. With `weight=harm` the features gain the harm (days) beside the counts; the
+//! small-cell rule reads the counts whatever the weighing.
 
 use geo::MultiPolygon;
 use h3o::CellIndex;
@@ -17,25 +20,6 @@ use crate::analysis::gistar::GiCell;
 use crate::analysis::kde::KdeCell;
 use crate::analysis::zones::Zone;
 use crate::domain::time::Zone as TimeZone;
-
-/// `v` to 6 significant digits: densities span ~10⁻³ (res 5) to ~10⁵ per km² (res 11), so
-/// a fixed number of decimals would lose most of the precision of coarse cells.
-fn round_sig6(v: f64) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "the decimal exponent of a finite f64 is within ±324"
-    )]
-    let scale = 10f64.powi(5 - v.abs().log10().floor() as i32);
-    (v * scale).round() / scale
-}
-
-/// `v` to 6 decimals (shares, areas).
-fn round_dec6(v: f64) -> f64 {
-    (v * 1e6).round() / 1e6
-}
 
 /// The [`Feature`] of a cell's row: the cell (its `h3` field) is the id and the hexagon;
 /// the closure says how many incidents the row stands for.
@@ -63,6 +47,12 @@ pub struct DensityFeature {
     pub h3: CellIndex,
     pub count: u32,
     pub per_km2: f64,
+    /// Harm in days (`weight=harm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harm: Option<f64>,
+    /// Harm in days per km² (`weight=harm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harm_per_km2: Option<f64>,
 }
 
 impl From<DensityCell> for DensityFeature {
@@ -70,7 +60,9 @@ impl From<DensityCell> for DensityFeature {
         Self {
             h3: c.cell,
             count: c.count,
-            per_km2: round_sig6(c.per_km2),
+            per_km2: c.per_km2,
+            harm: c.harm.map(|h| h.0),
+            harm_per_km2: c.harm.map(|h| h.1),
         }
     }
 }
@@ -83,6 +75,9 @@ pub struct HotspotFeature {
     #[serde(serialize_with = "cell_as_text")]
     pub h3: CellIndex,
     pub count: u32,
+    /// Harm in days (`weight=harm`: Gi* compared harm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harm: Option<f64>,
     pub gi_z: f64,
     pub gi_p: f64,
     pub gi_q: f64,
@@ -90,11 +85,13 @@ pub struct HotspotFeature {
 }
 
 impl HotspotFeature {
+    /// The feature of `c`, with its harm when `harm` (Gi* ran on harm).
     #[must_use]
-    pub fn new(c: &GiCell, bin: i8) -> Self {
+    pub fn new(c: &GiCell, bin: i8, harm: bool) -> Self {
         Self {
             h3: c.cell,
             count: c.count,
+            harm: harm.then_some(c.value),
             gi_z: c.z,
             gi_p: c.p,
             gi_q: c.q,
@@ -111,13 +108,19 @@ pub struct EmergingFeature {
     #[serde(serialize_with = "cell_as_text")]
     pub h3: CellIndex,
     pub count: u64,
+    /// Harm in days over the slices (`weight=harm`: the z-scores are of harm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harm: Option<f64>,
     pub category: &'static str,
     pub trend_z: Option<f64>,
     pub trend_p: Option<f64>,
     pub trend_tau: Option<f64>,
     pub bins: Vec<i8>,
     pub counts: Vec<u32>,
-    /// Gi* z per slice, to 9 decimals.
+    /// Harm in days per slice (`weight=harm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harms: Option<Vec<f64>>,
+    /// Gi* z per slice.
     pub z: Vec<f64>,
 }
 
@@ -126,20 +129,23 @@ impl From<&EmergingCell> for EmergingFeature {
         Self {
             h3: c.cell,
             count: c.counts.iter().map(|n| u64::from(*n)).sum(),
+            harm: c.harm.as_ref().map(|h| h.iter().sum()),
             category: c.category.as_str(),
             trend_z: c.trend.as_ref().map(|t| t.z),
             trend_p: c.trend.as_ref().map(|t| t.p),
             trend_tau: c.trend.as_ref().map(|t| t.tau),
             bins: c.bins.clone(),
             counts: c.counts.clone(),
-            z: c.z.iter().map(|v| (v * 1e9).round() / 1e9).collect(),
+            harms: c.harm.clone(),
+            z: c.z.clone(),
         }
     }
 }
 
 cell_feature!(EmergingFeature, |f| Some(f.count));
 
-/// A cell centre of `/kde`: the kernel density there, in incidents per km².
+/// A cell centre of `/kde`: the kernel density there, in incidents per km² (harm in days
+/// per km² with `weight=harm`).
 #[derive(Debug, Serialize)]
 pub struct KdeFeature {
     #[serde(serialize_with = "cell_as_text")]
@@ -193,6 +199,12 @@ pub struct ZoneFeature {
     pub id: String,
     pub incidents: u64,
     pub share: f64,
+    /// Harm in days (`weight=harm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harm: Option<f64>,
+    /// The zone's share of all the harm (`weight=harm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harm_share: Option<f64>,
     pub area_km2: f64,
     pub cells: usize,
     pub top_categories: Vec<CategoryCount>,
@@ -211,8 +223,10 @@ impl From<Zone> for ZoneFeature {
         Self {
             id: z.id,
             incidents: z.incidents,
-            share: round_dec6(z.share),
-            area_km2: round_dec6(z.area_km2),
+            share: z.share,
+            harm: z.harm.map(|h| h.0),
+            harm_share: z.harm.map(|h| h.1),
+            area_km2: z.area_km2,
             cells: z.cells.len(),
             top_categories: categories(z.top_categories),
             busiest_hours: z
@@ -284,22 +298,5 @@ impl Feature for ClusterFeature {
     }
     fn incidents(&self) -> Option<u64> {
         Some(u64::try_from(self.count).unwrap_or(u64::MAX))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::round_sig6;
-
-    #[test]
-    #[expect(
-        clippy::float_cmp,
-        reason = "rounding must land on the doubles nearest these decimals, exactly"
-    )]
-    fn six_significant_digits_at_every_scale() {
-        assert_eq!(round_sig6(0.001_234_567_8), 0.001_234_57);
-        assert_eq!(round_sig6(123_456.78), 123_457.0);
-        assert_eq!(round_sig6(0.0), 0.0);
-        assert!(round_sig6(f64::NAN).is_nan());
     }
 }

@@ -183,12 +183,17 @@ impl<'a> Taken<'a> {
 
     /// The containing cells of the rows taken, one per row, in cell order.
     pub fn cells(&self) -> impl Iterator<Item = u64> + '_ {
+        self.rows().map(|(cell, _)| cell)
+    }
+
+    /// The rows taken with their containing cells, `(cell, row)` in cell order.
+    pub fn rows(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
         self.e
             .by_cell
             .iter()
             .map(|&k| k as usize)
             .filter(|&k| self.bits[k / 64] & (1 << (k % 64)) != 0)
-            .map(|k| self.e.rows[k].1)
+            .map(|k| (self.e.rows[k].1, self.e.rows[k].0 as usize))
     }
 }
 

@@ -16,7 +16,7 @@ pub mod rows;
 use std::sync::Arc;
 
 pub use areas::AreaLayer;
-pub use incidents::{BBox, Extent, Filter, IncidentIndex, Segment};
+pub use incidents::{BBox, Extent, Filter, IncidentIndex, Interner, Segment};
 pub use points::PointLayer;
 pub use rows::{CategoryRef, IncidentRow, Scanned};
 

@@ -129,6 +129,35 @@ impl Service {
         Ok(())
     }
 
+    /// Sets (`Some(days)`, validated by the caller) or resets to its class's default
+    /// (`None`) the harm weight of (`category`, `severity`). The data version moves with it,
+    /// so every cached harm-weighted answer is recomputed. Returns whether anything changed.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_harm_weight(
+        &self,
+        category: &str,
+        severity: crate::domain::Severity,
+        days: Option<f64>,
+    ) -> Result<bool, ServiceError> {
+        let _w = self.writer.lock().await;
+        let mut tx = self.store.begin().await?;
+        let changed = match days {
+            Some(d) => {
+                tx.upsert_harm_weight(category, severity, d).await?;
+                true
+            }
+            None => tx.delete_harm_weight(category, severity).await?,
+        };
+        if changed {
+            tx.bump_version().await?;
+            tx.commit().await?;
+            self.snapshots.refresh().await?;
+        }
+        Ok(changed)
+    }
+
     /// Creates a token; returns its id and the token itself (shown once, stored hashed).
     ///
     /// # Errors

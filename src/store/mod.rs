@@ -220,6 +220,18 @@ impl Store {
                     }),
             );
         }
+        let rows: Vec<(String, String, f64)> = with_pool!(self, p => sqlx::query_as("SELECT category, severity, days FROM harm_weights ORDER BY category, severity").fetch_all(p).await?);
+        let mut overrides = Vec::with_capacity(rows.len());
+        for (category, severity, days) in rows {
+            let severity: crate::domain::Severity =
+                severity.parse().map_err(|e: crate::domain::DomainError| {
+                    StoreError::Corrupt(format!("harm_weights: {e}"))
+                })?;
+            let days = crate::domain::harm::validate_days(days)
+                .map_err(|e| StoreError::Corrupt(format!("harm_weights: {e}")))?;
+            overrides.push((category, severity, days));
+        }
+        out.harm = crate::domain::HarmWeights::with_overrides(overrides);
         Ok(out)
     }
 
@@ -628,6 +640,37 @@ impl StoreTx {
         );
         with_tx!(self, t => { sqlx::query(AssertSqlSafe(sql.as_str())).bind(&e.code).bind(&e.label_vi).bind(&e.label_en).execute(&mut **t).await?; });
         Ok(())
+    }
+
+    /// Sets the harm weight of (`category`, `severity`), in days (validated by the caller).
+    ///
+    /// # Errors
+    /// On database failure (an unknown category is a foreign-key violation).
+    pub async fn upsert_harm_weight(
+        &mut self,
+        category: &str,
+        severity: crate::domain::Severity,
+        days: f64,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO harm_weights (category, severity, days) VALUES ($1, $2, $3) \
+             ON CONFLICT (category, severity) DO UPDATE SET days = excluded.days";
+        with_tx!(self, t => { sqlx::query(SQL).bind(category).bind(severity.as_str()).bind(days).execute(&mut **t).await?; });
+        Ok(())
+    }
+
+    /// Removes the override of (`category`, `severity`): its class's default applies again.
+    /// Returns whether there was one.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn delete_harm_weight(
+        &mut self,
+        category: &str,
+        severity: crate::domain::Severity,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "DELETE FROM harm_weights WHERE category = $1 AND severity = $2";
+        let n = with_tx!(self, t => sqlx::query(SQL).bind(category).bind(severity.as_str()).execute(&mut **t).await?.rows_affected());
+        Ok(n > 0)
     }
 
     /// Stores a new token's hash; returns its id.

@@ -262,7 +262,14 @@ async fn kde_equals_the_library_for_the_quartic_and_gaussian_kernels() {
         assert_eq!(d["kernel"], name, "{path}: {d}");
         assert_eq!(d["endpoint"], "kde", "{path}: {d}");
         assert_eq!(d["parameters"]["bandwidth_m"], "500", "{path}: {d}");
-        let want = kde(&snap.incidents, &all, Resolution::Nine, 500.0, kernel);
+        let want = kde(
+            &snap.incidents,
+            &all,
+            Resolution::Nine,
+            500.0,
+            kernel,
+            &diemnong::analysis::weights::Weighting::Count,
+        );
         let got = features(&fc);
         assert!(!want.is_empty());
         assert_eq!(got.len(), want.len(), "{path}: number of cells");

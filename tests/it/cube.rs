@@ -10,7 +10,10 @@ use crate::common;
 
 use diemnong::analysis::cube::{CubeParams, Slice, emerging};
 use diemnong::analysis::emerging::classify;
+use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::Zone;
+use diemnong::domain::harm;
+use diemnong::domain::{HarmWeights, Severity};
 use diemnong::index::{Filter, IncidentIndex};
 use serde_json::Value;
 
@@ -19,7 +22,11 @@ fn cube_matches_esda_and_pymannkendall() {
     let records = common::sample_records();
     let index = IncidentIndex::from_records(&records);
     let zone = Zone::default();
-    for name in ["res8_k1_t1_2024_all", "res7_k1_t0_2023_2024_theft"] {
+    for name in [
+        "res8_k1_t1_2024_all",
+        "res7_k1_t0_2023_2024_theft",
+        "res8_k1_t1_2024_all_harm",
+    ] {
         let fx: Value = serde_json::from_slice(
             &std::fs::read(common::repo_path(&format!(
                 "tests/fixtures/cube/{name}.json"
@@ -50,7 +57,20 @@ fn cube_matches_esda_and_pymannkendall() {
             slice: Slice::Month,
             range: (Some(from), Some(to)),
         };
-        let cube = emerging(&index, &filter, &params, zone.tz()).unwrap();
+        let harm = fx["weight"] == "harm";
+        let weighting = if harm {
+            for s in Severity::ALL {
+                assert_eq!(
+                    fx["harm_days"][s.as_str()].as_f64(),
+                    Some(harm::DEFAULT_DAYS[usize::from(s.code())]),
+                    "{name}: the fixture's weights are our defaults"
+                );
+            }
+            Weighting::Harm(HarmTable::new(&HarmWeights::default(), index.categories()))
+        } else {
+            Weighting::Count
+        };
+        let cube = emerging(&index, &filter, &params, zone.tz(), &weighting).unwrap();
         assert_eq!(
             cube.bounds.len() - 1,
             usize::try_from(fx["n_slices"].as_u64().unwrap()).unwrap(),
@@ -69,6 +89,21 @@ fn cube_matches_esda_and_pymannkendall() {
                 .map(|v| u32::try_from(v.as_u64().unwrap()).unwrap())
                 .collect();
             assert_eq!(ours.counts, counts, "{name} {h3}: counts");
+            if harm {
+                let want: Vec<f64> = theirs["harm"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+                    .collect();
+                let got = ours.harm.as_ref().unwrap();
+                assert_eq!(got.len(), want.len());
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w).abs() <= 1e-9 * w.max(1.0), "{name} {h3}: harm");
+                }
+            } else {
+                assert!(ours.harm.is_none());
+            }
             for (s, z) in theirs["z"].as_array().unwrap().iter().enumerate() {
                 let z = z.as_f64().unwrap();
                 assert!(

@@ -1,12 +1,16 @@
 //! Gi* against reference values computed by PySAL esda (`G_Local(y, w, transform='B',
 //! star=True)`) on the committed sample, by `scripts/fixtures/make_gistar_fixtures.py`:
-//! resolutions 7–9, k = 1 and 2, both study sets, with and without FDR bins.
+//! resolutions 7–9, k = 1 and 2, both study sets, with and without FDR bins; and two cases
+//! on harm (real-valued y: each cell's harm in days under the default weights).
 
 use crate::common;
 
-use diemnong::analysis::cells::count_cells;
+use diemnong::analysis::cells::cell_values;
 use diemnong::analysis::gistar::{BinBy, Study, bin, gi_star, study_set};
+use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::Zone;
+use diemnong::domain::harm;
+use diemnong::domain::{HarmWeights, Severity};
 use diemnong::index::{Filter, IncidentIndex};
 use serde_json::Value;
 
@@ -25,7 +29,7 @@ fn gi_star_matches_esda_on_every_fixture() {
         .map(|e| e.unwrap().path())
         .collect();
     dir.sort();
-    assert_eq!(dir.len(), 12, "12 fixture cases");
+    assert_eq!(dir.len(), 14, "12 count and 2 harm fixture cases");
     for path in dir {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let fx: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -50,14 +54,31 @@ fn gi_star_matches_esda_on_every_fixture() {
             "kring" => Study::Kring,
             _ => Study::Occupied,
         };
-        let occupied = count_cells(&index, &filter, res);
+        let harm = fx["weight"] == "harm";
+        let weighting = if harm {
+            // The fixture's weights must be ours: the defaults, by class.
+            for s in Severity::ALL {
+                assert_eq!(
+                    fx["harm_days"][s.as_str()].as_f64(),
+                    Some(harm::DEFAULT_DAYS[usize::from(s.code())]),
+                    "{name}: harm weight of {s:?}"
+                );
+            }
+            Weighting::Harm(HarmTable::new(&HarmWeights::default(), index.categories()))
+        } else {
+            Weighting::Count
+        };
+        let occupied = cell_values(&index, &filter, res, &weighting);
         assert_eq!(
             occupied.len() as u64,
             fx["occupied"].as_u64().unwrap(),
             "{name}: occupied cells"
         );
         assert_eq!(
-            occupied.iter().map(|(_, c)| u64::from(*c)).sum::<u64>(),
+            occupied
+                .iter()
+                .map(|(_, c)| u64::from(c.count))
+                .sum::<u64>(),
             fx["incidents"].as_u64().unwrap(),
             "{name}: incidents"
         );
@@ -78,6 +99,14 @@ fn gi_star_matches_esda_on_every_fixture() {
                 theirs["count"].as_u64().unwrap(),
                 "{name} {h3}: count"
             );
+            if harm {
+                let h = theirs["harm"].as_f64().unwrap();
+                assert!(
+                    (ours.value - h).abs() <= 1e-9 * h.max(1.0),
+                    "{name} {h3}: harm {} vs {h}",
+                    ours.value
+                );
+            }
             let z = theirs["gi_z"].as_f64().unwrap();
             assert!(
                 (ours.z - z).abs() <= 1e-9,

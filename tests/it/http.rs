@@ -1798,6 +1798,16 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("/api/v1/report", "get", true),
     ("/api/v1/catalogue", "get", false),
     ("/api/v1/catalogue/{kind}/{code}", "put", true),
+    (
+        "/api/v1/catalogue/harm_weights/{category}/{severity}",
+        "put",
+        true,
+    ),
+    (
+        "/api/v1/catalogue/harm_weights/{category}/{severity}",
+        "delete",
+        true,
+    ),
     ("/api/v1/tokens", "get", true),
     ("/api/v1/tokens", "post", true),
     ("/api/v1/tokens/{id}", "delete", true),
@@ -1821,6 +1831,8 @@ fn concrete(path: &str) -> String {
         .replace("{kind}", "categories")
         .replace("{id}", "1")
         .replace("{year}", "2024")
+        .replace("{category}", "theft")
+        .replace("{severity}", "serious")
 }
 
 /// A server over the areas and 10 incidents on SQLite, shared by the cases that only read

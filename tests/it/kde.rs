@@ -7,7 +7,10 @@ use crate::common;
 use std::collections::HashMap;
 
 use diemnong::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
+use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::Zone;
+use diemnong::domain::harm;
+use diemnong::domain::{HarmWeights, Severity};
 use diemnong::index::{Filter, IncidentIndex};
 use serde_json::Value;
 
@@ -51,6 +54,7 @@ fn kde_and_bandwidth_match_numpy() {
         "quartic_800m.json",
         "gaussian_300m.json",
         "gaussian_800m.json",
+        "quartic_300m_harm.json",
     ] {
         let fx = fixture(name);
         let filter = filter_of(&fx);
@@ -62,7 +66,19 @@ fn kde_and_bandwidth_match_numpy() {
         };
         let bw = fx["bandwidth_m"].as_f64().unwrap();
         let t = std::time::Instant::now();
-        let out = kde(&index, &filter, res, bw, kernel);
+        let weighting = if fx["weight"] == "harm" {
+            for s in Severity::ALL {
+                assert_eq!(
+                    fx["harm_days"][s.as_str()].as_f64(),
+                    Some(harm::DEFAULT_DAYS[usize::from(s.code())]),
+                    "{name}: the fixture's weights are our defaults"
+                );
+            }
+            Weighting::Harm(HarmTable::new(&HarmWeights::default(), index.categories()))
+        } else {
+            Weighting::Count
+        };
+        let out = kde(&index, &filter, res, bw, kernel, &weighting);
         eprintln!("{name}: {} cells in {:?}", out.len(), t.elapsed());
         assert!(
             out.windows(2).all(|w| w[0].cell < w[1].cell),

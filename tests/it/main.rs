@@ -23,6 +23,7 @@ mod dbscan;
 mod gdal;
 mod geojson_valid;
 mod gistar;
+mod harm;
 mod http;
 mod import;
 mod kde;

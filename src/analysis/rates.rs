@@ -211,6 +211,16 @@ fn dbinom(x: f64, n: f64, p: f64, q: f64) -> f64 {
     if q == 0.0 {
         return if x == n { 1.0 } else { 0.0 };
     }
+    if p == 0.5 && q == 0.5 && (x == 0.0 || x == n) {
+        // ½ⁿ exactly (the change test's extreme outcomes): powers of two multiply without
+        // rounding; below 2⁻¹⁰⁷⁴ nothing is left.
+        #[expect(clippy::cast_possible_truncation, reason = "n ≤ 1100 here")]
+        return if n > 1100.0 {
+            0.0
+        } else {
+            0.5_f64.powi(n as i32)
+        };
+    }
     if x == 0.0 {
         if n == 0.0 {
             return 1.0;
@@ -476,6 +486,9 @@ mod tests {
         assert_eq!(change_test(7, 7).p, Some(1.0));
         assert_eq!(change_test(6, 5).p, Some(1.0));
         assert_eq!(change_test(100, 30).significant(), Some(true));
+        // The extreme outcomes are powers of two, exactly.
+        assert_eq!(change_test(25, 0).p, Some(2.0_f64.powi(-24)));
+        assert_eq!(change_test(0, 331).p, Some(2.0_f64.powi(-330)));
     }
 
     #[test]

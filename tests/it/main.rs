@@ -29,6 +29,7 @@ mod kde;
 mod kpis;
 mod map_page;
 mod programme;
+mod rates;
 mod report;
 mod router;
 mod session;

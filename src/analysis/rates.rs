@@ -181,6 +181,10 @@ fn stirlerr(n: f64) -> f64 {
 }
 
 /// The deviance term x ln(x / np) + np − x, without its cancellation near x = np (Loader).
+#[expect(
+    clippy::float_cmp,
+    reason = "the series stops when a term no longer changes the sum"
+)]
 fn bd0(x: f64, np: f64) -> f64 {
     if (x - np).abs() < 0.1 * (x + np) {
         let mut v = (x - np) / (x + np);
@@ -204,6 +208,10 @@ fn bd0(x: f64, np: f64) -> f64 {
 
 /// P(X = x) for X ~ Binomial(n, p), q = 1 − p given separately (Loader's saddle-point
 /// form, R's `dbinom_raw`).
+#[expect(
+    clippy::float_cmp,
+    reason = "counts are whole numbers, exact in a double; ½ is exact"
+)]
 fn dbinom(x: f64, n: f64, p: f64, q: f64) -> f64 {
     if p == 0.0 {
         return if x == 0.0 { 1.0 } else { 0.0 };
@@ -311,7 +319,7 @@ fn tail_le(x: f64, n: f64, p: f64, q: f64) -> f64 {
 }
 
 /// The weight of a unit's own rate against the reference rate `r_mean`, given the variance
-/// estimate (clipped at 0) and the unit's base: r_var / (r_var + r_mean / base), and 0 (the
+/// estimate (clipped at 0) and the unit's base: `r_var / (r_var + r_mean / base)`, and 0 (the
 /// reference rate) where both the reference rate and the variance are 0.
 fn weight(r_mean: f64, r_var: f64, base: f64) -> f64 {
     let r_var = r_var.max(0.0);
@@ -434,6 +442,7 @@ pub fn queen_neighbours(shapes: &[&MultiPolygon<f64>]) -> Vec<Vec<usize>> {
 mod tests {
     use super::*;
 
+    #[expect(clippy::float_cmp, reason = "equal values differ by nothing")]
     fn rel(a: f64, b: f64) -> f64 {
         if a == b {
             0.0

@@ -225,6 +225,10 @@ fn area(r: &Report<'_>, a: &AreaReport<'_>, lang: Lang) -> Markup {
     }
 }
 
+/// A row of an area's indicator table: the indicator, this period, a year earlier, the
+/// target, and the assessment (a light, if any, and its words).
+type KpiRow = (T, String, String, String, (Option<Light>, String));
+
 /// Each indicator this period and a year earlier, its target and its light.
 fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
     const HEADS: [T; 5] = [
@@ -238,7 +242,7 @@ fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
     let t = &a.designation.terms.targets;
     let l = k.traffic_lights;
     let judged = |light: Light| (Some(light), lang.light(light).to_owned());
-    let rows: [(T, String, String, String, (Option<Light>, String)); 6] = [
+    let rows: [KpiRow; 6] = [
         (
             T::Cases,
             format!(
@@ -248,12 +252,13 @@ fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
             ),
             k.incidents_previous.to_string(),
             format!("≤ {}", lang.pct(Some(t.case_change_pct), true)),
+            // The light's word, and "met and significant" when the exact test agrees.
             (
                 Some(l.cases),
-                if k.target_met.is_some() {
-                    sentence(lang.target_words(k.target_met, k.target_significant))
+                if k.target_significant == Some(true) {
+                    sentence(lang.t(T::TargetMetSignificant))
                 } else {
-                    lang.t(T::Na).to_owned()
+                    lang.light(l.cases).to_owned()
                 },
             ),
         ),
@@ -534,6 +539,26 @@ mod tests {
         assert!(html.contains(
             r#"<td class="n"><span class="light grey"></span>up 50%, not statistically significant</td>"#
         ));
+    }
+
+    #[test]
+    fn a_significant_fall_meets_the_target_in_words() {
+        use crate::analysis::kpis::Light;
+        let (zone, catalogue) = (Zone::default(), Catalogue::defaults());
+        let (d, e) = (designations(), events());
+        let mut r = report(&zone, &catalogue, &d, &e);
+        let mut k = crate::report::tests::kpis(810, 1000);
+        k.target_met = Some(true);
+        k.target_significant = Some(true);
+        k.traffic_lights.cases = Light::Green;
+        r.areas[0].kpis = k;
+        let (vi, en) = (render(&r, Lang::Vi), render(&r, Lang::En));
+        assert!(vi.contains("810 (giảm 19%, có ý nghĩa thống kê)"), "{vi}");
+        assert!(vi.contains("<span class=\"light green\"></span>Đạt, có ý nghĩa thống kê</td>"));
+        assert!(en.contains("<span class=\"light green\"></span>Met and significant</td>"));
+        assert!(vi.contains("0,81 (KTC 95%: 0,74–0,89)"), "{vi}");
+        assert!(en.contains("0.81 (95% CI 0.74–0.89)"));
+        assert!(en.contains("<td>p &lt; 0.001</td>"));
     }
 
     #[test]

@@ -271,7 +271,8 @@ impl Lang {
             (None, _) => self.t(T::UpFromZero).to_owned(),
             (Some(v), order) => {
                 let a = v.abs();
-                let digits = if a >= 9.95 { 0 } else { 1 };
+                // Whole percent from 10% up, one decimal below.
+                let digits = usize::from(a < 9.95);
                 let word = if order.is_lt() { T::Down } else { T::Up };
                 format!("{} {}%", self.t(word), self.num(a, digits))
             }

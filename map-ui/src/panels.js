@@ -109,8 +109,11 @@ const dl = (...pairs) =>
  * @param {...import('./dom.js').Child} content
  */
 const section = (title, ...content) => h('section', null, h('h3', null, title), ...content);
-/** @param {string} l  green, amber or red */
-const light = (l) => h('span', { class: `light light-${l}` }, t(`light_${l}`));
+/**
+ * @param {string} l  green, amber or red
+ * @param {string} [words]  instead of the light's own word
+ */
+const light = (l, words) => h('span', { class: `light light-${l}` }, words ?? t(`light_${l}`));
 /** @param {any} e */
 const errorBox = (e) => h('p', { class: 'error', role: 'alert' }, e instanceof api.ApiError ? e.readable : String(e.message || e));
 
@@ -189,6 +192,45 @@ function designationSection(d, year) {
 }
 
 /**
+ * A change from `prev` to `cur` cases in words, with whether the exact test finds it
+ * significant (p < 0.05): "giảm 19%, có ý nghĩa thống kê". Whole percent from 10% up.
+ * @param {number} cur
+ * @param {number} prev
+ * @param {number | null} p  the exact test's p value (null without cases in either period)
+ */
+function changeWords(cur, prev, p) {
+  if (p == null) return '–';
+  if (cur === prev) return t('ch_same');
+  let change;
+  if (prev === 0) change = t('ch_up_from_zero');
+  else {
+    const v = (Math.abs(cur - prev) / prev) * 100;
+    change = t(cur < prev ? 'ch_down' : 'ch_up', { v: num(v, v >= 9.95 ? 0 : 1) });
+  }
+  return t(p < 0.05 ? 'ch_sig' : 'ch_not_sig', { change });
+}
+
+/**
+ * A ratio: two decimals, or two significant digits below 0.1.
+ * @param {number} v
+ */
+const ratio = (v) => num(v, v === 0 || v >= 0.095 ? 2 : Math.min(12, Math.ceil(-Math.log10(v)) + 1));
+
+/**
+ * The rate ratio with its 95% interval and the p value, or null when there is nothing to test.
+ * @param {any} k  GET …/kpis
+ */
+function ratioLine(k) {
+  if (k.change_p == null || k.rate_ratio_low == null) return null;
+  const p = k.change_p < 0.001 ? t('p_below', { p: num(0.001, 3) }) : t('p_is', { p: num(k.change_p, 3) });
+  const text =
+    k.rate_ratio == null || k.rate_ratio_high == null
+      ? t('rate_ratio_open', { low: ratio(k.rate_ratio_low), p })
+      : t('rate_ratio', { rr: ratio(k.rate_ratio), low: ratio(k.rate_ratio_low), high: ratio(k.rate_ratio_high), p });
+  return h('div', { class: 'muted' }, text);
+}
+
+/**
  * @param {any} k  GET …/kpis
  * @param {number} year
  */
@@ -199,18 +241,25 @@ function kpiSection(k, year) {
     [
       t('k_cases'),
       h(
-        'span',
+        'div',
         null,
         t('cases_of', { n: num(k.incidents), prev: num(k.incidents_previous) }),
         ' ',
-        h('b', null, k.change_pct == null ? k.change_pct_text : signedPct(k.change_pct)),
+        h('b', null, k.change_p == null ? k.change_pct_text : changeWords(k.incidents, k.incidents_previous, k.change_p)),
+        ratioLine(k),
       ),
       t('at_most', { v: signedPct(tg.case_change_pct) }),
       L.cases,
+      k.target_significant ? t('target_met_sig') : undefined,
     ],
     [
       t('k_rate'),
-      `${num(k.rate_per_10k, 1)} (${signedPct(k.rate_per_10k_change_pct)})`,
+      h(
+        'div',
+        null,
+        `${num(k.rate_per_10k, 1)} (${signedPct(k.rate_per_10k_change_pct)})`,
+        k.rate_per_10k_eb == null ? null : h('div', { class: 'muted' }, t('rate_eb', { eb: num(k.rate_per_10k_eb, 1), seb: num(k.rate_per_10k_seb, 1) })),
+      ),
       t('lower_than_prev', { v: num(k.rate_per_10k_previous, 1) }),
       L.rate_per_10k,
     ],
@@ -248,8 +297,8 @@ function kpiSection(k, year) {
         h(
           'tbody',
           null,
-          rows.map(([name, v, target, l]) =>
-            h('tr', null, h('th', { scope: 'row' }, name), h('td', null, v), h('td', null, target), h('td', null, l ? light(l) : '')),
+          rows.map(([name, v, target, l, words]) =>
+            h('tr', null, h('th', { scope: 'row' }, name), h('td', null, v), h('td', null, target), h('td', null, l ? light(l, words) : '')),
           ),
         ),
       ),

@@ -14,11 +14,24 @@
 //! - `change_pct` = (cases − cases a year earlier) / cases a year earlier × 100; `None`
 //!   ("n/a") when there were no cases a year earlier — never a division by zero. The case
 //!   target is met when `change_pct ≤ targets.case_change_pct` (default −5).
+//! - Is the change real? `change_p` is the exact two-sided p value of "no change" (given
+//!   the n cases of both periods, this period's are Binomial(n, ½)), `rate_ratio` = cases /
+//!   cases a year earlier with its 95% Clopper–Pearson interval (`rate_ratio_low`,
+//!   `rate_ratio_high`); see [`super::rates`]. The periods have the same length and the
+//!   area one population, so the count ratio is the rate ratio. `target_significant` = the
+//!   case target is met and p < 0.05 (met / met and significant / not met). The monthly
+//!   series has the same test per month (months have no target).
 //! - `clearance_rate` = solved / cases (`None` without cases); `clearance_rate_serious` the
 //!   same over very serious and especially serious cases (Penal Code art. 9, classes 3–4).
 //! - `rate_per_10k` = cases / residents × 10,000 (`None` when the population is unknown or
 //!   zero). One population figure is stored per area, so the rate's change equals the
 //!   cases' change; the rate target is "down" (change < 0).
+//! - `rate_per_10k_eb`, `rate_per_10k_seb`: for a ward, its rate smoothed by Empirical
+//!   Bayes towards the city-wide rate of all wards, and towards the rate of the ward and
+//!   the wards it touches ([`WardRates`]: esda's `Empirical_Bayes` and
+//!   `Spatial_Empirical_Bayes` over every ward with a population). `None` for districts
+//!   and complex areas (they are not units of the ward table the prior is estimated from)
+//!   and for a ward without population.
 //! - Cameras and self-managed models inside the polygons, installed or established before
 //!   the period's end (or undated): count, per km² (geodesic area), per 10,000 residents.
 //! - Hotspots: Getis-Ord Gi* over every incident of the period in the whole city (the
@@ -28,6 +41,9 @@
 //! - Traffic lights: green when a target is met; amber when cases fell but not enough, the
 //!   rate stayed flat, or a clearance rate is within 10 points of its target; red otherwise;
 //!   grey when the indicator is n/a.
+//!
+//! **Precision.** Every number keeps full precision: rounding is for display (the map page
+//! and the report round as they write; `change_pct_text` is the one text here).
 //!
 //! Complexity: one R-tree walk over the area's bounding box for the incidents (O(pages +
 //! candidates)); the hot sets are computed once per period by the caller and shared by
@@ -42,8 +58,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::gistar::{BinBy, GiParams, HotRule, Study, hotspots};
+use super::rates::{change_test, eb_global, eb_spatial, queen_neighbours};
 use super::zones::{ZoneParams, zones};
-use crate::domain::{Area, Period, Severity, Targets};
+use crate::domain::{Area, AreaKind, Period, Severity, Targets};
 use crate::index::{BBox, CategoryRef, Filter, Snapshot};
 
 /// Hotspot resolution of the KPIs (the analyses' default; areas' covers are cached at it).
@@ -137,7 +154,7 @@ pub fn hot_set(snap: &Snapshot, period: Period, detail: HotDetail, tz: &TimeZone
                         id: z.id,
                         incidents: z.incidents,
                         cells: z.cells.len(),
-                        area_km2: round(z.area_km2, 6),
+                        area_km2: z.area_km2,
                         cell_ids: z.cells,
                     })
                     .collect()
@@ -200,6 +217,14 @@ pub struct MonthKpis {
     pub incidents: u64,
     pub incidents_previous: u64,
     pub change_pct: Option<f64>,
+    /// Exact two-sided p value of "no change" against the same month a year earlier.
+    pub change_p: Option<f64>,
+    /// `incidents / incidents_previous`; `null` without cases a year earlier.
+    pub rate_ratio: Option<f64>,
+    /// Lower end of the ratio's 95% interval (0 without cases this month).
+    pub rate_ratio_low: Option<f64>,
+    /// Upper end; `null` without cases a year earlier.
+    pub rate_ratio_high: Option<f64>,
     pub solved: u64,
     pub clearance_rate: Option<f64>,
     pub serious: u64,
@@ -225,6 +250,20 @@ pub struct AreaKpis {
     pub change_pct_text: String,
     /// Whether `change_pct ≤ targets.case_change_pct`; `null` when n/a.
     pub target_met: Option<bool>,
+    /// Exact two-sided p value of "no change" (conditional binomial test); `null` without
+    /// cases in either period.
+    pub change_p: Option<f64>,
+    /// `incidents / incidents_previous` (the rate ratio: same length, same population);
+    /// `null` without cases a year earlier.
+    pub rate_ratio: Option<f64>,
+    /// Lower end of the ratio's 95% Clopper–Pearson interval: 0 without cases this period,
+    /// `null` without cases in either.
+    pub rate_ratio_low: Option<f64>,
+    /// Upper end: `null` without cases a year earlier (unbounded) or in either.
+    pub rate_ratio_high: Option<f64>,
+    /// The case target is met and the change is significant (`change_p` < 0.05); `null`
+    /// when the target is n/a.
+    pub target_significant: Option<bool>,
     pub by_category: Vec<CategoryKpi>,
     pub by_severity: Vec<SeverityKpi>,
     pub solved: u64,
@@ -246,6 +285,11 @@ pub struct AreaKpis {
     pub rate_per_10k_change_pct: Option<f64>,
     /// Whether the rate went down; `null` when n/a.
     pub rate_target_met: Option<bool>,
+    /// For a ward: its rate per 10,000 smoothed by Empirical Bayes towards the rate of all
+    /// wards; `null` for other areas and without population.
+    pub rate_per_10k_eb: Option<f64>,
+    /// For a ward: the same towards the rate of the ward and the wards it touches.
+    pub rate_per_10k_seb: Option<f64>,
     /// Geodesic area of the polygons.
     pub area_km2: f64,
     pub cameras: u64,
@@ -288,6 +332,91 @@ pub struct KpiInput<'a> {
     pub hot: &'a HotSet,
     /// One hot set per month of `months` (ignored when its length differs).
     pub monthly_hot: &'a [std::sync::Arc<HotSet>],
+    /// The period's Empirical-Bayes ward rates (needed only when the area is a ward).
+    pub wards: Option<&'a WardRates>,
+}
+
+/// Incidents of `period` inside `area`'s polygons (the KPIs' own count).
+fn count_in(snap: &Snapshot, area: &Area, period: Period) -> u64 {
+    let mp = area.data.geometry.multi_polygon();
+    let bbox = mp
+        .bounding_rect()
+        .and_then(|r| BBox::new(r.min().x, r.min().y, r.max().x, r.max().y).ok());
+    let filter = Filter {
+        bbox,
+        from: Some(period.from),
+        to: Some(period.to),
+        within: Some(std::sync::Arc::new(mp.clone())),
+        ..Filter::default()
+    };
+    let mut n = 0u64;
+    snap.incidents.for_each(&filter, |_, _| n += 1);
+    n
+}
+
+/// Empirical-Bayes rates of every ward with a population over one period: the ward
+/// table's counts (each ward's incidents, counted as the KPIs count them), global EB
+/// towards the rate of all these wards and spatial EB towards the rate of each ward and the
+/// wards whose polygons touch it (queen contiguity, [`queen_neighbours`]). Computed once
+/// per data version and period by the caller, shared by every ward's KPIs.
+#[derive(Debug, Clone, Default)]
+pub struct WardRates {
+    /// Area ids of the wards, ascending (the area layer's order).
+    pub ids: Vec<i64>,
+    /// Their positions in the area layer.
+    pub positions: Vec<usize>,
+    pub population: Vec<u64>,
+    /// Incidents of the period in each ward.
+    pub events: Vec<u64>,
+    /// Each ward's neighbours, as indices into these lists, ascending.
+    pub neighbours: Vec<Vec<usize>>,
+    /// Smoothed rates per resident: global and spatial EB.
+    pub eb: Vec<f64>,
+    pub seb: Vec<f64>,
+}
+
+impl WardRates {
+    /// The wards with a population in `snap` and their rates over `period`.
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+    #[must_use]
+    pub fn new(snap: &Snapshot, period: Period) -> Self {
+        let (positions, population): (Vec<usize>, Vec<u64>) = snap
+            .areas
+            .areas()
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.data.kind == AreaKind::Ward)
+            .filter_map(|(i, a)| a.data.population.filter(|p| *p > 0).map(|p| (i, p)))
+            .unzip();
+        let areas = snap.areas.areas();
+        let events: Vec<u64> = positions
+            .iter()
+            .map(|i| count_in(snap, &areas[*i], period))
+            .collect();
+        let shapes: Vec<&geo::MultiPolygon<f64>> = positions
+            .iter()
+            .map(|i| areas[*i].data.geometry.multi_polygon())
+            .collect();
+        let neighbours = queen_neighbours(&shapes);
+        let e: Vec<f64> = events.iter().map(|n| *n as f64).collect();
+        let b: Vec<f64> = population.iter().map(|n| *n as f64).collect();
+        Self {
+            ids: positions.iter().map(|i| areas[*i].id).collect(),
+            eb: eb_global(&e, &b),
+            seb: eb_spatial(&e, &b, &neighbours),
+            positions,
+            population,
+            events,
+            neighbours,
+        }
+    }
+
+    /// The smoothed rates per 10,000 residents (global, spatial) of the ward with this id.
+    #[must_use]
+    pub fn per_10k(&self, area_id: i64) -> Option<(f64, f64)> {
+        let i = self.ids.binary_search(&area_id).ok()?;
+        Some((self.eb.get(i)? * 10_000.0, self.seb.get(i)? * 10_000.0))
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -315,13 +444,6 @@ impl Tally {
         s.1 += u64::from(solved);
         *self.by_category.entry(category).or_default() += 1;
     }
-}
-
-/// `v` rounded to `decimals` places.
-#[must_use]
-pub fn round(v: f64, decimals: i32) -> f64 {
-    let s = 10f64.powi(decimals);
-    (v * s).round() / s
 }
 
 /// A resolution as its number, as the API gives it (h3o's serde support is not enabled).
@@ -443,7 +565,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
     #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
     let per_km2 = |n: u64| {
         if area_km2 > 0.0 {
-            round(n as f64 / area_km2, 4)
+            n as f64 / area_km2
         } else {
             0.0
         }
@@ -451,6 +573,13 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
 
     let change = change_pct(cur.incidents, prev.incidents);
     let target_met = change.map(|c| c <= input.targets.case_change_pct);
+    let test = change_test(cur.incidents, prev.incidents);
+    let target_significant = target_met.map(|met| met && test.significant().is_some_and(|s| s));
+    let (rate_eb, rate_seb) = input
+        .wards
+        .filter(|_| area.data.kind == AreaKind::Ward)
+        .and_then(|w| w.per_10k(area.id))
+        .unzip();
     let clearance = ratio(cur.solved, cur.incidents);
     let clearance_serious = ratio(cur.serious_solved, cur.serious);
     let rate = per_10k(cur.incidents, population);
@@ -515,7 +644,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
                 category: cats.code(c).to_owned(),
                 incidents: a,
                 incidents_previous: b,
-                change_pct: change_pct(a, b).map(|v| round(v, 2)),
+                change_pct: change_pct(a, b),
             }
         })
         .collect();
@@ -534,9 +663,9 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
                 severity: *s,
                 incidents: n,
                 incidents_previous: p,
-                change_pct: change_pct(n, p).map(|v| round(v, 2)),
+                change_pct: change_pct(n, p),
                 solved,
-                clearance_rate: ratio(solved, n).map(|v| round(v, 4)),
+                clearance_rate: ratio(solved, n),
             }
         })
         .collect();
@@ -548,18 +677,23 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
         .map(|(i, (label, m, _))| {
             let t = &cur_m[i];
             let p = prev_m[i];
+            let test = change_test(t.incidents, p);
             MonthKpis {
                 month: label.clone(),
                 incidents: t.incidents,
                 incidents_previous: p,
-                change_pct: change_pct(t.incidents, p).map(|v| round(v, 2)),
+                change_pct: change_pct(t.incidents, p),
+                change_p: test.p,
+                rate_ratio: test.rate_ratio,
+                rate_ratio_low: test.low,
+                rate_ratio_high: test.high,
                 solved: t.solved,
-                clearance_rate: ratio(t.solved, t.incidents).map(|v| round(v, 4)),
+                clearance_rate: ratio(t.solved, t.incidents),
                 serious: t.serious,
                 serious_solved: t.serious_solved,
-                clearance_rate_serious: ratio(t.serious_solved, t.serious).map(|v| round(v, 4)),
-                rate_per_10k: per_10k(t.incidents, population).map(|v| round(v, 4)),
-                rate_per_10k_previous: per_10k(p, population).map(|v| round(v, 4)),
+                clearance_rate_serious: ratio(t.serious_solved, t.serious),
+                rate_per_10k: per_10k(t.incidents, population),
+                rate_per_10k_previous: per_10k(p, population),
                 cameras: present(&cameras, m.to).0,
                 models: present(&models, m.to).0,
                 hot_cells: monthly_hot.map_or(0, |h| common(input.cover, &h[i].cells).len()),
@@ -570,37 +704,43 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
     AreaKpis {
         incidents: cur.incidents,
         incidents_previous: prev.incidents,
-        change_pct: change.map(|v| round(v, 2)),
+        change_pct: change,
         change_pct_text: change.map_or_else(|| "n/a".to_owned(), |v| format!("{v:+.1}%")),
         target_met,
+        change_p: test.p,
+        rate_ratio: test.rate_ratio,
+        rate_ratio_low: test.low,
+        rate_ratio_high: test.high,
+        target_significant,
         by_category,
         by_severity,
         solved: cur.solved,
         solved_previous: prev.solved,
-        clearance_rate: clearance.map(|v| round(v, 4)),
-        clearance_rate_previous: ratio(prev.solved, prev.incidents).map(|v| round(v, 4)),
+        clearance_rate: clearance,
+        clearance_rate_previous: ratio(prev.solved, prev.incidents),
         clearance_target_met: clearance.map(|r| r >= input.targets.clearance_rate),
         serious: cur.serious,
         serious_solved: cur.serious_solved,
-        clearance_rate_serious: clearance_serious.map(|v| round(v, 4)),
-        clearance_rate_serious_previous: ratio(prev.serious_solved, prev.serious)
-            .map(|v| round(v, 4)),
+        clearance_rate_serious: clearance_serious,
+        clearance_rate_serious_previous: ratio(prev.serious_solved, prev.serious),
         clearance_serious_target_met: clearance_serious
             .map(|r| r >= input.targets.clearance_rate_serious),
         population,
-        rate_per_10k: rate.map(|v| round(v, 4)),
-        rate_per_10k_previous: rate_prev.map(|v| round(v, 4)),
-        rate_per_10k_change_pct: rate_change.map(|v| round(v, 2)),
+        rate_per_10k: rate,
+        rate_per_10k_previous: rate_prev,
+        rate_per_10k_change_pct: rate_change,
         rate_target_met: rate_change.map(|c| c < 0.0),
-        area_km2: round(area_km2, 6),
+        rate_per_10k_eb: rate_eb,
+        rate_per_10k_seb: rate_seb,
+        area_km2,
         cameras: n_cameras,
         cameras_active,
         cameras_per_km2: per_km2(n_cameras),
-        cameras_per_10k: per_10k(n_cameras, population).map(|v| round(v, 4)),
+        cameras_per_10k: per_10k(n_cameras, population),
         models: n_models,
         models_active,
         models_per_km2: per_km2(n_models),
-        models_per_10k: per_10k(n_models, population).map(|v| round(v, 4)),
+        models_per_10k: per_10k(n_models, population),
         hotspot_res: HOT_RES,
         hot_cells: hot_here.len(),
         hot_cell_ids: hot_here.iter().map(ToString::to_string).collect(),

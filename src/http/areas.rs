@@ -5,8 +5,9 @@
 //!
 //! Reads need a viewer token (the history names people; KPIs count incidents in small
 //! places), writes an editor token. KPIs are computed from one snapshot per request; the
-//! city-wide Gi* hot sets they share are cached per data version and period, and each
-//! area's H3 cover is cached by the area index.
+//! city-wide Gi* hot sets they share and the Empirical-Bayes ward rates (for a ward's KPIs)
+//! are cached per data version and period, and each area's H3 cover is cached by the area
+//! index.
 
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ use super::features::{
     paginate, self_link,
 };
 use super::filter::parse_bbox;
-use crate::analysis::kpis::{AreaKpis, HotDetail, HotSet, KpiInput, hot_set, kpis};
+use crate::analysis::kpis::{AreaKpis, HotDetail, HotSet, KpiInput, WardRates, hot_set, kpis};
 use crate::auth::Role;
 use crate::domain::Area;
 use crate::domain::period::{YEARS, year_of};
@@ -38,12 +39,16 @@ use crate::domain::{
 use crate::index::{BBox, Snapshot};
 use crate::ingest::Layer;
 use crate::programme::{Edit, Move};
+use crate::report::i18n::Lang;
 
 /// Hot sets kept for one data version before the cache is cleared (periods × details).
 const HOT_CACHE: usize = 256;
 
 /// A hot set's key within a data version: period start and end, what it holds.
 type HotKey = (i64, i64, HotDetail);
+
+/// Ward rate tables kept for one data version before the cache is cleared (periods).
+const WARD_CACHE: usize = 64;
 
 /// The committee's settings for the programme, and the caches its reads share.
 #[derive(Debug)]
@@ -53,6 +58,8 @@ pub struct ProgrammeState {
     pub targets: Targets,
     /// Hot sets by (from, to, detail), for the current data version.
     hot: VersionedCache<HotKey, HotSet>,
+    /// Empirical-Bayes ward rates by period (from, to), for the current data version.
+    wards: VersionedCache<(i64, i64), WardRates>,
 }
 
 impl Default for ProgrammeState {
@@ -67,6 +74,7 @@ impl ProgrammeState {
         Self {
             targets,
             hot: VersionedCache::new(HOT_CACHE),
+            wards: VersionedCache::new(WARD_CACHE),
         }
     }
 
@@ -81,6 +89,15 @@ impl ProgrammeState {
         self.hot
             .get_or_insert_with(snap.version, (period.from, period.to, detail), || {
                 hot_set(snap, period, detail, zone.tz())
+            })
+    }
+
+    /// The Empirical-Bayes rates of every ward over `period` in this snapshot (computed
+    /// once per version: one count per ward with a population).
+    pub fn ward_rates(&self, snap: &Snapshot, period: Period) -> Arc<WardRates> {
+        self.wards
+            .get_or_insert_with(snap.version, (period.from, period.to), || {
+                WardRates::new(snap, period)
             })
     }
 }
@@ -200,6 +217,17 @@ pub async fn compute_kpis(
             .previous_year(tz)
             .map_err(|e| ApiError::param("from", e.reason))?;
         let hot = programme.hot(&snap, period, HotDetail::CellsAndZones, &zone);
+        // Ward rates only when a ward is asked for (the overview and the report are of
+        // complex areas).
+        let wards = jobs
+            .iter()
+            .any(|j| {
+                snap.areas
+                    .areas()
+                    .get(j.pos)
+                    .is_some_and(|a| a.data.kind == AreaKind::Ward)
+            })
+            .then(|| programme.ward_rates(&snap, period));
         let need_months = jobs.iter().any(|j| j.monthly);
         let (months, monthly_hot) = if need_months {
             let months = period
@@ -235,6 +263,7 @@ pub async fn compute_kpis(
                         targets: j.targets,
                         hot: &hot,
                         monthly_hot: if j.monthly { &monthly_hot } else { &[] },
+                        wards: wards.as_deref(),
                     },
                 )
             })
@@ -351,7 +380,7 @@ pub struct OverviewParams {
     params(("year" = i64, Path, description = "The programme year (2000–2100)"), OverviewParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The complex areas designated for the year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer role)", content_type = "application/geo+json", body = Object),
+        (status = 200, description = "The complex areas designated for the year, each with status, legal_next, unit, reasons, targets, years_not_converted, flagged, headline kpis (with the change's exact test: change_p, rate_ratio and its 95% interval, target_significant, and change_words and target_words in vi and en, e.g. \"giảm 19%, có ý nghĩa thống kê\") and traffic_lights (green, amber, red, grey per indicator), and the year's totals in `diemnong.programme` (viewer role)", content_type = "application/geo+json", body = Object),
         (status = 400, response = super::error::responses::BadRequest),
         (status = 401, response = super::error::responses::Unauthorized),
     ))]
@@ -407,8 +436,14 @@ impl serde::Serialize for ProgrammeTotals {
     }
 }
 
+/// A text in both of the committee's languages, as the report writes it.
+fn words(text: impl Fn(Lang) -> String) -> Value {
+    json!({"vi": text(Lang::Vi), "en": text(Lang::En)})
+}
+
 /// The year's designated complex areas with status, run of years not converted, flag,
-/// headline KPIs and traffic lights.
+/// headline KPIs (with the change's exact test, in numbers and in words) and traffic
+/// lights.
 pub(crate) async fn overview(
     state: &AppState,
     identity: &Caller,
@@ -466,6 +501,17 @@ pub(crate) async fn overview(
                         "change_pct": k.change_pct,
                         "change_pct_text": k.change_pct_text,
                         "target_met": k.target_met,
+                        "change_p": k.change_p,
+                        "rate_ratio": k.rate_ratio,
+                        "rate_ratio_low": k.rate_ratio_low,
+                        "rate_ratio_high": k.rate_ratio_high,
+                        "target_significant": k.target_significant,
+                        "change_words": words(|l| {
+                            l.change_words(k.incidents, k.incidents_previous, k.change_p)
+                        }),
+                        "target_words": words(|l| {
+                            l.target_words(k.target_met, k.target_significant).to_owned()
+                        }),
                         "clearance_rate": k.clearance_rate,
                         "clearance_target_met": k.clearance_target_met,
                         "clearance_rate_serious": k.clearance_rate_serious,
@@ -565,7 +611,7 @@ pub struct KpiParams {
     params(("code" = String, Path, description = "The area's unique code (ward, district or complex area)"), KpiParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The area's indicators over the period against the same period a year earlier (in the committee's zone; 29 February compared with 28 February): incidents, incidents_previous, change_pct (null and change_pct_text \"n/a\" without cases a year earlier), target_met, by_category, by_severity, clearance_rate and clearance_rate_serious (fractions 0–1, null without cases), rate_per_10k (null when the population is unknown) and its change, cameras and models inside (count, per km², per 10,000 residents), hot cells and hotspot zones inside or touching it (Gi*, res 9, k 1, FDR, 95%), traffic_lights, the targets used, and the monthly series (viewer role)", content_type = "application/json", body = AreaKpis),
+        (status = 200, description = "The area's indicators over the period against the same period a year earlier (in the committee's zone; 29 February compared with 28 February): incidents, incidents_previous, change_pct (null and change_pct_text \"n/a\" without cases a year earlier), target_met, change_p (exact two-sided p of no change: conditional binomial test), rate_ratio with its 95% Clopper–Pearson interval (rate_ratio_low, rate_ratio_high), target_significant (target met and p < 0.05), by_category, by_severity, clearance_rate and clearance_rate_serious (fractions 0–1, null without cases), rate_per_10k (null when the population is unknown) and its change, for a ward rate_per_10k_eb and rate_per_10k_seb (Empirical-Bayes smoothed towards all wards, and towards the ward and its neighbours; null for other areas), every ratio at full precision, cameras and models inside (count, per km², per 10,000 residents), hot cells and hotspot zones inside or touching it (Gi*, res 9, k 1, FDR, 95%), traffic_lights, the targets used, and the monthly series (viewer role)", content_type = "application/json", body = AreaKpis),
         (status = 400, response = super::error::responses::BadRequest),
         (status = 401, response = super::error::responses::Unauthorized),
         (status = 404, response = super::error::responses::NotFound),

@@ -1,7 +1,9 @@
 //! The report as CSV: one row per fact (`section, area_code, area_name, indicator, value,
 //! previous, target, target_met, light, at, by, note`), machine values (status codes, plain
-//! numbers, `true`/`false`) rather than the page's words. Free text that a spreadsheet would
-//! take for a formula is prefixed with `'`.
+//! numbers at full precision, `true`/`false`) rather than the page's words. The change's
+//! exact test is written as its machine values: `change_p`, `rate_ratio`, `rate_ratio_low`,
+//! `rate_ratio_high` (empty when n/a) and `target_significant`. Free text that a spreadsheet
+//! would take for a formula is prefixed with `'`.
 
 use super::{Report, light_class};
 use crate::analysis::kpis::Light;
@@ -32,8 +34,19 @@ fn cell(text: &str) -> String {
     }
 }
 
+/// A number as a spreadsheet reads it, to the last digit: plain decimals, or the shortest
+/// exponent form for very small and very large values (a p value of 1e-100 is not a hundred
+/// zeros).
+fn number(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-5 || v.abs() >= 1e16) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
 fn opt(v: Option<f64>) -> String {
-    v.map_or_else(String::new, |v| v.to_string())
+    v.map_or_else(String::new, number)
 }
 
 fn met(v: Option<bool>) -> String {
@@ -75,6 +88,7 @@ fn totals(w: &mut csv::Writer<Vec<u8>>, r: &Report<'_>) -> Result<(), csv::Error
         ("conversion_rate", opt(r.conversion_rate()), String::new()),
         ("flagged", r.flagged().to_string(), String::new()),
         ("incidents", cases.to_string(), cases_prev.to_string()),
+        ("incidents_change_p", opt(r.cases_test().p), String::new()),
     ]);
     for (name, value, prev) in totals {
         w.write_record([
@@ -107,7 +121,7 @@ fn areas(w: &mut csv::Writer<Vec<u8>>, r: &Report<'_>) -> Result<(), csv::Error>
             w.write_record(["area", &code, &name, ind, &v, "", "", "", "", "", "", ""])?;
         }
         let none = String::new;
-        let kpi_rows: [(&str, String, String, String, String, String); 8] = [
+        let kpi_rows: [(&str, String, String, String, String, String); 13] = [
             (
                 "incidents",
                 k.incidents.to_string(),
@@ -118,12 +132,44 @@ fn areas(w: &mut csv::Writer<Vec<u8>>, r: &Report<'_>) -> Result<(), csv::Error>
             ),
             (
                 "change_pct",
-                k.change_pct
-                    .map_or_else(|| "n/a".to_owned(), |v| v.to_string()),
+                k.change_pct.map_or_else(|| "n/a".to_owned(), number),
                 none(),
                 t.case_change_pct.to_string(),
                 met(k.target_met),
                 light(l.cases),
+            ),
+            ("change_p", opt(k.change_p), none(), none(), none(), none()),
+            (
+                "rate_ratio",
+                opt(k.rate_ratio),
+                none(),
+                none(),
+                none(),
+                none(),
+            ),
+            (
+                "rate_ratio_low",
+                opt(k.rate_ratio_low),
+                none(),
+                none(),
+                none(),
+                none(),
+            ),
+            (
+                "rate_ratio_high",
+                opt(k.rate_ratio_high),
+                none(),
+                none(),
+                none(),
+                none(),
+            ),
+            (
+                "target_significant",
+                met(k.target_significant),
+                none(),
+                t.case_change_pct.to_string(),
+                none(),
+                none(),
             ),
             (
                 "rate_per_10k",
@@ -192,7 +238,7 @@ fn areas(w: &mut csv::Writer<Vec<u8>>, r: &Report<'_>) -> Result<(), csv::Error>
                 "",
                 "",
                 "",
-                &format!("{} cells, {} km²", zz.cells, zz.area_km2),
+                &format!("{} cells, {} km²", zz.cells, number(zz.area_km2)),
             ])?;
         }
         for ev in &a.events {
@@ -272,5 +318,28 @@ mod tests {
         assert_eq!(&find(&rs, "area", "categories")[4], "theft;retired_code");
         let change = find(&rs, "kpi", "change_pct");
         assert_eq!((&change[4], &change[6], &change[8]), ("50", "-5", "grey"));
+        // The exact test's machine values at full precision: 12 against 8.
+        let p: f64 = find(&rs, "kpi", "change_p")[4].parse().unwrap();
+        assert!((p - 0.503_444_671_630_859_4).abs() < 1e-12, "{p}");
+        assert_eq!(&find(&rs, "kpi", "rate_ratio")[4], "1.5");
+        let low: f64 = find(&rs, "kpi", "rate_ratio_low")[4].parse().unwrap();
+        assert!(low > 0.5 && low < 1.0, "{low}");
+        assert_eq!(&find(&rs, "kpi", "target_significant")[4], "");
+        assert_eq!(number(4.571_949_565_129_136e-100), "4.571949565129136e-100");
+        assert_eq!(number(0.000_030_517_578_125), "0.000030517578125");
+        assert_eq!(number(0.000_003_051_757_812_5), "3.0517578125e-6");
+        assert_eq!(number(0.25), "0.25");
+        // The second area had no case a year earlier: no ratio, no upper bound.
+        let second = |ind: &str| {
+            rs.iter()
+                .find(|r| &r[0] == "kpi" && &r[1] == "dbpt-02" && &r[3] == ind)
+                .unwrap()[4]
+                .to_owned()
+        };
+        assert_eq!(
+            (second("rate_ratio"), second("rate_ratio_high")),
+            (String::new(), String::new())
+        );
+        assert!(!second("rate_ratio_low").is_empty());
     }
 }

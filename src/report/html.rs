@@ -101,6 +101,7 @@ pub fn render(r: &Report<'_>, lang: Lang) -> String {
 /// The programme's totals for the year.
 fn totals(r: &Report<'_>, lang: Lang) -> Markup {
     let (cases, cases_prev) = r.cases();
+    let test = r.cases_test();
     let mut rows = vec![(lang.t(T::Designated), r.areas.len().to_string())];
     rows.extend(
         ProgrammeStatus::ALL
@@ -119,7 +120,7 @@ fn totals(r: &Report<'_>, lang: Lang) -> Markup {
             format!(
                 "{cases} ({} {cases_prev}; {})",
                 lang.t(T::LastYear),
-                lang.pct(r.cases_change_pct(), true)
+                lang.change_words(cases, cases_prev, test.p)
             ),
         ),
     ]);
@@ -166,7 +167,10 @@ fn summary(r: &Report<'_>, lang: Lang) -> Markup {
                             td { (Text(a.name)) }
                             td { (status_cell(lang, a)) }
                             td class="n" { (k.incidents) }
-                            td class="n" { (dot(lights.cases)) (lang.pct(k.change_pct, true)) }
+                            td class="n" {
+                                (dot(lights.cases))
+                                (lang.change_words(k.incidents, k.incidents_previous, k.change_p))
+                            }
                             td class="n" { (dot(lights.clearance)) (lang.fraction(k.clearance_rate)) }
                             td class="n" {
                                 (dot(lights.clearance_serious)) (lang.fraction(k.clearance_rate_serious))
@@ -221,6 +225,10 @@ fn area(r: &Report<'_>, a: &AreaReport<'_>, lang: Lang) -> Markup {
     }
 }
 
+/// A row of an area's indicator table: the indicator, this period, a year earlier, the
+/// target, and the assessment (a light, if any, and its words).
+type KpiRow = (T, String, String, String, (Option<Light>, String));
+
 /// Each indicator this period and a year earlier, its target and its light.
 fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
     const HEADS: [T; 5] = [
@@ -233,20 +241,40 @@ fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
     let k = &a.kpis;
     let t = &a.designation.terms.targets;
     let l = k.traffic_lights;
-    let rows: [(T, String, String, String, Light); 5] = [
+    let judged = |light: Light| (Some(light), lang.light(light).to_owned());
+    let rows: [KpiRow; 6] = [
         (
             T::Cases,
-            format!("{} ({})", k.incidents, lang.pct(k.change_pct, true)),
+            format!(
+                "{} ({})",
+                k.incidents,
+                lang.change_words(k.incidents, k.incidents_previous, k.change_p)
+            ),
             k.incidents_previous.to_string(),
             format!("≤ {}", lang.pct(Some(t.case_change_pct), true)),
-            l.cases,
+            // The light's word, and "met and significant" when the exact test agrees.
+            (
+                Some(l.cases),
+                if k.target_significant == Some(true) {
+                    sentence(lang.t(T::TargetMetSignificant))
+                } else {
+                    lang.light(l.cases).to_owned()
+                },
+            ),
+        ),
+        (
+            T::RateRatio,
+            lang.rate_ratio(k.rate_ratio, k.rate_ratio_low, k.rate_ratio_high),
+            String::new(),
+            String::new(),
+            (None, lang.p_value(k.change_p)),
         ),
         (
             T::Per10k,
             per_10k(lang, k.rate_per_10k),
             per_10k(lang, k.rate_per_10k_previous),
             lang.t(T::Down).to_owned(),
-            l.rate_per_10k,
+            judged(l.rate_per_10k),
         ),
         (
             T::Clearance,
@@ -258,7 +286,7 @@ fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
             ),
             lang.fraction(k.clearance_rate_previous),
             format!("≥ {}", lang.fraction(Some(t.clearance_rate))),
-            l.clearance,
+            judged(l.clearance),
         ),
         (
             T::ClearanceSerious,
@@ -270,14 +298,14 @@ fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
             ),
             lang.fraction(k.clearance_rate_serious_previous),
             format!("≥ {}", lang.fraction(Some(t.clearance_rate_serious))),
-            l.clearance_serious,
+            judged(l.clearance_serious),
         ),
         (
             T::HotCells,
             k.hot_cells.to_string(),
             String::new(),
             lang.t(T::None).to_owned(),
-            l.hotspots,
+            judged(l.hotspots),
         ),
     ];
     let densities = [
@@ -297,13 +325,16 @@ fn kpi_table(a: &AreaReport<'_>, lang: Lang) -> Markup {
         table class="kpis" {
             thead { tr { @for c in HEADS { th { (lang.t(c)) } } } }
             tbody {
-                @for (label, now, prev, target, light) in &rows {
+                @for (label, now, prev, target, (light, words)) in &rows {
                     tr {
                         td { (lang.t(*label)) }
                         td class="n" { (now) }
                         td class="n" { (prev) }
                         td { (target) }
-                        td { (dot(*light)) (lang.light(*light)) }
+                        td {
+                            @if let Some(light) = light { (dot(*light)) }
+                            (words)
+                        }
                     }
                 }
                 @for (label, detail) in &densities {
@@ -388,6 +419,14 @@ fn history(r: &Report<'_>, a: &AreaReport<'_>, lang: Lang) -> Markup {
 /// A traffic light's dot (its word, where shown, follows it).
 fn dot(l: Light) -> Markup {
     html! { span class={ "light " (light_class(l)) } {} }
+}
+
+/// Words as a table cell starts them: the first letter upper case ("đạt" → "Đạt").
+fn sentence(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// A rate per 10,000 residents, `n/a` without a population.
@@ -496,6 +535,48 @@ mod tests {
     fn lights_are_dots_with_their_class() {
         let html = page(Lang::En);
         assert!(html.contains(r#"<td><span class="light green"></span>Met</td>"#));
-        assert!(html.contains(r#"<td class="n"><span class="light grey"></span>+50.0%</td>"#));
+        // 12 cases against 8: up 50%, p ≈ 0.50.
+        assert!(html.contains(
+            r#"<td class="n"><span class="light grey"></span>up 50%, not statistically significant</td>"#
+        ));
+    }
+
+    #[test]
+    fn a_significant_fall_meets_the_target_in_words() {
+        use crate::analysis::kpis::Light;
+        let (zone, catalogue) = (Zone::default(), Catalogue::defaults());
+        let (d, e) = (designations(), events());
+        let mut r = report(&zone, &catalogue, &d, &e);
+        let mut k = crate::report::tests::kpis(810, 1000);
+        k.target_met = Some(true);
+        k.target_significant = Some(true);
+        k.traffic_lights.cases = Light::Green;
+        r.areas[0].kpis = k;
+        let (vi, en) = (render(&r, Lang::Vi), render(&r, Lang::En));
+        assert!(vi.contains("810 (giảm 19%, có ý nghĩa thống kê)"), "{vi}");
+        assert!(vi.contains("<span class=\"light green\"></span>Đạt, có ý nghĩa thống kê</td>"));
+        assert!(en.contains("<span class=\"light green\"></span>Met and significant</td>"));
+        assert!(vi.contains("0,81 (KTC 95%: 0,74–0,89)"), "{vi}");
+        assert!(en.contains("0.81 (95% CI 0.74–0.89)"));
+        assert!(en.contains("<td>p &lt; 0.001</td>"));
+    }
+
+    #[test]
+    fn changes_are_tested_and_the_ratio_has_its_interval() {
+        let (vi, en) = (page(Lang::Vi), page(Lang::En));
+        // The first area: 12 against 8 (p = 0.503); the second 3 against none.
+        assert!(en.contains("<td class=\"n\">12 (up 50%, not statistically significant)</td>"));
+        assert!(vi.contains("<td class=\"n\">12 (tăng 50%, chưa có ý nghĩa thống kê)</td>"));
+        assert!(
+            en.contains("<td>Ratio to last year (exact test)</td><td class=\"n\">1.50 (95% CI ")
+        );
+        assert!(vi.contains("<td class=\"n\">1,50 (KTC 95%: 0,"));
+        assert!(en.contains("<td>p = 0.503</td>"));
+        assert!(en.contains("3 (up from 0, not statistically significant)"));
+        assert!(en.contains("n/a (95% CI ≥ 0."));
+        // Target n/a in this model: the words say so.
+        assert!(vi.contains("<td><span class=\"light grey\"></span>n/a</td>"));
+        // The totals: 15 against 8.
+        assert!(en.contains("15 (Same period last year 8; up 88%, not statistically significant)"));
     }
 }

@@ -1,7 +1,8 @@
 //! The report's words in Vietnamese and English, and its numbers written the way each
 //! language writes them (Vietnamese uses a decimal comma).
 
-use crate::analysis::kpis::Light;
+use crate::analysis::kpis::{Light, change_pct};
+use crate::analysis::rates::SIGNIFICANCE;
 use crate::domain::ProgrammeStatus;
 
 /// The report's language: Vietnamese, the committees' own, unless English is asked for.
@@ -71,6 +72,16 @@ pub enum T {
     None,
     Population,
     Unknown,
+    RateRatio,
+    Significant,
+    NotSignificant,
+    TargetMet,
+    TargetMetSignificant,
+    TargetNotMet,
+    Unchanged,
+    Up,
+    UpFromZero,
+    Ci95,
 }
 
 impl Lang {
@@ -168,6 +179,19 @@ impl Lang {
             T::None => ("không còn", "none"),
             T::Population => ("Dân số", "Population"),
             T::Unknown => ("chưa có số liệu", "unknown"),
+            T::RateRatio => (
+                "Tỷ số so cùng kỳ (kiểm định chính xác)",
+                "Ratio to last year (exact test)",
+            ),
+            T::Significant => ("có ý nghĩa thống kê", "statistically significant"),
+            T::NotSignificant => ("chưa có ý nghĩa thống kê", "not statistically significant"),
+            T::TargetMet => ("đạt", "met"),
+            T::TargetMetSignificant => ("đạt, có ý nghĩa thống kê", "met and significant"),
+            T::TargetNotMet => ("không đạt", "not met"),
+            T::Unchanged => ("không đổi", "unchanged"),
+            T::Up => ("tăng", "up"),
+            T::UpFromZero => ("tăng từ 0", "up from 0"),
+            T::Ci95 => ("KTC 95%:", "95% CI"),
         };
         match self {
             Self::Vi => vi,
@@ -230,5 +254,159 @@ impl Lang {
     #[must_use]
     pub fn fraction(self, v: Option<f64>) -> String {
         self.pct(v.map(|f| f * 100.0), false)
+    }
+
+    /// A change from `prev` to `cur` cases in words, with whether it is statistically
+    /// significant (`p` < 0.05, the exact test's p value): "giảm 19%, có ý nghĩa thống kê",
+    /// "up 4.5%, not statistically significant". Whole percent from 10% up, one decimal
+    /// below; "n/a" without cases in either period; "không đổi" / "unchanged" for equal
+    /// counts.
+    #[must_use]
+    pub fn change_words(self, cur: u64, prev: u64, p: Option<f64>) -> String {
+        let Some(p) = p else {
+            return self.t(T::Na).to_owned();
+        };
+        let direction = match (change_pct(cur, prev), cur.cmp(&prev)) {
+            (_, std::cmp::Ordering::Equal) => return self.t(T::Unchanged).to_owned(),
+            (None, _) => self.t(T::UpFromZero).to_owned(),
+            (Some(v), order) => {
+                let a = v.abs();
+                // Whole percent from 10% up, one decimal below.
+                let digits = usize::from(a < 9.95);
+                let word = if order.is_lt() { T::Down } else { T::Up };
+                format!("{} {}%", self.t(word), self.num(a, digits))
+            }
+        };
+        let sig = if p < SIGNIFICANCE {
+            T::Significant
+        } else {
+            T::NotSignificant
+        };
+        format!("{direction}, {}", self.t(sig))
+    }
+
+    /// The case target: "đạt" / "đạt, có ý nghĩa thống kê" / "không đạt" (met / met and
+    /// significant / not met); "n/a" when it cannot be judged.
+    #[must_use]
+    pub const fn target_words(self, met: Option<bool>, significant: Option<bool>) -> &'static str {
+        match (met, significant) {
+            (None, _) => self.t(T::Na),
+            (Some(false), _) => self.t(T::TargetNotMet),
+            (Some(true), Some(true)) => self.t(T::TargetMetSignificant),
+            (Some(true), _) => self.t(T::TargetMet),
+        }
+    }
+
+    /// A ratio: two decimals, or two significant digits below 0.1.
+    #[must_use]
+    pub fn ratio(self, v: f64) -> String {
+        let digits = if v == 0.0 || v >= 0.095 {
+            2
+        } else {
+            // −log10 of a positive ratio below 0.1: at most a few hundred.
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a small positive number of digits"
+            )]
+            let d = (-v.log10()).ceil() as usize + 1;
+            d.min(12)
+        };
+        self.num(v, digits)
+    }
+
+    /// A rate ratio with its 95% interval: "0,81 (KTC 95%: 0,72–0,91)", "0.81 (95% CI
+    /// 0.72–0.91)"; without cases a year earlier the ratio is n/a and the interval open
+    /// above ("n/a (95% CI ≥ 0.03)").
+    #[must_use]
+    pub fn rate_ratio(self, rr: Option<f64>, low: Option<f64>, high: Option<f64>) -> String {
+        let na = self.t(T::Na);
+        let ci = self.t(T::Ci95);
+        match (rr, low, high) {
+            (_, None, _) => na.to_owned(),
+            (rr, Some(lo), None) => format!(
+                "{} ({ci} ≥ {})",
+                rr.map_or_else(|| na.to_owned(), |v| self.ratio(v)),
+                self.ratio(lo)
+            ),
+            (rr, Some(lo), Some(hi)) => format!(
+                "{} ({ci} {}–{})",
+                rr.map_or_else(|| na.to_owned(), |v| self.ratio(v)),
+                self.ratio(lo),
+                self.ratio(hi)
+            ),
+        }
+    }
+
+    /// A p value: "p = 0,042", "p < 0,001"; "n/a" when absent.
+    #[must_use]
+    pub fn p_value(self, p: Option<f64>) -> String {
+        match p {
+            None => self.t(T::Na).to_owned(),
+            Some(p) if p < 0.001 => format!("p < {}", self.num(0.001, 3)),
+            Some(p) => format!("p = {}", self.num(p, 3)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_in_words() {
+        // 81 against 100: −19%, p ≈ 0.18.
+        assert_eq!(
+            Lang::Vi.change_words(81, 100, Some(0.18)),
+            "giảm 19%, chưa có ý nghĩa thống kê"
+        );
+        assert_eq!(
+            Lang::En.change_words(810, 1000, Some(1e-5)),
+            "down 19%, statistically significant"
+        );
+        assert_eq!(
+            Lang::Vi.change_words(810, 1000, Some(1e-5)),
+            "giảm 19%, có ý nghĩa thống kê"
+        );
+        assert_eq!(
+            Lang::Vi.change_words(209, 200, Some(0.7)),
+            "tăng 4,5%, chưa có ý nghĩa thống kê"
+        );
+        assert_eq!(
+            Lang::En.change_words(12, 0, Some(0.0005)),
+            "up from 0, statistically significant"
+        );
+        assert_eq!(Lang::En.change_words(7, 7, Some(1.0)), "unchanged");
+        assert_eq!(Lang::Vi.change_words(0, 0, None), "n/a");
+    }
+
+    #[test]
+    fn targets_ratios_and_p_values_in_words() {
+        assert_eq!(
+            Lang::Vi.target_words(Some(true), Some(true)),
+            "đạt, có ý nghĩa thống kê"
+        );
+        assert_eq!(Lang::Vi.target_words(Some(true), Some(false)), "đạt");
+        assert_eq!(Lang::Vi.target_words(Some(false), Some(false)), "không đạt");
+        assert_eq!(
+            Lang::En.target_words(Some(true), Some(true)),
+            "met and significant"
+        );
+        assert_eq!(Lang::En.target_words(None, None), "n/a");
+        assert_eq!(
+            Lang::Vi.rate_ratio(Some(0.81), Some(0.72), Some(0.91)),
+            "0,81 (KTC 95%: 0,72–0,91)"
+        );
+        assert_eq!(
+            Lang::En.rate_ratio(Some(0.81), Some(0.72), Some(0.91)),
+            "0.81 (95% CI 0.72–0.91)"
+        );
+        assert_eq!(
+            Lang::En.rate_ratio(None, Some(0.0256), None),
+            "n/a (95% CI ≥ 0.026)"
+        );
+        assert_eq!(Lang::En.rate_ratio(None, None, None), "n/a");
+        assert_eq!(Lang::Vi.p_value(Some(0.0421)), "p = 0,042");
+        assert_eq!(Lang::En.p_value(Some(1e-9)), "p < 0.001");
     }
 }

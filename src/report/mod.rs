@@ -13,6 +13,7 @@ pub mod html;
 pub mod i18n;
 
 use crate::analysis::kpis::{AreaKpis, Light, change_pct};
+use crate::analysis::rates::{ChangeTest, change_test};
 use crate::domain::programme::is_flagged;
 use crate::domain::{Catalogue, Designation, Period, ProgrammeEvent, ProgrammeStatus, Zone};
 use crate::index::Snapshot;
@@ -148,6 +149,13 @@ impl<'a> Report<'a> {
         change_pct(cases, previous)
     }
 
+    /// The exact test of [`Self::cases`]' change (the areas' counts summed).
+    #[must_use]
+    pub fn cases_test(&self) -> ChangeTest {
+        let (cases, previous) = self.cases();
+        change_test(cases, previous)
+    }
+
     /// A category's label; its code when the catalogue no longer has it.
     #[must_use]
     pub fn category_label<'s>(&'s self, code: &'s str, lang: Lang) -> &'s str {
@@ -185,12 +193,18 @@ pub(crate) mod tests {
     pub const FORMULA_UNIT: &str = "=HYPERLINK(\"http://evil.example\",\"bấm\")";
 
     pub fn kpis(incidents: u64, incidents_previous: u64) -> AreaKpis {
+        let test = change_test(incidents, incidents_previous);
         AreaKpis {
             incidents,
             incidents_previous,
             change_pct: change_pct(incidents, incidents_previous),
             change_pct_text: String::new(),
             target_met: None,
+            change_p: test.p,
+            rate_ratio: test.rate_ratio,
+            rate_ratio_low: test.low,
+            rate_ratio_high: test.high,
+            target_significant: None,
             by_category: Vec::new(),
             by_severity: Vec::new(),
             solved: 0,
@@ -208,6 +222,8 @@ pub(crate) mod tests {
             rate_per_10k_previous: None,
             rate_per_10k_change_pct: None,
             rate_target_met: None,
+            rate_per_10k_eb: None,
+            rate_per_10k_seb: None,
             area_km2: 1.0,
             cameras: 0,
             cameras_active: 0,

@@ -58,7 +58,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::gistar::{BinBy, GiParams, HotRule, Study, hotspots};
-use super::rates::{change_test, eb_global, eb_spatial, queen_neighbours};
+use super::rates::{ChangeTest, change_test, eb_global, eb_spatial, queen_neighbours};
 use super::zones::{ZoneParams, zones};
 use crate::domain::{Area, AreaKind, Period, Severity, Targets};
 use crate::index::{BBox, CategoryRef, Filter, Snapshot};
@@ -244,8 +244,14 @@ pub struct MonthKpis {
 pub struct AreaKpis {
     pub incidents: u64,
     pub incidents_previous: u64,
-    /// Percent; `null` when there were no cases a year earlier.
+    /// Percent; `null` when there were no cases a year earlier, or no data then
+    /// (`previous_covered` false).
     pub change_pct: Option<f64>,
+    /// Whether the data reach back into the period a year earlier (the first recorded
+    /// incident came before its end). When not, every comparison with it — `change_pct`,
+    /// `target_met`, the exact test and the rate ratio — is `null`: before the data begin,
+    /// "no cases" means "not recorded", not "none".
+    pub previous_covered: bool,
     /// `change_pct` as text, `"n/a"` when it is null.
     pub change_pct_text: String,
     /// Whether `change_pct ≤ targets.case_change_pct`; `null` when n/a.
@@ -571,9 +577,19 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
         }
     };
 
-    let change = change_pct(cur.incidents, prev.incidents);
+    // A comparison with a year earlier needs data from then: when the first recorded
+    // incident comes after that period ended, its "no cases" means "not yet recorded", and
+    // 0 → n would read as a significant rise. Such a comparison is n/a (null), like one
+    // without cases a year earlier.
+    let covered = |p: &Period| snap.incidents.first_time().is_some_and(|f| f < p.to);
+    let previous_covered = covered(&input.previous);
+    let change = change_pct(cur.incidents, prev.incidents).filter(|_| previous_covered);
     let target_met = change.map(|c| c <= input.targets.case_change_pct);
-    let test = change_test(cur.incidents, prev.incidents);
+    let test = if previous_covered {
+        change_test(cur.incidents, prev.incidents)
+    } else {
+        ChangeTest::default()
+    };
     let target_significant = target_met.map(|met| met && test.significant().is_some_and(|s| s));
     let (rate_eb, rate_seb) = input
         .wards
@@ -644,7 +660,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
                 category: cats.code(c).to_owned(),
                 incidents: a,
                 incidents_previous: b,
-                change_pct: change_pct(a, b),
+                change_pct: change_pct(a, b).filter(|_| previous_covered),
             }
         })
         .collect();
@@ -663,7 +679,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
                 severity: *s,
                 incidents: n,
                 incidents_previous: p,
-                change_pct: change_pct(n, p),
+                change_pct: change_pct(n, p).filter(|_| previous_covered),
                 solved,
                 clearance_rate: ratio(solved, n),
             }
@@ -674,15 +690,20 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
     let monthly = months
         .iter()
         .enumerate()
-        .map(|(i, (label, m, _))| {
+        .map(|(i, (label, m, m_prev))| {
             let t = &cur_m[i];
             let p = prev_m[i];
-            let test = change_test(t.incidents, p);
+            let covered = covered(m_prev);
+            let test = if covered {
+                change_test(t.incidents, p)
+            } else {
+                ChangeTest::default()
+            };
             MonthKpis {
                 month: label.clone(),
                 incidents: t.incidents,
                 incidents_previous: p,
-                change_pct: change_pct(t.incidents, p),
+                change_pct: change_pct(t.incidents, p).filter(|_| covered),
                 change_p: test.p,
                 rate_ratio: test.rate_ratio,
                 rate_ratio_low: test.low,
@@ -706,6 +727,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
         incidents_previous: prev.incidents,
         change_pct: change,
         change_pct_text: change.map_or_else(|| "n/a".to_owned(), |v| format!("{v:+.1}%")),
+        previous_covered,
         target_met,
         change_p: test.p,
         rate_ratio: test.rate_ratio,

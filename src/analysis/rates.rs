@@ -46,7 +46,7 @@ pub const SIGNIFICANCE: f64 = 0.05;
 pub const CONFIDENCE: f64 = 0.95;
 
 /// The exact test of a change from `prev` to `cur` cases (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ChangeTest {
     /// Two-sided p value of "no change"; `None` without any case in either period.
     pub p: Option<f64>,

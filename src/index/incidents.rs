@@ -385,6 +385,9 @@ pub struct IncidentIndex {
     delta: Arc<Segment>,
     categories: Arc<Interner>,
     max_id: i64,
+    /// The earliest `occurred_at` (none when empty): where the data begin, which a
+    /// comparison with a year earlier needs to know.
+    first_time: Option<i64>,
 }
 
 impl IncidentIndex {
@@ -399,10 +402,12 @@ impl IncidentIndex {
             .collect();
         let mut seg = Segment::with_capacity(scanned.rows.len());
         let mut max_id = 0;
+        let mut first_time: Option<i64> = None;
         for r in &scanned.rows {
             let mut r = *r;
             r.category = map[r.category.index()];
             max_id = max_id.max(r.id);
+            first_time = Some(first_time.map_or(r.occurred_at, |f| f.min(r.occurred_at)));
             seg.push(&r);
         }
         drop(scanned);
@@ -411,6 +416,7 @@ impl IncidentIndex {
             delta: Arc::default(),
             categories: Arc::new(categories),
             max_id,
+            first_time,
         }
     }
 
@@ -438,10 +444,12 @@ impl IncidentIndex {
         let mut delta = Segment::with_capacity(self.delta.len() + new.rows.len());
         delta.extend_from(&self.delta);
         let mut max_id = self.max_id;
+        let mut first_time = self.first_time;
         for r in &new.rows {
             let mut r = *r;
             r.category = map[r.category.index()];
             max_id = max_id.max(r.id);
+            first_time = Some(first_time.map_or(r.occurred_at, |f| f.min(r.occurred_at)));
             delta.push(&r);
         }
         let categories = Arc::new(categories);
@@ -454,6 +462,7 @@ impl IncidentIndex {
                 delta: Arc::default(),
                 categories,
                 max_id,
+                first_time,
             };
         }
         Self {
@@ -461,7 +470,14 @@ impl IncidentIndex {
             delta: Arc::new(delta),
             categories,
             max_id,
+            first_time,
         }
+    }
+
+    /// The earliest `occurred_at` of any incident (Unix seconds); `None` when empty.
+    #[must_use]
+    pub fn first_time(&self) -> Option<i64> {
+        self.first_time
     }
 
     #[must_use]

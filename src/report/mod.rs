@@ -142,18 +142,30 @@ impl<'a> Report<'a> {
         })
     }
 
-    /// Percent change of [`Self::cases`]; `None` without cases a year earlier.
+    /// Whether every area's data reach back into the period a year earlier
+    /// (`AreaKpis::previous_covered`): otherwise the totals' comparison is n/a too.
+    #[must_use]
+    pub fn previous_covered(&self) -> bool {
+        self.areas.iter().all(|e| e.kpis.previous_covered)
+    }
+
+    /// Percent change of [`Self::cases`]; `None` without cases (or data) a year earlier.
     #[must_use]
     pub fn cases_change_pct(&self) -> Option<f64> {
         let (cases, previous) = self.cases();
-        change_pct(cases, previous)
+        change_pct(cases, previous).filter(|_| self.previous_covered())
     }
 
-    /// The exact test of [`Self::cases`]' change (the areas' counts summed).
+    /// The exact test of [`Self::cases`]' change (the areas' counts summed); empty without
+    /// data a year earlier.
     #[must_use]
     pub fn cases_test(&self) -> ChangeTest {
         let (cases, previous) = self.cases();
-        change_test(cases, previous)
+        if self.previous_covered() {
+            change_test(cases, previous)
+        } else {
+            ChangeTest::default()
+        }
     }
 
     /// A category's label; its code when the catalogue no longer has it.
@@ -199,6 +211,7 @@ pub(crate) mod tests {
             incidents_previous,
             change_pct: change_pct(incidents, incidents_previous),
             change_pct_text: String::new(),
+            previous_covered: true,
             target_met: None,
             change_p: test.p,
             rate_ratio: test.rate_ratio,

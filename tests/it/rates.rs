@@ -264,3 +264,55 @@ fn kpis_of_a_ward_carry_its_smoothed_rates_and_the_change_test() {
     let k = run(complex);
     assert_eq!((k.rate_per_10k_eb, k.rate_per_10k_seb), (None, None));
 }
+
+/// The sample begins on 1 January 2023: 2024 against 2023 is a comparison, 2023 against
+/// 2022 is not (no incident was recorded then, so its "0 cases" means "not recorded"), and
+/// every comparison of such a period is n/a rather than a significant rise from 0.
+#[test]
+fn a_year_earlier_than_the_data_is_not_compared() {
+    let snap = sample_snapshot();
+    let tz = Zone::default();
+    let hot = HotSet::default();
+    let first = snap.incidents.first_time().unwrap();
+    let records = common::sample_records();
+    assert_eq!(
+        Some(first),
+        records.iter().map(|r| r.occurred_at).min(),
+        "the index knows when the data begin"
+    );
+    let pos = snap
+        .areas
+        .areas()
+        .iter()
+        .position(|a| a.data.kind == AreaKind::ComplexArea)
+        .unwrap();
+    let run = |year: i16| {
+        let period = Period::year(year, tz.tz()).unwrap();
+        kpis(
+            &snap,
+            &KpiInput {
+                area: &snap.areas.areas()[pos],
+                cover: &[],
+                period,
+                previous: period.previous_year(tz.tz()).unwrap(),
+                months: &[],
+                targets: Targets::default(),
+                hot: &hot,
+                monthly_hot: &[],
+                wards: None,
+            },
+        )
+    };
+    let k = run(2024);
+    assert!(k.previous_covered);
+    assert!(k.incidents > 0 && k.incidents_previous > 0);
+    assert!(k.change_p.is_some() && k.rate_ratio.is_some() && k.target_met.is_some());
+    let k = run(2023);
+    assert!(!k.previous_covered);
+    assert!(k.incidents > 0 && k.incidents_previous == 0);
+    assert_eq!(
+        (k.change_pct, k.target_met, k.change_p, k.rate_ratio_low),
+        (None, None, None, None)
+    );
+    assert!(k.by_category.iter().all(|c| c.change_pct.is_none()));
+}

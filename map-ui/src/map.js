@@ -80,6 +80,7 @@ const INTERACTIVE = [
   'zones-fill',
   'complex-fill',
   'emerging-fill',
+  'outliers-fill',
   'hotspots-fill',
   'kde-fill',
   'density-fill',
@@ -87,14 +88,18 @@ const INTERACTIVE = [
 ];
 
 /**
- * The top visible feature under a point (an emerging cell without a pattern is not one).
+ * The top visible feature under a point (an emerging cell without a pattern is not one, nor
+ * a cell not significant in local Moran's I: both are drawn clear).
  * @param {PointLike} point
  */
 function topFeature(point) {
   const map = theMap();
   const layers = INTERACTIVE.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
   const fs = map.queryRenderedFeatures(point, { layers });
-  return fs.find((f) => f.layer.id !== 'emerging-fill' || f.properties.category !== 'no_pattern');
+  return fs.find(
+    (f) =>
+      !(f.layer.id === 'emerging-fill' && f.properties.category === 'no_pattern') && !(f.layer.id === 'outliers-fill' && f.properties.significant !== true),
+  );
 }
 
 /**

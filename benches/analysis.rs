@@ -12,10 +12,11 @@
 
 use std::time::{Duration, Instant};
 
-use diemnong::analysis::cells::count_cells;
+use diemnong::analysis::cells::{cell_values, count_cells};
+use diemnong::analysis::moran::{MoranParams, local_moran};
 use diemnong::analysis::density::density;
 use diemnong::analysis::gistar::{Study, gi_star, study_set};
-use diemnong::analysis::weights::Weighting;
+use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::{NewIncident, Zone};
 use diemnong::index::containment::Exceptions;
 use diemnong::index::{CategoryRef, Filter, IncidentIndex, Scanned};
@@ -200,6 +201,60 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             d.as_secs_f64() * 1e3
         );
     }
+    // Harm-weighted (weight=harm, the default weights): the same passes adding a weight
+    // looked up per row.
+    let harm = Weighting::Harm(HarmTable::new(
+        &diemnong::domain::HarmWeights::default(),
+        index.categories(),
+    ));
+    let (d, cells) = median(|| density(&index, &all, Resolution::Nine, &harm).len());
+    println!(
+        "density res 9 harm: {cells} cells, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
+    let (d, cells) = median(|| {
+        let occ = cell_values(&index, &all, Resolution::Nine, &harm);
+        let set = study_set(&occ, 1, Study::Kring);
+        gi_star(&set, 1).map_or(0, |g| g.len())
+    });
+    println!(
+        "gi* res 9 k 1 Kring harm: {cells} cells, {:.2} ms (counting included)",
+        d.as_secs_f64() * 1e3
+    );
+    // Local Moran's I with esda's default 999 conditional permutations, on every core.
+    let moran = MoranParams {
+        permutations: 999,
+        seed: 0,
+        fdr: true,
+        alpha: 0.05,
+    };
+    let (d, cells) = median(|| {
+        let occ = count_cells(&index, &all, Resolution::Nine);
+        let set: Vec<(h3o::CellIndex, f64)> = study_set(&occ, 1, Study::Kring)
+            .into_iter()
+            .map(|(c, n)| (c, f64::from(n)))
+            .collect();
+        local_moran(&set, 1, &moran).map_or(0, |m| m.len())
+    });
+    println!(
+        "moran res 9 k 1 Kring, 999 permutations: {cells} cells, {:.2} ms (counting included, {threads} threads)",
+        d.as_secs_f64() * 1e3
+    );
+    let (d, cells) = median(|| {
+        diemnong::analysis::kde::kde(
+            &index,
+            &all,
+            Resolution::Nine,
+            500.0,
+            diemnong::analysis::kde::Kernel::Quartic,
+            &harm,
+        )
+        .len()
+    });
+    println!(
+        "kde quartic 500 m res 9 harm: {cells} cells, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
     let (d, cells) = median(|| {
         diemnong::analysis::kde::kde(
             &index,

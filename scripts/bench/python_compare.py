@@ -116,12 +116,18 @@ def load(path: str):
 
     df = pd.read_csv(
         path,
-        usecols=["occurred_at", "lon", "lat"],
-        dtype={"lon": np.float64, "lat": np.float64, "occurred_at": str},
+        usecols=["occurred_at", "severity", "lon", "lat"],
+        dtype={"lon": np.float64, "lat": np.float64, "occurred_at": str, "severity": str},
     )
     t = pd.to_datetime(df["occurred_at"], format="ISO8601", utc=True)
     secs = t.dt.tz_convert(None).to_numpy().astype("datetime64[s]").astype(np.int64)
-    return df["lon"].to_numpy(), df["lat"].to_numpy(), secs
+    harm = df["severity"].map(HARM_DAYS).to_numpy(dtype=np.float64)
+    return df["lon"].to_numpy(), df["lat"].to_numpy(), secs, harm
+
+
+# diemnong's default harm weights in days, by class (src/domain/harm.rs).
+HARM_DAYS = {"less_serious": 548.0, "serious": 1826.0, "very_serious": 4018.0,
+             "especially_serious": 6392.0}
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,14 +178,16 @@ def two_sided_p(z: np.ndarray) -> np.ndarray:
 # 1. Gi*
 
 
-def gi_star(cells9: np.ndarray, k: int = 1) -> dict:
-    """Gi* on the res-9 cells of the incidents (latlng_to_cell(lat, lon, 9))."""
+def gi_star(cells9: np.ndarray, k: int = 1, weights: np.ndarray | None = None) -> dict:
+    """Gi* on the res-9 cells of the incidents (latlng_to_cell(lat, lon, 9)); with
+    `weights`, on each cell's sum of them (harm)."""
     from esda import G_Local
     from libpysal.weights import W
     from scipy.stats import false_discovery_control
 
     t0 = time.perf_counter()
-    occ, counts = np.unique(cells9, return_counts=True)
+    occ, inv = np.unique(cells9, return_inverse=True)
+    counts = np.bincount(inv, weights=weights)
     t1 = time.perf_counter()
     cells = study_cells(occ, k)
     y = np.zeros(len(cells))
@@ -193,6 +201,27 @@ def gi_star(cells9: np.ndarray, k: int = 1) -> dict:
     parts = {"counting": t1 - t0, "study_set_and_W": t2 - t1, "G_Local_p_q": t3 - t2}
     return {"cells": cells, "y": y, "z": g.Zs, "p": p, "q": q, "occupied": len(occ),
             "parts": parts}
+
+
+def moran_local(cells9: np.ndarray, k: int = 1, permutations: int = 999) -> dict:
+    """Local Moran's I on the res-9 counts, esda's Moran_Local with row-standardised k-disk
+    weights (self excluded) and `permutations` conditional permutations, as an analyst
+    runs it (n_jobs=1, esda's default)."""
+    from esda import Moran_Local
+    from libpysal.weights import W
+
+    t0 = time.perf_counter()
+    occ, counts = np.unique(cells9, return_counts=True)
+    cells = study_cells(occ, k)
+    y = np.zeros(len(cells))
+    y[np.searchsorted(cells, occ)] = counts
+    nb = {i: [j for j in js if j != i] for i, js in disk_neighbours(cells, k).items()}
+    w = W(nb, silence_warnings=True)
+    t1 = time.perf_counter()
+    m = Moran_Local(y, w, transformation="r", permutations=permutations, seed=0)
+    t2 = time.perf_counter()
+    return {"cells": cells, "Is": m.Is, "p_sim": m.p_sim, "q": m.q,
+            "parts": {"counting_study_set_and_W": t1 - t0, "Moran_Local": t2 - t1}}
 
 
 def gi_reference_z(cells: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -512,7 +541,7 @@ def main() -> int:
     from scipy.spatial import cKDTree
 
     t0 = time.perf_counter()
-    lon, lat, secs = load(path)
+    lon, lat, secs, harm = load(path)
     res["load_seconds"] = time.perf_counter() - t0
     res["incidents"] = n = len(lon)
     print(f"{n} incidents from {path} (sha256 {res['csv_sha256'][:16]}…), "
@@ -539,6 +568,22 @@ def main() -> int:
                    "z_max": float(g["z"].max()), "z_min": float(g["z"].min()),
                    "hot_q_le_0.05": int(((g["q"] <= 0.05) & (g["z"] > 0)).sum()),
                    "cold_q_le_0.05": int(((g["q"] <= 0.05) & (g["z"] < 0)).sum())})
+
+    s, r, g = timed(lambda: gi_star(cells9, weights=harm), args.runs)
+    ref = gi_reference_z(g["cells"], g["y"], 1)
+    record("gi_star_harm", "Gi* res 9, k 1, kring, harm (counting included)", s, r,
+           f"{len(g['cells'])} cells",
+           cells=len(g["cells"]), parts_median=g["parts"],
+           checks={"harm_total_days": float(g["y"].sum()),
+                   "max_abs_diff_vs_formula": float(np.max(np.abs(g["z"] - ref)))})
+
+    # 1b. Local Moran's I, 999 permutations (one run: tens of seconds).
+    s, r, mo = timed(lambda: moran_local(cells9), 1)
+    record("moran", "local Moran res 9, k 1, kring, 999 permutations (one run)", s, r,
+           f"{len(mo['cells'])} cells", cells=len(mo["cells"]), parts_median=mo["parts"],
+           checks={"HH_p_le_0.05": int(((mo["q"] == 1) & (mo["p_sim"] <= 0.05)).sum()),
+                   "HL_p_le_0.05": int(((mo["q"] == 4) & (mo["p_sim"] <= 0.05)).sum()),
+                   "I_max": float(np.max(mo["Is"]))})
 
     # 2. KDE
     xyz = unit_vectors(lat, lon)

@@ -26,6 +26,10 @@ MS = r"([\d.,]+) ms"
 # key: (label, regex over the Rust output, how to read its groups, python json key)
 ROWS = [
     ("Gi* res 9, k 1, kring", rf"gi\* res 9 k 1 Kring: {NUM} cells, {MS}", "cells", "gi_star"),
+    ("Gi* res 9, k 1, kring, harm", rf"gi\* res 9 k 1 Kring harm: {NUM} cells, {MS}", "cells",
+     "gi_star_harm"),
+    ("local Moran res 9, k 1, 999 perm.",
+     rf"moran res 9 k 1 Kring, 999 permutations: {NUM} cells, {MS}", "cells", "moran"),
     ("KDE quartic 500 m, res 9", rf"kde quartic 500 m res 9: {NUM} cells, {MS}", "cells", "kde"),
     ("DBSCAN eps 50 m, min 10",
      rf"dbscan eps 50 m, min_points 10: {NUM} clusters, {NUM} noise, {MS}", "dbscan", "dbscan"),

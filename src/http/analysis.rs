@@ -29,7 +29,8 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::analysis_rows::{
-    ClusterFeature, DensityFeature, EmergingFeature, HotspotFeature, KdeFeature, ZoneFeature,
+    ClusterFeature, DensityFeature, EmergingFeature, HotspotFeature, KdeFeature, MoranFeature,
+    ZoneFeature,
 };
 use super::cache::VersionedCache;
 use super::error::ApiError;
@@ -73,7 +74,8 @@ impl Default for AnalysisSettings {
     }
 }
 
-/// The analyses: density, Gi* hotspots, zones, emerging hotspots, kernel density, clusters.
+/// The analyses: density, Gi* hotspots, zones, emerging hotspots, local Moran's I outliers,
+/// kernel density, clusters.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/density", axum::routing::get(get_density))
@@ -82,6 +84,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/hotspots", axum::routing::get(get_hotspots))
         .route("/hotspots/zones", axum::routing::get(get_zones))
         .route("/hotspots/emerging", axum::routing::get(get_emerging))
+        .route("/outliers", axum::routing::get(get_outliers))
 }
 
 /// Rendered responses (body, content type) by (endpoint, parameters, whether small cells
@@ -679,6 +682,103 @@ pub(crate) async fn get_emerging(
                 extra.insert("warnings".into(), json!(warnings));
             }
             Ok((rows, extra))
+        },
+    )
+    .await
+}
+
+analysis_params!(
+    /// Query of `GET /api/v1/outliers`.
+    OutlierParams {
+    /// `count` (default) or `harm`: the value each cell's statistic compares.
+    #[param(inline)]
+    weight: Option<Weight>,
+    /// H3 resolution, 5–11 (default 9).
+    res: Option<u8>,
+    /// Radius of the H3 disk of neighbours, 1–5 (default 1).
+    k: Option<u32>,
+    /// `kring` (default: occupied cells and their k-disks, empty cells as zeros) or `occupied`.
+    #[param(inline)]
+    study: Option<Study>,
+    /// `significant` reads the Benjamini–Hochberg q (default true) or the raw pseudo p.
+    fdr: Option<bool>,
+    /// Conditional permutations per cell, 99–9,999 (default 999).
+    permutations: Option<u32>,
+    /// Seed of the permutations (default 0): the same seed, the same p-values.
+    seed: Option<u64>,
+});
+
+/// Fewest and most permutations a request may ask for.
+pub const PERMUTATIONS: std::ops::RangeInclusive<u32> = 99..=9_999;
+
+#[utoipa::path(get, path = "/api/v1/outliers", tag = "analysis", params(OutlierParams),
+    description = "Local Moran's I (Anselin 1995) per cell, with the same H3 k-disk neighbours and study sets as Gi* (row-standardised weights, as esda's `Moran_Local`), conditional-permutation pseudo p-values (reproducible with `seed`) and Benjamini–Hochberg q. HH and LL cells are clusters of high and low values; HL and LH cells are outliers (high among low, low among high). Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit (study-set cells × thousands of permutations), or there are too few cells or no variance.",
+    security(("bearer" = []), ()),
+    responses(
+        (status = 200, description = "One hexagon per cell of the study set: h3, count, local_i, p_sim, q_fdr, quadrant (HH, LH, LL, HL), significant", content_type = "application/geo+json", body = Object),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+        (status = 400, response = super::error::responses::BadRequest),
+        (status = 401, response = super::error::responses::Unauthorized),
+        (status = 422, response = super::error::responses::UnprocessableEntity),
+    ))]
+pub(crate) async fn get_outliers(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Params(p): Params<OutlierParams>,
+) -> Result<Response, ApiError> {
+    use crate::analysis::cells::cell_values;
+    use crate::analysis::gistar::study_set;
+    use crate::analysis::moran::{MoranParams, local_moran};
+    let snap = state.snapshots.current();
+    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let weights = q.weights.clone();
+    let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
+    let permutations = p.permutations.unwrap_or(999);
+    if !PERMUTATIONS.contains(&permutations) {
+        return Err(ApiError::param(
+            "permutations",
+            format!("{permutations} is outside 99–9,999"),
+        ));
+    }
+    let params = MoranParams {
+        permutations,
+        seed: p.seed.unwrap_or(0),
+        fdr: gi.bin_by == BinBy::FdrQ,
+        alpha: 0.05,
+    };
+    let csv = q.csv;
+    let max_cost = state.analysis.max_cost;
+    serve_analysis(
+        state.clone(),
+        snap,
+        caller,
+        &headers,
+        Job {
+            endpoint: "outliers",
+            query: uri.query().unwrap_or(""),
+            csv,
+            weights: weights.as_ref(),
+        },
+        move |snap, _| {
+            let occupied = cell_values(&snap.incidents, &q.filter, q.res, &q.weighting);
+            // Each permutation redraws every cell's neighbourhood: cells × thousands of
+            // permutations, refused before the study set is built.
+            let bound = study_set_bound(occupied.len(), gi.k, gi.study);
+            cost_check(max_cost, bound, permutations.div_ceil(1000) as usize)?;
+            let set = study_set(&occupied, gi.k, gi.study);
+            let values: Vec<(h3o::CellIndex, f64)> =
+                set.iter().map(|(c, t)| (*c, t.value)).collect();
+            let cells = local_moran(&values, gi.k, &params)
+                .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+            let harm = q.weighting.harm().is_some();
+            let rows: Vec<MoranFeature> = cells
+                .iter()
+                .zip(&set)
+                .map(|(c, (_, t))| MoranFeature::new(c, t.count, harm))
+                .collect();
+            Ok((rows, Map::new()))
         },
     )
     .await

@@ -18,6 +18,7 @@ use crate::analysis::cube::EmergingCell;
 use crate::analysis::density::DensityCell;
 use crate::analysis::gistar::GiCell;
 use crate::analysis::kde::KdeCell;
+use crate::analysis::moran::{MoranCell, Quadrant};
 use crate::analysis::zones::Zone;
 use crate::domain::time::Zone as TimeZone;
 
@@ -143,6 +144,42 @@ impl From<&EmergingCell> for EmergingFeature {
 }
 
 cell_feature!(EmergingFeature, |f| Some(f.count));
+
+/// A cell of `/outliers`: local Moran's I (Anselin's LISA), its pseudo p-value, the
+/// Benjamini–Hochberg q, and the quadrant of the Moran scatterplot.
+#[derive(Debug, Serialize)]
+pub struct MoranFeature {
+    #[serde(serialize_with = "cell_as_text")]
+    pub h3: CellIndex,
+    pub count: u32,
+    /// Harm in days (`weight=harm`: the statistic compared harm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harm: Option<f64>,
+    pub local_i: f64,
+    pub p_sim: f64,
+    pub q_fdr: f64,
+    pub quadrant: Quadrant,
+    pub significant: bool,
+}
+
+impl MoranFeature {
+    /// The feature of `c`, whose cell holds `count` incidents; with its harm when `harm`.
+    #[must_use]
+    pub fn new(c: &MoranCell, count: u32, harm: bool) -> Self {
+        Self {
+            h3: c.cell,
+            count,
+            harm: harm.then_some(c.value),
+            local_i: c.local_i,
+            p_sim: c.p_sim,
+            q_fdr: c.q_fdr,
+            quadrant: c.quadrant,
+            significant: c.significant,
+        }
+    }
+}
+
+cell_feature!(MoranFeature, |f| Some(f.count.into()));
 
 /// A cell centre of `/kde`: the kernel density there, in incidents per km² (harm in days
 /// per km² with `weight=harm`).

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         super::areas::get_programme_areas,
         super::areas::get_history, super::areas::get_kpis, super::areas::post_designation,
         super::areas::patch_designation, super::areas::post_transition, super::report::get_report,
-        super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging,
+        super::analysis::get_density, super::analysis::get_kde, super::analysis::get_clusters, super::analysis::get_hotspots, super::analysis::get_zones, super::analysis::get_emerging, super::analysis::get_outliers,
         super::catalogue::get_catalogue, super::catalogue::put_entry, super::catalogue::put_harm_weight, super::catalogue::delete_harm_weight,
         super::tokens::create, super::tokens::list, super::tokens::revoke,
         super::session::sign_in, super::session::current, super::session::sign_out,

@@ -806,3 +806,128 @@ async fn emerging_hotspots_over_the_cost_limit_are_422() {
         .await
         .problem(422);
 }
+
+// ---------------------------------------------------------------------------------------
+// Local Moran's I (`/outliers`); the statistic itself is checked against esda in moran.rs
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn outliers_equal_the_library_on_the_same_snapshot_and_the_seed_reproduces_them() {
+    use diemnong::analysis::moran::{MoranParams, local_moran};
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
+    let snap = sample.service.snapshot();
+    let path = "/api/v1/outliers?res=9&permutations=199&seed=7";
+    let r = api.get(path, v).await;
+    let fc = r.geojson();
+    let occupied = count_cells(&snap.incidents, &Filter::default(), Resolution::Nine);
+    let set = study_set(&occupied, 1, Study::Kring);
+    let values: Vec<(h3o::CellIndex, f64)> =
+        set.iter().map(|(c, n)| (*c, f64::from(*n))).collect();
+    let params = MoranParams {
+        permutations: 199,
+        seed: 7,
+        fdr: true,
+        alpha: 0.05,
+    };
+    let want = local_moran(&values, 1, &params).unwrap();
+    let got = features(&fc);
+    assert_eq!(got.len(), want.len(), "one feature per study-set cell");
+    let mut quadrants = BTreeSet::new();
+    for (f, (w, (_, n))) in got.iter().zip(want.iter().zip(&set)) {
+        let p = &f["properties"];
+        let label = format!("outlier {}", w.cell);
+        check_hexagon(&label, f);
+        assert_eq!(p["h3"], w.cell.to_string(), "{label}");
+        assert_eq!(p["count"], *n, "{label}");
+        assert_eq!(p["local_i"].as_f64(), Some(w.local_i), "{label}");
+        assert_eq!(p["p_sim"].as_f64(), Some(w.p_sim), "{label}");
+        assert_eq!(p["q_fdr"].as_f64(), Some(w.q_fdr), "{label}");
+        assert_eq!(p["significant"], w.significant, "{label}");
+        assert_eq!(
+            p["quadrant"],
+            serde_json::to_value(w.quadrant).unwrap(),
+            "{label}"
+        );
+        if w.significant {
+            quadrants.insert(p["quadrant"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(
+        quadrants.contains("HH"),
+        "the sample's clusters show as HH: {quadrants:?}"
+    );
+    // The same query: the same bytes (seeded permutations) and ETag; another seed moves
+    // some pseudo p-values but no local I.
+    let again = api.get(path, v).await;
+    assert_eq!(again.text, r.text);
+    assert_eq!(again.etag, r.etag);
+    let other = api
+        .get("/api/v1/outliers?res=9&permutations=199&seed=8", v)
+        .await
+        .geojson();
+    let (a, b) = (features(&fc), features(&other));
+    assert!(
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| x["properties"]["local_i"] == y["properties"]["local_i"])
+    );
+    assert!(
+        a.iter()
+            .zip(b)
+            .any(|(x, y)| x["properties"]["p_sim"] != y["properties"]["p_sim"])
+    );
+}
+
+#[tokio::test]
+async fn outliers_check_their_parameters_cost_and_small_cells() {
+    let sample = sample().await;
+    let api = Api::new(sample.base.clone());
+    let v = Some(sample.viewer.as_str());
+    api.get("/api/v1/outliers?permutations=50", v)
+        .await
+        .bad_param("permutations");
+    api.get("/api/v1/outliers?permutations=10000", v)
+        .await
+        .bad_param("permutations");
+    api.get("/api/v1/outliers?k=6", v).await.bad_param("k");
+    api.get("/api/v1/outliers?study=all", v)
+        .await
+        .bad_param("study");
+    api.get("/api/v1/outliers?weight=days", v)
+        .await
+        .bad_param("weight");
+    // Over the cost limit: refused before any permutation.
+    let tight = Api::new(sample.tight_base.clone());
+    let p = tight
+        .get("/api/v1/outliers?res=9", v)
+        .await
+        .problem(422);
+    assert!(p["detail"].as_str().unwrap().contains("limit"), "{p}");
+    // Anonymous callers see no cell under the minimum count; the CSV starts with h3.
+    let anon = api
+        .get("/api/v1/outliers?res=9&permutations=99", None)
+        .await
+        .geojson();
+    assert!(
+        features(&anon)
+            .iter()
+            .all(|f| f["properties"]["count"].as_u64().unwrap() >= 3)
+    );
+    let csv = api
+        .get("/api/v1/outliers?res=9&permutations=99&format=csv", v)
+        .await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(
+        csv.text.lines().next().unwrap(),
+        "h3,count,local_i,p_sim,q_fdr,quadrant,significant"
+    );
+    // Harm: the harm column appears and the statistic changes.
+    let harm = api
+        .get("/api/v1/outliers?res=9&permutations=99&weight=harm", v)
+        .await
+        .geojson();
+    assert!(features(&harm)[0]["properties"]["harm"].is_f64());
+    assert_eq!(harm["diemnong"]["weights"]["kind"], "harm");
+}

@@ -29,6 +29,7 @@ mod import;
 mod kde;
 mod kpis;
 mod map_page;
+mod moran;
 mod programme;
 mod report;
 mod router;

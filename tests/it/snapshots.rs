@@ -234,6 +234,16 @@ async fn one_response_per_endpoint() {
         ),
         ("hotspots", format!("/api/v1/hotspots?res=8&{BOX}&{r}"), v),
         (
+            "hotspots_harm",
+            format!("/api/v1/hotspots?res=8&weight=harm&{BOX}&{r}"),
+            v,
+        ),
+        (
+            "outliers",
+            format!("/api/v1/outliers?res=8&permutations=99&{BOX}&{r}"),
+            v,
+        ),
+        (
             "zones",
             format!("/api/v1/hotspots/zones?res=8&{BOX}&{r}"),
             v,

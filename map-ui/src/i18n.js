@@ -122,8 +122,7 @@ const vi = {
   weight: 'Trọng số',
   weight_count: 'Số vụ',
   weight_harm: 'Mức độ thiệt hại',
-  weight_note:
-    'Mức độ thiệt hại: mỗi vụ được tính bằng số ngày tù mà loại tội và mức độ của nó tương ứng (bảng trọng số trong danh mục), nên một vụ đặc biệt nghiêm trọng nặng hơn nhiều vụ ít nghiêm trọng. Áp dụng cho mật độ, KDE, điểm nóng, vùng, xu hướng và Moran cục bộ.',
+  weight_note: 'Mức độ thiệt hại: mỗi vụ tính bằng số ngày tù ứng với loại tội và mức độ của nó (bảng trọng số của danh mục).',
   harm_days: 'ngày thiệt hại',
   harm_per_km2: 'ngày thiệt hại/km²',
   density_legend_harm: 'Mức độ thiệt hại: ngày thiệt hại/km² mỗi ô trong khoảng đã chọn',
@@ -140,7 +139,9 @@ const vi = {
   lisa_HL: 'Điểm bất thường: cao, xung quanh thấp',
   lisa_LH: 'Điểm trũng: thấp, xung quanh cao',
   lisa_LL: 'Cụm lạnh: thấp, xung quanh cũng thấp',
-  lisa_ns: 'Không có ý nghĩa thống kê (không tô màu)',
+  lisa_ns: 'Không có ý nghĩa thống kê (tô xám nhạt)',
+  lisa_none:
+    'Không ô nào khác biệt có ý nghĩa thống kê với các ô lân cận ở độ phân giải và khoảng thời gian này. Thử độ phân giải khác hoặc khoảng thời gian dài hơn.',
   lisa_reading:
     'Cụm nóng là vấn đề lan ra cả một khu vực; điểm bất thường là một ô nổi lên giữa khu vực yên ổn, nên xem xét riêng (một địa điểm, một tụ điểm).',
   lisa_note: 'Moran cục bộ (LISA), kiểm định hoán vị {n} lần.',
@@ -356,8 +357,7 @@ const en = {
   weight: 'Weight',
   weight_count: 'Count',
   weight_harm: 'Harm',
-  weight_note:
-    "Harm: each incident weighs the days of custody its category and class carry (the catalogue's harm weights), so one especially serious case outweighs many petty ones. Applies to density, KDE, hotspots, zones, trends and local Moran's I.",
+  weight_note: "Harm: each incident weighs the days of custody its category and class carry (the catalogue's harm weights).",
   harm_days: 'harm-days',
   harm_per_km2: 'harm-days/km²',
   density_legend_harm: 'Harm: harm-days per km² in each cell in the chosen period',
@@ -374,7 +374,8 @@ const en = {
   lisa_HL: 'Hot outlier: high, surrounded by low',
   lisa_LH: 'Low outlier: low, surrounded by high',
   lisa_LL: 'Cold cluster: low, surrounded by low',
-  lisa_ns: 'Not significant (not coloured)',
+  lisa_ns: 'Not significant (light grey)',
+  lisa_none: 'No cell differs significantly from its neighbours at this resolution and period. Try another resolution or a longer period.',
   lisa_reading:
     'A hot cluster is a problem spread over an area; a hot outlier is one cell standing out in a quiet area, worth a look of its own (a single place or venue).',
   lisa_note: "Local Moran's I (LISA), {n} permutations.",

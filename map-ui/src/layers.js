@@ -125,6 +125,7 @@ export const QUADRANT_COLOURS = {
   LH: '#abd9e9',
   LL: '#2c7bb6',
 };
+const NOT_SIGNIFICANT = '#8a8a8a';
 
 /** @type {{ visibility: 'none' }} */
 const hidden = { visibility: 'none' };
@@ -181,7 +182,13 @@ export function style(basemap) {
   cellFill('density', SEQ_DENSITY[0]);
   cellFill('kde', SEQ_KDE[0], 0.7);
   cellFill('hotspots', match('gi_bin', BIN_COLOURS.flat(), '#f7f7f7'), ['case', ['==', ['get', 'gi_bin'], 0], 0.35, 0.85]);
-  cellFill('outliers', match('quadrant', Object.entries(QUADRANT_COLOURS).flat(), '#ffffff'), ['case', ['==', ['get', 'significant'], true], 0.85, 0]);
+  // Cells not significant are tested too: a faint grey, so the layer shows where it looked
+  // even when nothing stands out.
+  cellFill(
+    'outliers',
+    ['case', ['==', ['get', 'significant'], true], match('quadrant', Object.entries(QUADRANT_COLOURS).flat(), NOT_SIGNIFICANT), NOT_SIGNIFICANT],
+    ['case', ['==', ['get', 'significant'], true], 0.85, 0.12],
+  );
   cellFill('emerging', match('category', Object.entries(EMERGING_COLOURS).flat(), '#ffffff'), ['case', ['==', ['get', 'category'], 'no_pattern'], 0, 0.85]);
   layers.push(
     { id: 'wards-line', type: 'line', source: 'areas', filter: ['==', ['get', 'kind'], 'ward'], paint: { 'line-color': '#9b978e', 'line-width': 0.6 } },
@@ -571,7 +578,7 @@ export const LAYERS = [
   },
   {
     // Local Moran's I (Anselin's LISA): each cell against its neighbours. Significant cells
-    // take their quadrant's colour; the others stay clear (and give no hover text).
+    // take their quadrant's colour; the others a faint grey.
     ...cellLayer('outliers', '/api/v1/outliers', 10),
     filtered: true,
     apply(_map, fc) {
@@ -602,8 +609,9 @@ export const LAYERS = [
         h('p', { class: 'legend-caption' }, t(st.harm ? 'lisa_caption_harm' : 'lisa_caption')),
         list(
           ...Object.entries(QUADRANT_COLOURS).map(([q, c]) => row(swatch(c), `${quadrantText(q)} (${num(st.counts[q] || 0)})`)),
-          row(swatch('transparent'), `${t('lisa_ns')} (${num(st.quiet)})`),
+          row(swatch(NOT_SIGNIFICANT, 'box', 'opacity:.25'), `${t('lisa_ns')} (${num(st.quiet)})`),
         ),
+        st.quiet === st.n ? h('p', { class: 'note' }, t('lisa_none')) : null,
         h('p', { class: 'muted' }, t('lisa_reading')),
         h('p', { class: 'muted' }, t(st.fdr ? 'lisa_note_fdr' : 'lisa_note', { n: num(st.permutations) })),
       );

@@ -88,18 +88,14 @@ const INTERACTIVE = [
 ];
 
 /**
- * The top visible feature under a point (an emerging cell without a pattern is not one, nor
- * a cell not significant in local Moran's I: both are drawn clear).
+ * The top visible feature under a point (an emerging cell without a pattern is not one).
  * @param {PointLike} point
  */
 function topFeature(point) {
   const map = theMap();
   const layers = INTERACTIVE.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
   const fs = map.queryRenderedFeatures(point, { layers });
-  return fs.find(
-    (f) =>
-      !(f.layer.id === 'emerging-fill' && f.properties.category === 'no_pattern') && !(f.layer.id === 'outliers-fill' && f.properties.significant !== true),
-  );
+  return fs.find((f) => f.layer.id !== 'emerging-fill' || f.properties.category !== 'no_pattern');
 }
 
 /**

@@ -108,7 +108,7 @@ describe('layers', () => {
   it('each layer draws when switched on and disappears when switched off', async (t) => {
     const { page, context, log } = await open(browser, `?layers=&py=${YEAR}`, { token: TOKEN });
     const base = await mapPixels(page);
-    for (const id of ['density', 'hotspots', 'outliers', 'zones', 'emerging', 'kde', 'clusters', 'incidents', 'cameras', 'models', 'complex']) {
+    for (const id of ['density', 'hotspots', 'zones', 'emerging', 'kde', 'clusters', 'incidents', 'cameras', 'models', 'complex']) {
       await page.click(`#ly-${id}`);
       await settle(page);
       const on = await mapPixels(page);

@@ -16,6 +16,9 @@ const WEIGHTED = {
   kde: '/api/v1/kde',
 };
 const QUARTER = 't=custom&from=2024-01-01&to=2024-04-01';
+// Local Moran's I finds significant cells (after FDR) in the pinned demo at resolution 10 over
+// 2024 (hundreds of HH, a few HL), none at resolution 8 over the first quarter.
+const YEAR_2024 = 't=custom&from=2024-01-01&to=2025-01-01';
 let browser;
 
 before(async () => {
@@ -167,7 +170,7 @@ describe('weight: count or harm', () => {
     const { page, context } = await open(browser, `?lang=en&layers=density,hotspots&${QUARTER}&res=8&weight=harm`);
     assert.equal(await page.locator('#weight legend').innerText(), 'Weight');
     assert.deepEqual(await page.locator('#weight label').allInnerTexts(), ['Count', 'Harm']);
-    assert.match(await legendText(page, 'density'), /harm-days\/km²/);
+    assert.match(await legendText(page, 'density'), /^Harm: harm-days per km² in each cell/);
     assert.match(await legendText(page, 'hotspots'), /Gi\* compares the harm/);
     await context.close();
   });
@@ -175,7 +178,7 @@ describe('weight: count or harm', () => {
 
 describe("outliers: local Moran's I", () => {
   it('loads from /api/v1/outliers, draws the significant hexagons in their quadrant colours, with a legend and hover text', async () => {
-    const { page, context, log } = await open(browser, `?layers=&${QUARTER}&res=8`);
+    const { page, context, log } = await open(browser, `?layers=&${YEAR_2024}&res=10`);
     const base = await mapPixels(page);
     const label = await page.locator('li[data-layer=outliers] label').innerText();
     assert.match(label, /Cụm và điểm bất thường \(Moran cục bộ\)/);
@@ -183,9 +186,10 @@ describe("outliers: local Moran's I", () => {
     await settle(page);
     const r = lastRequest(log, '/api/v1/outliers');
     assert.ok(r, 'asked for');
-    assert.equal(r.params.get('res'), '8');
+    assert.equal(r.params.get('res'), '10');
     assert.equal(r.params.get('from'), '2024-01-01');
     assert.ok(!r.params.has('weight'));
+    assert.ok(!r.params.has('permutations') && !r.params.has('fdr'), "the API's defaults: 999 permutations, FDR");
     const on = await mapPixels(page);
     const changed = diffCount(base, on);
     assert.ok(changed > 400, `hexagons drawn (${changed} pixels changed)`);
@@ -205,6 +209,7 @@ describe("outliers: local Moran's I", () => {
     assert.match(rows[2], /^Điểm trũng: thấp, xung quanh cao/);
     assert.match(rows[3], /^Cụm lạnh: thấp, xung quanh cũng thấp/);
     assert.match(rows[4], /^Không có ý nghĩa thống kê/);
+    assert.ok(Number(rows[0].match(/\(([\d.]+)\)$/)[1].replaceAll('.', '')) > 0, 'hot clusters counted');
     const text = await legendText(page, 'outliers');
     assert.match(text, /số vụ của ô so với ô trung bình/);
     assert.match(text, /999 lần; đã hiệu chỉnh so sánh bội \(FDR\)/);
@@ -232,7 +237,7 @@ describe("outliers: local Moran's I", () => {
   });
 
   it('its legend and layer name in English; a reload keeps it on', async () => {
-    const { page, context, log } = await open(browser, `?lang=en&layers=outliers&${QUARTER}&res=8`);
+    const { page, context, log } = await open(browser, `?lang=en&layers=outliers&${YEAR_2024}&res=10`);
     assert.ok(lastRequest(log, '/api/v1/outliers'));
     assert.match(await page.locator('li[data-layer=outliers] label').innerText(), /Clusters and outliers \(local Moran's I\)/);
     const rows = await legendRows(page, 'outliers');
@@ -245,6 +250,14 @@ describe("outliers: local Moran's I", () => {
     await page.reload();
     await ready(page);
     assert.ok(await page.locator('#ly-outliers').isChecked());
+    // Nothing significant (resolution 8, one quarter): the legend says so and what to try.
+    await page.selectOption('#res', '8');
+    await page.fill('#d-through', '31/03/2024');
+    await page.press('#d-through', 'Enter');
+    await settle(page);
+    const q = lastRequest(log, '/api/v1/outliers').params;
+    assert.deepEqual([q.get('res'), q.get('to')], ['8', '2024-04-01']);
+    assert.match(await legendText(page, 'outliers'), /No cell differs significantly from its neighbours at this resolution and period/);
     assert.deepEqual(log.errors, []);
     await context.close();
   });

@@ -13,9 +13,9 @@
 use std::time::{Duration, Instant};
 
 use diemnong::analysis::cells::{cell_values, count_cells};
-use diemnong::analysis::moran::{MoranParams, local_moran};
 use diemnong::analysis::density::density;
 use diemnong::analysis::gistar::{Study, gi_star, study_set};
+use diemnong::analysis::moran::{MoranParams, local_moran};
 use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::{NewIncident, Zone};
 use diemnong::index::containment::Exceptions;

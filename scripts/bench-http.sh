@@ -30,6 +30,8 @@ R="from=2023-01-01&to=2025-01-01"
 ENDPOINTS=(
   "density?res=9&$R"
   "hotspots?res=9&$R"
+  "hotspots?res=9&weight=harm&$R"
+  "outliers?res=9&$R"
   "hotspots/zones?res=9&$R"
   "hotspots/emerging?res=8&slice=month&$R"
   "kde?res=9&bandwidth_m=500&$R"

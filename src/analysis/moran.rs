@@ -145,6 +145,9 @@ pub enum MoranError {
 /// Below this many cells per thread, spawning costs more than it saves.
 const MIN_CELLS_PER_THREAD: usize = 256;
 
+/// Draws summed side by side in the permutation loop.
+const LANES: usize = 8;
+
 /// A draw ties the observed neighbourhood when their sums differ by at most this times
 /// |N(i)| · max |y|: far above the rounding of a sum of a few values (~|N(i)| · 2⁻⁵² of the
 /// largest), far below any real difference (at least 1 for counts).
@@ -333,6 +336,16 @@ fn permutation_counts(
         return larger;
     }
     let draws = draw_table(n - 1, max_card, perms, params.seed);
+    // The whole blocks of LANES rows again, each block column by column (t = 0, every
+    // lane; t = 1, …), so that the loop below reads the LANES indices it needs together.
+    let full = perms / LANES;
+    let mut blocked = Vec::with_capacity(full * LANES * max_card);
+    for block in draws.chunks_exact(max_card * LANES) {
+        for t in 0..max_card {
+            blocked.extend((0..LANES).map(|u| block[u * max_card + t]));
+        }
+    }
+    let rest = &draws[full * LANES * max_card..];
 
     let count_cell = |i: usize| -> u32 {
         let js = nb.of_cell(i);
@@ -345,14 +358,27 @@ fn permutation_counts(
         #[expect(clippy::cast_precision_loss, reason = "at most a disk of cells")]
         let tol = TIE_REL * card as f64 * max_abs;
         let sign = if z[i] > 0.0 { 1.0 } else { -1.0 };
+        let at_least = |s: f64| u32::from(sign * (s - observed) >= -tol);
         let mut count = 0u32;
-        for row in draws.chunks_exact(max_card) {
+        // LANES rows at a time, each summed in its own accumulator: one row's additions
+        // depend on one another, so alone they would wait on the adder's latency.
+        for block in blocked.chunks_exact(max_card * LANES) {
+            let mut s = [0.0f64; LANES];
+            for column in block[..card * LANES].chunks_exact(LANES) {
+                for (acc, &o) in s.iter_mut().zip(column) {
+                    let o = o as usize;
+                    *acc += y[o + usize::from(o >= i)];
+                }
+            }
+            count += s.into_iter().map(at_least).sum::<u32>();
+        }
+        for row in rest.chunks_exact(max_card) {
             let mut s = 0.0;
             for &o in &row[..card] {
                 let o = o as usize;
                 s += y[o + usize::from(o >= i)];
             }
-            count += u32::from(sign * (s - observed) >= -tol);
+            count += at_least(s);
         }
         count
     };

@@ -1797,6 +1797,7 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("/api/v1/programme/{year}/areas", "get", true),
     ("/api/v1/report", "get", true),
     ("/api/v1/catalogue", "get", false),
+    ("/api/v1/outliers", "get", true),
     ("/api/v1/catalogue/{kind}/{code}", "put", true),
     (
         "/api/v1/catalogue/harm_weights/{category}/{severity}",

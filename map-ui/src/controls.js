@@ -1,7 +1,8 @@
 // The side bar's controls and the header's: the time range (presets, the month slider, typed
 // dates), the category and severity filters, the H3 resolution, the layer list with the
 // programme year, the language and the menu on small screens. Each writes view.state, then
-// the URL, then asks the layers to refresh.
+// the URL, then asks the layers to refresh. The weight (count or harm) is beside the
+// resolution: it changes every analysis layer's request.
 
 import * as auth from './auth.js';
 import { $, h } from './dom.js';
@@ -190,6 +191,12 @@ export function renderRes() {
   resSel().value = String(view.state.res);
 }
 
+/** The weight's radios as view.state says. */
+export function renderWeight() {
+  for (const r of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('#weight input[name=weight]')))
+    r.checked = r.value === view.state.weight;
+}
+
 /**
  * The "automatic" option names the resolution of the zoom `zoom` (after the map moved).
  * @param {number} zoom
@@ -278,6 +285,7 @@ export function renderAll() {
   syncTimeControls();
   renderFilters();
   renderRes();
+  renderWeight();
   renderLayerList();
 }
 
@@ -298,6 +306,14 @@ export function initControls() {
   }
   resSel().addEventListener('change', () => {
     view.state.res = resSel().value === 'auto' ? 'auto' : Number(resSel().value);
+    writeUrl();
+    scheduleRefresh();
+  });
+  // The weight is part of each analysis layer's key: a change reloads them (their legends
+  // say "loading" meanwhile, then name the new unit).
+  $('#weight').addEventListener('change', (e) => {
+    const v = /** @type {HTMLInputElement} */ (e.target).value;
+    view.state.weight = v === 'harm' ? 'harm' : 'count';
     writeUrl();
     scheduleRefresh();
   });

@@ -6,7 +6,7 @@ import * as api from './api.js';
 import { countClasses, quantileBounds, share, sig2, sig2Digits, stepExpression, valueClasses } from './classes.js';
 import { h } from './dom.js';
 import { dateTime, dayText, label, num, t } from './i18n.js';
-import { addDays, filterParams } from './state.js';
+import { addDays, filterParams, weightParams } from './state.js';
 
 /** @import { ExpressionSpecification, LayerSpecification, Map as MapLibreMap, SourceSpecification, StyleSpecification } from 'maplibre-gl' */
 /** @import { ColourClass } from './classes.js' */
@@ -116,6 +116,16 @@ const EMERGING_COLOURS = {
   oscillating_cold_spot: '#8073ac',
   historical_cold_spot: '#35978f',
 };
+// Local Moran's I quadrants (ColorBrewer RdYlBu ends): a cell high or low among neighbours
+// high or low. HH and LL are clusters, HL and LH outliers.
+/** @type {Record<string, string>} */
+export const QUADRANT_COLOURS = {
+  HH: '#d7191c',
+  HL: '#fdae61',
+  LH: '#abd9e9',
+  LL: '#2c7bb6',
+};
+const NOT_SIGNIFICANT = '#8a8a8a';
 
 /** @type {{ visibility: 'none' }} */
 const hidden = { visibility: 'none' };
@@ -172,6 +182,13 @@ export function style(basemap) {
   cellFill('density', SEQ_DENSITY[0]);
   cellFill('kde', SEQ_KDE[0], 0.7);
   cellFill('hotspots', match('gi_bin', BIN_COLOURS.flat(), '#f7f7f7'), ['case', ['==', ['get', 'gi_bin'], 0], 0.35, 0.85]);
+  // Cells not significant are tested too: a faint grey, so the layer shows where it looked
+  // even when nothing stands out.
+  cellFill(
+    'outliers',
+    ['case', ['==', ['get', 'significant'], true], match('quadrant', Object.entries(QUADRANT_COLOURS).flat(), NOT_SIGNIFICANT), NOT_SIGNIFICANT],
+    ['case', ['==', ['get', 'significant'], true], 0.85, 0.12],
+  );
   cellFill('emerging', match('category', Object.entries(EMERGING_COLOURS).flat(), '#ffffff'), ['case', ['==', ['get', 'category'], 'no_pattern'], 0, 0.85]);
   layers.push(
     { id: 'wards-line', type: 'line', source: 'areas', filter: ['==', ['get', 'kind'], 'ward'], paint: { 'line-color': '#9b978e', 'line-width': 0.6 } },
@@ -269,8 +286,9 @@ export function style(basemap) {
 
 // ---- classes (the scheme is in classes.js) -----------------------------------------------
 
-// Whole-extent answers by (layer, resolution, category, severity, data version, signed in:
-// small cells are withheld from anonymous callers): promises, so loads share one request.
+// Whole-extent answers by (layer, resolution, category, severity, weight, data version,
+// signed in: small cells are withheld from anonymous callers): promises, so loads share one
+// request.
 // Bounded: cleared when full.
 /** @type {Map<string, Promise<FeatureCollection>>} */
 const classSources = new Map();
@@ -283,7 +301,8 @@ const classSources = new Map();
  * @param {number | null | undefined} version
  * @param {boolean} signedIn
  */
-const sourceKey = (id, params, version, signedIn) => [id, params.res, params.category.join(','), params.severity.join(','), version, signedIn].join('|');
+const sourceKey = (id, params, version, signedIn) =>
+  [id, params.res, params.category.join(','), params.severity.join(','), params.weight ?? 'count', version, signedIn].join('|');
 
 /**
  * The whole extent's answer of a cell layer (cached).
@@ -413,7 +432,13 @@ function classLegend(st, captionKey, integers) {
     null,
     h('p', { class: 'legend-caption' }, t(captionKey)),
     list(...st.classes.map((/** @type {ColourClass} */ c) => row(swatch(c.colour), boundsText(c, integers)))),
-    h('p', { class: 'muted scheme' }, st.fromExtent ? t('classes_note', { from: dayText(st.ext.from), to: dayText(through) }) : t('classes_note_window')),
+    h(
+      'p',
+      { class: 'muted scheme' },
+      st.fromExtent
+        ? t(st.harm ? 'classes_note_harm' : 'classes_note', { from: dayText(st.ext.from), to: dayText(through) })
+        : t(st.harm ? 'classes_note_window_harm' : 'classes_note_window'),
+    ),
     st.floor > 1 ? h('p', { class: 'muted' }, t('withheld_note', { n: num(st.floor) })) : null,
     h('p', { class: 'muted' }, t('cells', { n: num(st.n) })),
   );
@@ -457,7 +482,33 @@ export function sliceFor(s) {
  * @param {Record<string, unknown>} [extra]
  * @returns {CellParams}
  */
-const cellParams = (c, maxRes, extra = {}) => ({ ...filterParams(c.s), res: Math.min(c.res, maxRes), ...extra });
+const cellParams = (c, maxRes, extra = {}) => ({ ...filterParams(c.s), res: Math.min(c.res, maxRes), ...weightParams(c.s), ...extra });
+
+/**
+ * Whether an answer is weighted by harm (its provenance says so; an answer without it counts).
+ * @param {FeatureCollection | null | undefined} fc
+ */
+export const isHarm = (fc) => fc?.diemnong?.weights?.kind === 'harm';
+/**
+ * "1.234 ngày thiệt hại" (harm in days, rounded to whole days).
+ * @param {number} v
+ */
+const harmText = (v) => `${num(v)} ${t('harm_days')}`;
+/**
+ * A continuous value to two significant digits.
+ * @param {number} v
+ */
+const sig2Text = (v) => num(sig2(v), sig2Digits(v));
+/**
+ * "12 vụ" (a count of incidents).
+ * @param {number} n
+ */
+const incidentsText = (n) => `${num(n)} ${t('incidents').toLowerCase()}`;
+/**
+ * A local Moran's I quadrant in words.
+ * @param {string} q
+ */
+const quadrantText = (q) => t(`lisa_${q}`);
 
 /**
  * The request of a layer of H3 cells.
@@ -483,18 +534,25 @@ export const LAYERS = [
     filtered: true,
     async load(c, signal) {
       const r = await withClassSource('density', '/api/v1/density', cellParams(c, 11), c, signal);
-      r.fc.legendInfo = classesOf(r, 'count', SEQ_DENSITY, true);
+      // Counts per cell (integers), or harm per km² under weight=harm: the colour follows the
+      // value the legend and the hover text name.
+      const harm = isHarm(r.fc);
+      const prop = harm ? 'harm_per_km2' : 'count';
+      r.fc.legendInfo = { ...classesOf(r, prop, SEQ_DENSITY, !harm), harm, prop };
       return r.fc;
     },
     apply(map, fc) {
-      const { classes, fromExtent, ext } = fc.legendInfo;
-      map.setPaintProperty('density-fill', 'fill-color', stepExpression('count', classes));
-      this.stats = { n: fc.features.length, classes, fromExtent, ext, floor: floorOf(fc) };
+      const { classes, fromExtent, ext, harm, prop } = fc.legendInfo;
+      map.setPaintProperty('density-fill', 'fill-color', stepExpression(prop, classes));
+      this.stats = { n: fc.features.length, classes, fromExtent, ext, floor: floorOf(fc), harm };
     },
     legend() {
-      return classLegend(this.stats, 'density_legend', true);
+      return classLegend(this.stats, this.stats?.harm ? 'density_legend_harm' : 'density_legend', !this.stats?.harm);
     },
-    tip: (p) => `${num(p.count)} ${t('incidents').toLowerCase()} · ${num(p.per_km2, 1)} ${t('per_km2')}`,
+    tip: (p) =>
+      p.harm_per_km2 != null
+        ? `${harmText(p.harm)} · ${sig2Text(p.harm_per_km2)} ${t('harm_per_km2')} · ${incidentsText(p.count)}`
+        : `${incidentsText(p.count)} · ${num(p.per_km2, 1)} ${t('per_km2')}`,
   },
   {
     ...cellLayer('hotspots', '/api/v1/hotspots', 10),
@@ -503,7 +561,7 @@ export const LAYERS = [
       /** @type {Record<string, number>} */
       const counts = {};
       for (const f of fc.features) counts[f.properties.gi_bin] = (counts[f.properties.gi_bin] || 0) + 1;
-      this.stats = { n: fc.features.length, counts };
+      this.stats = { n: fc.features.length, counts, harm: isHarm(fc) };
     },
     legend() {
       if (!this.stats?.n) return h('p', { class: 'muted' }, t('no_data'));
@@ -511,19 +569,77 @@ export const LAYERS = [
         'div',
         null,
         list(...BIN_COLOURS.map(([b, c]) => row(swatch(c), `${t(b < 0 ? `bin_m${-b}` : `bin_${b}`)} (${num(this.stats.counts[b] || 0)})`))),
+        this.stats.harm ? h('p', { class: 'muted weight-note' }, t('gi_harm_note')) : null,
         h('p', { class: 'muted' }, t('fdr_note')),
       );
     },
-    tip: (p) => `${t(p.gi_bin < 0 ? `bin_m${-p.gi_bin}` : `bin_${p.gi_bin}`)} · z = ${num(p.gi_z, 2)} · ${num(p.count)} ${t('incidents').toLowerCase()}`,
+    tip: (p) =>
+      `${t(p.gi_bin < 0 ? `bin_m${-p.gi_bin}` : `bin_${p.gi_bin}`)} · z = ${num(p.gi_z, 2)} · ${incidentsText(p.count)}${p.harm != null ? ` · ${harmText(p.harm)}` : ''}`,
+  },
+  {
+    // Local Moran's I (Anselin's LISA): each cell against its neighbours. Significant cells
+    // take their quadrant's colour; the others a faint grey.
+    ...cellLayer('outliers', '/api/v1/outliers', 10),
+    filtered: true,
+    apply(_map, fc) {
+      /** @type {Record<string, number>} */
+      const counts = {};
+      let significant = 0;
+      for (const f of fc.features) {
+        if (f.properties.significant !== true) continue;
+        significant++;
+        counts[f.properties.quadrant] = (counts[f.properties.quadrant] || 0) + 1;
+      }
+      const params = fc.diemnong?.parameters || {};
+      this.stats = {
+        n: fc.features.length,
+        counts,
+        quiet: fc.features.length - significant,
+        harm: isHarm(fc),
+        fdr: params.fdr !== 'false',
+        permutations: Number(params.permutations || 999),
+      };
+    },
+    legend() {
+      const st = this.stats;
+      if (!st?.n) return h('p', { class: 'muted' }, t('no_data'));
+      return h(
+        'div',
+        null,
+        h('p', { class: 'legend-caption' }, t(st.harm ? 'lisa_caption_harm' : 'lisa_caption')),
+        list(
+          ...Object.entries(QUADRANT_COLOURS).map(([q, c]) => row(swatch(c), `${quadrantText(q)} (${num(st.counts[q] || 0)})`)),
+          row(swatch(NOT_SIGNIFICANT, 'box', 'opacity:.25'), `${t('lisa_ns')} (${num(st.quiet)})`),
+        ),
+        st.quiet === st.n ? h('p', { class: 'note' }, t('lisa_none')) : null,
+        h('p', { class: 'muted' }, t('lisa_reading')),
+        h('p', { class: 'muted' }, t(st.fdr ? 'lisa_note_fdr' : 'lisa_note', { n: num(st.permutations) })),
+      );
+    },
+    tip: (p) =>
+      [
+        p.significant === true ? quadrantText(p.quadrant) : t('lisa_ns'),
+        incidentsText(p.count),
+        p.harm != null ? harmText(p.harm) : null,
+        `I = ${num(p.local_i, 2)}`,
+        `p = ${num(p.p_sim, 4)}`,
+        p.q_fdr != null ? `q = ${num(p.q_fdr, 4)}` : null,
+      ]
+        .filter(Boolean)
+        .join(' · '),
   },
   {
     id: 'zones',
     filtered: true,
     mapLayers: ['zones-fill', 'zones-line'],
-    key: (c) => api.url('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10) }),
-    load: (c, signal) => api.get('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10) }, { signal }),
+    key: (c) => api.url('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10), ...weightParams(c.s) }),
+    load: (c, signal) => api.get('/api/v1/hotspots/zones', { ...filterParams(c.s), res: Math.min(c.res, 10), ...weightParams(c.s) }, { signal }),
     apply(_map, fc) {
-      this.stats = { n: fc.features.length, top: [...fc.features].sort((a, b) => b.properties.incidents - a.properties.incidents).slice(0, 5) };
+      // The largest zones: by harm under weight=harm, else by incidents.
+      const harm = isHarm(fc);
+      /** @param {Feature} f */
+      const size = (f) => (harm ? f.properties.harm : f.properties.incidents) ?? 0;
+      this.stats = { n: fc.features.length, harm, top: [...fc.features].sort((a, b) => size(b) - size(a)).slice(0, 5) };
     },
     legend(ctx) {
       if (!this.stats?.n) return h('p', { class: 'muted' }, t('no_data'));
@@ -542,14 +658,19 @@ export const LAYERS = [
               h(
                 'button',
                 { type: 'button', class: 'link', onclick: () => ctx.openZone(f) },
-                `${num(f.properties.incidents)} ${t('incidents').toLowerCase()} · ${num(f.properties.area_km2, 2)} km²`,
+                this.stats.harm && f.properties.harm != null
+                  ? `${harmText(f.properties.harm)} · ${incidentsText(f.properties.incidents)} · ${num(f.properties.area_km2, 2)} km²`
+                  : `${incidentsText(f.properties.incidents)} · ${num(f.properties.area_km2, 2)} km²`,
               ),
             ),
           ),
         ),
       );
     },
-    tip: (p) => `${t('zone')}: ${num(p.incidents)} ${t('incidents').toLowerCase()} (${num(p.share * 100, 1)}%)`,
+    tip: (p) =>
+      p.harm != null
+        ? `${t('zone')}: ${harmText(p.harm)} (${num(p.harm_share * 100, 1)}%) · ${incidentsText(p.incidents)} (${num(p.share * 100, 1)}%)`
+        : `${t('zone')}: ${incidentsText(p.incidents)} (${num(p.share * 100, 1)}%)`,
   },
   {
     ...cellLayer('emerging', '/api/v1/hotspots/emerging', 9, (c) => ({ slice: sliceFor(c.s) })),
@@ -558,7 +679,7 @@ export const LAYERS = [
       /** @type {Record<string, number>} */
       const counts = {};
       for (const f of fc.features) counts[f.properties.category] = (counts[f.properties.category] || 0) + 1;
-      this.stats = { n: fc.features.length, counts, slice: fc.diemnong?.parameters?.slice };
+      this.stats = { n: fc.features.length, counts, slice: fc.diemnong?.parameters?.slice, harm: isHarm(fc) };
     },
     legend(ctx) {
       if (!this.stats?.n) return h('p', { class: 'muted' }, t('no_data'));
@@ -570,30 +691,34 @@ export const LAYERS = [
           ...present.map((k) => row(swatch(EMERGING_COLOURS[k]), `${t(`em_${k}`)} (${num(this.stats.counts[k])})`)),
           row(swatch('transparent'), `${t('em_no_pattern')} (${num(this.stats.counts.no_pattern || 0)})`),
         ),
+        this.stats.harm ? h('p', { class: 'muted weight-note' }, t('em_harm_note')) : null,
         h('p', { class: 'muted' }, t('em_slices', { slice: t(`slice_${sliceFor(ctx.s)}`) })),
       );
     },
-    tip: (p) => `${t(`em_${p.category}`)} · ${num(p.count)} ${t('incidents').toLowerCase()}`,
+    tip: (p) => `${t(`em_${p.category}`)} · ${incidentsText(p.count)}${p.harm != null ? ` · ${harmText(p.harm)}` : ''}`,
   },
   {
     ...cellLayer('kde', '/api/v1/kde', 9),
     filtered: true,
     async load(c, signal) {
       const r = await withClassSource('kde', '/api/v1/kde', cellParams(c, 9), c, signal, { bandwidth: true });
-      r.fc.legendInfo = classesOf(r, 'density', SEQ_KDE, false);
+      // Under weight=harm the surface is harm-days per km²: same property, another unit.
+      r.fc.legendInfo = { ...classesOf(r, 'density', SEQ_KDE, false), harm: isHarm(r.fc) };
       return r.fc;
     },
     apply(map, fc) {
-      const { classes, fromExtent, ext } = fc.legendInfo;
+      const { classes, fromExtent, ext, harm } = fc.legendInfo;
       map.setPaintProperty('kde-fill', 'fill-color', stepExpression('density', classes));
-      this.stats = { n: fc.features.length, classes, fromExtent, ext, bw: fc.diemnong?.bandwidth_m };
+      this.stats = { n: fc.features.length, classes, fromExtent, ext, bw: fc.diemnong?.bandwidth_m, harm };
     },
     legend() {
-      const el = classLegend(this.stats, 'kde_unit', false);
+      const el = classLegend(this.stats, this.stats?.harm ? 'kde_unit_harm' : 'kde_unit', false);
       if (this.stats?.bw) el.append(h('p', { class: 'muted' }, `h = ${num(this.stats.bw)} m`));
       return el;
     },
-    tip: (p) => `${num(sig2(p.density), sig2Digits(p.density))} ${t('kde_unit')}`,
+    tip(p) {
+      return `${sig2Text(p.density)} ${t(this.stats?.harm ? 'kde_unit_harm' : 'kde_unit')}`;
+    },
   },
   {
     id: 'clusters',

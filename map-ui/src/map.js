@@ -80,6 +80,7 @@ const INTERACTIVE = [
   'zones-fill',
   'complex-fill',
   'emerging-fill',
+  'outliers-fill',
   'hotspots-fill',
   'kde-fill',
   'density-fill',

@@ -8,10 +8,12 @@
 // year (the latest year with designations). `parse` leaves them open (t 'latest', py null)
 // and `resolve` fills them in from the extent, so a plain link follows the data.
 
-export const LAYER_IDS = ['density', 'hotspots', 'zones', 'emerging', 'kde', 'clusters', 'incidents', 'cameras', 'models', 'complex'];
+export const LAYER_IDS = ['density', 'hotspots', 'outliers', 'zones', 'emerging', 'kde', 'clusters', 'incidents', 'cameras', 'models', 'complex'];
 export const SEVERITIES = ['less_serious', 'serious', 'very_serious', 'especially_serious'];
 export const PRESETS = ['latest', 'all', 'this_month', 'this_year', 'last_12m', 'custom'];
 export const DEFAULT_LAYERS = ['density', 'complex'];
+/** How incidents weigh in the analyses: each one as one ('count'), or as its harm in days of custody ('harm'). */
+export const WEIGHTS = ['count', 'harm'];
 export const RES_MIN = 5;
 export const RES_MAX = 11;
 
@@ -28,6 +30,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * @property {string[]} cat  category codes (none: every category)
  * @property {string[]} sev  the severities ticked (none: none)
  * @property {'auto' | number} res  the H3 resolution, or 'auto' (from the zoom)
+ * @property {'count' | 'harm'} weight  how the analyses weigh an incident (WEIGHTS; absent from the URL: count)
  * @property {number | null} py  the programme year (null until resolve)
  * @property {Camera | null} map  the camera (null: fit the city)
  * @property {string | null} panel  the side panel: 'area:<code>' or 'zone:<id>'
@@ -202,6 +205,7 @@ export function defaults() {
     // Every severity ticked is no filter; none ticked draws nothing (see noSeverity).
     sev: [...SEVERITIES],
     res: 'auto',
+    weight: 'count',
     py: null, // null until resolve(): the latest programme year of the data
     map: null,
     panel: null,
@@ -254,6 +258,7 @@ export function parse(search, day, categories = null) {
   }
   const res = Number(q.get('res'));
   if (Number.isInteger(res) && res >= RES_MIN && res <= RES_MAX) s.res = res;
+  if (q.get('weight') === 'harm') s.weight = 'harm';
   const py = Number(q.get('py'));
   if (q.get('py') && Number.isInteger(py) && py >= 2000 && py <= 2100) s.py = py;
   const m = (q.get('map') || '').split('/').map(Number);
@@ -305,6 +310,7 @@ export function serialize(s, day, extent = null) {
   if (!s.sev.length) q.set('sev', 'none');
   else if (s.sev.length < SEVERITIES.length) q.set('sev', SEVERITIES.filter((v) => s.sev.includes(v)).join(','));
   if (s.res !== 'auto') q.set('res', String(s.res));
+  if (s.weight === 'harm') q.set('weight', 'harm');
   if (s.py != null && s.py !== defaultProgrammeYear(extent, day)) q.set('py', String(s.py));
   if (s.map) q.set('map', `${s.map.zoom.toFixed(2)}/${s.map.lat.toFixed(5)}/${s.map.lon.toFixed(5)}`);
   if (s.panel) q.set('panel', s.panel);
@@ -336,6 +342,13 @@ export const noSeverity = (s) => s.sev.length === 0;
 export function filterParams(s) {
   return { from: s.from, to: s.to, category: s.cat, severity: s.sev.length === SEVERITIES.length ? [] : s.sev };
 }
+
+/**
+ * The `weight` parameter of the analyses that take one: none for counts (the API's default,
+ * so the requests and their keys stay those of a page without the control), 'harm' for harm.
+ * @param {State} s
+ */
+export const weightParams = (s) => ({ weight: s.weight === 'harm' ? 'harm' : null });
 
 /**
  * The days from which programme KPIs are counted for `year`, seen on `day`: the whole year

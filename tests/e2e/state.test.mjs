@@ -16,6 +16,7 @@ import {
   resolve,
   SEVERITIES,
   serialize,
+  weightParams,
 } from '../../map-ui/src/state.js';
 
 const DAY = '2026-11-23';
@@ -95,6 +96,8 @@ describe('URL state', () => {
     assert.equal(s.from, null);
     assert.deepEqual(s.sev, SEVERITIES);
     assert.equal(s.res, 'auto');
+    assert.equal(s.weight, 'count', 'incidents are counted unless the link says harm');
+    assert.deepEqual(weightParams(s), { weight: null }, 'and no weight is asked for');
     assert.equal(s.py, null, 'the programme year waits for the data');
     resolve(s, DAY, EXTENT);
     assert.deepEqual([s.t, s.from, s.to], ['latest', '2025-12-01', '2026-12-01']);
@@ -114,7 +117,7 @@ describe('URL state', () => {
   });
   it('round-trips every control', () => {
     const q =
-      'lang=en&layers=density,zones,incidents&t=custom&from=2024-01-01&to=2024-04-01&cat=theft,snatching&sev=serious&res=9&py=2024&map=12.50/10.77800/106.69500&panel=area:dbpt-2024-01';
+      'lang=en&layers=density,zones,incidents&t=custom&from=2024-01-01&to=2024-04-01&cat=theft,snatching&sev=serious&res=9&weight=harm&py=2024&map=12.50/10.77800/106.69500&panel=area:dbpt-2024-01';
     const s = resolve(parse(q, DAY), DAY, EXTENT);
     assert.equal(s.lang, 'en');
     assert.deepEqual([...s.layers], ['density', 'zones', 'incidents']);
@@ -122,6 +125,7 @@ describe('URL state', () => {
     assert.deepEqual(s.cat, ['theft', 'snatching']);
     assert.deepEqual(s.sev, ['serious']);
     assert.equal(s.res, 9);
+    assert.equal(s.weight, 'harm');
     assert.equal(s.py, 2024);
     assert.deepEqual(s.map, { zoom: 12.5, lat: 10.778, lon: 106.695 });
     assert.equal(s.panel, 'area:dbpt-2024-01');
@@ -170,6 +174,18 @@ describe('URL state', () => {
     assert.equal(s.panel, null);
     const backwards = parse('t=custom&from=2024-05-01&to=2024-01-01', DAY);
     assert.equal(backwards.to, null);
+  });
+  it('weight: harm is written and asked for; count, the default, neither; anything else is count', () => {
+    const harm = parse('weight=harm&layers=outliers', DAY);
+    assert.equal(harm.weight, 'harm');
+    assert.deepEqual([...harm.layers], ['outliers'], 'the local Moran layer has a URL name');
+    assert.deepEqual(weightParams(harm), { weight: 'harm' });
+    assert.equal(serialize(resolve(harm, DAY, EXTENT), DAY, EXTENT), 'layers=outliers&weight=harm');
+    for (const q of ['weight=count', 'weight=HARM', 'weight=', 'weight=days']) {
+      const s = parse(q, DAY);
+      assert.equal(s.weight, 'count', q);
+      assert.equal(serialize(resolve(s, DAY, EXTENT), DAY, EXTENT), '', `${q} is not written`);
+    }
   });
   it('no layers is a state of its own', () => {
     const s = parse('layers=', DAY);

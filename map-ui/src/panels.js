@@ -427,6 +427,13 @@ export function openZone(feature) {
     dl(
       [t('incidents'), num(p.incidents)],
       [t('share'), pct(p.share)],
+      // Under weight=harm the zone also says how much harm it holds, and what share of all.
+      ...(p.harm == null
+        ? []
+        : [
+            [t('harm_days'), num(p.harm)],
+            [t('harm_share'), pct(p.harm_share)],
+          ]),
       [t('area_km2'), t('km2', { v: num(p.area_km2, 2) })],
       [t('cells_label'), num(p.cells)],
       [t('cameras'), num(p.cameras)],

@@ -166,6 +166,19 @@ describe('weight: count or harm', () => {
     await context.close();
   });
 
+  it("under harm a hotspot zone's panel shows its harm and its share of all the harm", async () => {
+    const { page, context, log } = await open(browser, `?layers=zones&${YEAR_2024}&res=9&weight=harm`);
+    const zones = lastRequest(log, '/api/v1/hotspots/zones');
+    assert.equal(zones.params.get('weight'), 'harm');
+    await page.locator('#lg-zones .pick-list button').first().click();
+    await page.waitForSelector('#panel dl.facts');
+    const facts = await page.locator('#panel dl.facts').innerText();
+    assert.match(facts, /ngày thiệt hại\s+[\d.,]+/);
+    assert.match(facts, /Tỷ trọng thiệt hại\s+[\d.,]+\s*%/);
+    assert.deepEqual(log.errors, []);
+    await context.close();
+  });
+
   it('speaks English too', async () => {
     const { page, context } = await open(browser, `?lang=en&layers=density,hotspots&${QUARTER}&res=8&weight=harm`);
     assert.equal(await page.locator('#weight legend').innerText(), 'Weight');

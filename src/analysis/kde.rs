@@ -317,8 +317,30 @@ impl Summer {
     }
 
     /// Σ weight × K-shape over the points: [`Self::page`] with a weight per point (harm),
-    /// written plainly (no lanes): weighted maps are the rarer query.
+    /// the quartic series in the same four branch-free lanes.
     fn page_weighted(&self, c: [f64; 3], x: &[f64], y: &[f64], z: &[f64], w: &[f64]) -> f64 {
+        if self.kernel == Kernel::Quartic && self.series {
+            let mut acc = [0.0f64; 4];
+            let chunks = x
+                .chunks_exact(4)
+                .zip(y.chunks_exact(4))
+                .zip(z.chunks_exact(4))
+                .zip(w.chunks_exact(4));
+            for (((cx, cy), cz), cw) in chunks {
+                for lane in 0..4 {
+                    let a = hav_of_chord(cx[lane] - c[0], cy[lane] - c[1], cz[lane] - c[2]);
+                    let u = 1.0 - self.d2_series(a);
+                    let u = if u > 0.0 { u } else { 0.0 };
+                    acc[lane] += cw[lane] * (u * u);
+                }
+            }
+            for j in x.len() / 4 * 4..x.len() {
+                let a = hav_of_chord(x[j] - c[0], y[j] - c[1], z[j] - c[2]);
+                let u = 1.0 - self.d2_series(a);
+                acc[0] += if u > 0.0 { w[j] * (u * u) } else { 0.0 };
+            }
+            return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        }
         let mut acc = 0.0;
         for i in 0..x.len() {
             let a = hav_of_chord(x[i] - c[0], y[i] - c[1], z[i] - c[2]);
@@ -769,7 +791,7 @@ mod tests {
                     id,
                     occurred_at: id,
                     category: crate::index::CategoryRef::at(usize::from(id % 2 == 0)),
-                    severity: crate::domain::Severity::from_code(0),
+                    severity: crate::domain::Severity::from_code(u8::try_from(id % 4).unwrap()),
                     solved: false,
                     lon,
                     lat,
@@ -817,12 +839,24 @@ mod tests {
             (fraud, 1..=1, 0..i64::MAX),
             (window, 0..=1, 1000..10_200),
         ] {
-            let kept: Vec<(f64, f64)> = [(main, 1i64), (delta, 10_000)]
+            let kept: Vec<(f64, f64, i64)> = [(main, 1i64), (delta, 10_000)]
                 .iter()
                 .flat_map(|(p, first)| p.iter().zip(*first..))
                 .filter(|(_, id)| keep.contains(&u8::from(id % 2 == 0)) && ids.contains(id))
-                .map(|(p, _)| *p)
+                .map(|(p, id)| (p.0, p.1, id))
                 .collect();
+            // Harm: fraud (even ids) serious weighs 1000.5 days, everything else its class's
+            // default; a row's class is its id mod 4.
+            let weights = crate::domain::HarmWeights::with_overrides([(
+                "fraud".to_owned(),
+                crate::domain::Severity::Serious,
+                1000.5,
+            )]);
+            let harm = Weighting::Harm(HarmTable::new(&weights, index.categories()));
+            let weight_of = |id: i64| {
+                let sev = crate::domain::Severity::from_code(u8::try_from(id % 4).unwrap());
+                weights.days(if id % 2 == 0 { "fraud" } else { "theft" }, sev)
+            };
             for (kernel, h, res) in [
                 (Kernel::Quartic, 400.0, Resolution::Nine),
                 (Kernel::Gaussian, 250.0, Resolution::Eight),
@@ -830,13 +864,33 @@ mod tests {
             ] {
                 let out = kde(&index, &filter, res, h, kernel, &Weighting::Count);
                 assert!(!out.is_empty());
-                for k in &out {
+                let weighed = kde(&index, &filter, res, h, kernel, &harm);
+                assert_eq!(
+                    weighed.iter().map(|k| k.cell).collect::<Vec<_>>(),
+                    out.iter().map(|k| k.cell).collect::<Vec<_>>()
+                );
+                for (k, kw) in out.iter().zip(&weighed) {
                     let c = LatLng::from(k.cell);
+                    let kern = |lon: f64, lat: f64| {
+                        kernel.eval(haversine_m(c.lng(), c.lat(), lon, lat), h)
+                    };
                     let want: f64 = kept
                         .iter()
-                        .map(|&(lon, lat)| kernel.eval(haversine_m(c.lng(), c.lat(), lon, lat), h))
+                        .map(|&(lon, lat, _)| kern(lon, lat))
                         .sum::<f64>()
                         * 1e6;
+                    let want_w: f64 = kept
+                        .iter()
+                        .map(|&(lon, lat, id)| weight_of(id) * kern(lon, lat))
+                        .sum::<f64>()
+                        * 1e6;
+                    let floor_w = 1e-12 * kernel.eval(0.0, h) * 1e6 * 6392.0;
+                    assert!(
+                        (kw.density - want_w).abs() <= 1e-10 * want_w + floor_w,
+                        "harm {kernel:?} {h} {}: {} vs {want_w}",
+                        k.cell,
+                        kw.density
+                    );
                     // Relative agreement, with a floor of 1e-12 of one incident's peak:
                     // at the edge of the support 1 − d²/h² cancels, so a cell reached only
                     // by points there has a value that rounding in d itself (the inputs'

@@ -96,8 +96,7 @@ pub async fn serve(
                 let snap = snapshots.current();
                 let version = snap.version;
                 let started = std::time::Instant::now();
-                match tokio::task::spawn_blocking(move || snap.incidents.warm_containment()).await
-                {
+                match tokio::task::spawn_blocking(move || snap.incidents.warm_containment()).await {
                     // Said in the log so that an operator (and scripts/bench-http.sh) can
                     // tell when counting runs at full speed.
                     Ok(()) => tracing::info!(

@@ -76,6 +76,6 @@ if [ $# -eq 0 ]; then
   fi
   # The first-view time is a benchmark (BENCHMARKS.md), not a pass/fail: shared machines
   # are too noisy for a timed test, so the budget here only catches a page that hangs.
-  DIEMNONG_BIN="$PWD/target/debug/diemnong" DN_E2E_SERVE=server DN_SKIP_BUILD=1 DN_DOCS= \
+  DIEMNONG_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/diemnong" DN_E2E_SERVE=server DN_SKIP_BUILD=1 DN_DOCS= \
     DN_FIRST_VIEW_MAX_MS="${DN_FIRST_VIEW_MAX_MS:-30000}" bash tests/e2e/run.sh
 fi

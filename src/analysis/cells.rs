@@ -67,6 +67,48 @@ impl Weigh for HarmTable {
     }
 }
 
+/// A cell's incidents and its cell key: the wrapping sum of their record keys (the
+/// cell-key method, issue 18). A sum, so the key of a set of incidents does not depend on
+/// the order a pass visits them in (runs, listed exceptions, the delta).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keyed {
+    pub count: u32,
+    pub key: u32,
+}
+
+impl AddAssign for Keyed {
+    #[inline]
+    fn add_assign(&mut self, o: Self) {
+        self.count += o.count;
+        self.key = self.key.wrapping_add(o.key);
+    }
+}
+
+/// Counting with the record keys.
+struct Keys;
+
+impl Weigh for Keys {
+    type Acc = Keyed;
+    #[inline]
+    fn one(&self, seg: &Segment, i: usize) -> Keyed {
+        Keyed {
+            count: 1,
+            key: seg.key[i],
+        }
+    }
+}
+
+/// Occupied cells at `res` with their counts and cell keys, sorted by cell: what a
+/// perturbation of the counts for anonymous callers reads (issue 18).
+#[must_use]
+pub fn keyed_counts(
+    index: &IncidentIndex,
+    filter: &Filter,
+    res: Resolution,
+) -> Vec<(CellIndex, Keyed)> {
+    tally(index, filter, res, &Keys)
+}
+
 /// Occupied cells at `res` with their counts, sorted by cell.
 #[must_use]
 pub fn count_cells(
@@ -253,6 +295,7 @@ mod tests {
                         lon,
                         lat,
                         cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
+                        key: crate::index::rows::derived_key(id),
                     }
                 })
                 .collect(),
@@ -320,6 +363,26 @@ mod tests {
                         *want_harm.entry(u64::from(c)).or_default() +=
                             weights.days(index.categories().code(r.category), r.severity);
                     }
+                }
+                // Keys: each cell's key is the wrapping sum of its incidents' record keys.
+                let mut want_keys: std::collections::BTreeMap<u64, u32> =
+                    std::collections::BTreeMap::new();
+                for r in &all {
+                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
+                        && f.to.is_none_or(|x| r.occurred_at < x)
+                        && f.categories
+                            .as_ref()
+                            .is_none_or(|c| c.contains(&r.category))
+                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
+                    if keep {
+                        let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
+                        let k = want_keys.entry(u64::from(c)).or_default();
+                        *k = k.wrapping_add(r.key);
+                    }
+                }
+                for (c, k) in keyed_counts(&index, f, res) {
+                    assert_eq!(Some(&k.count), want.get(&u64::from(c)), "keyed count {c}");
+                    assert_eq!(Some(&k.key), want_keys.get(&u64::from(c)), "cell key {c}");
                 }
                 let got_harm = cell_values(&index, f, res, &harm);
                 assert_eq!(got_harm.len(), want_harm.len());

@@ -725,6 +725,7 @@ mod tests {
                 lon,
                 lat,
                 cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
+                key: 0,
             })
             .collect();
         IncidentIndex::build(crate::index::Scanned {
@@ -796,6 +797,7 @@ mod tests {
                     lon,
                     lat,
                     cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
+                    key: 0,
                 })
                 .collect(),
             categories: vec!["theft".to_owned(), "fraud".to_owned()],

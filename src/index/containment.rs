@@ -238,6 +238,7 @@ mod tests {
                 lon,
                 lat,
                 cell: LonLat::new(lon, lat).unwrap().cell15(),
+                key: 0,
             })
             .collect();
         IncidentIndex::build(Scanned {

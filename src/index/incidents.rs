@@ -1,7 +1,7 @@
 //! The incident index: a compact columnar store with an R-tree over pages of it.
 //!
 //! Layout. Incidents live in two [`Segment`]s of parallel columns (id, H3 cell, time,
-//! lon, lat, category, severity+solved flags; 43 bytes a row):
+//! lon, lat, category, severity+solved flags, record key; 47 bytes a row):
 //!
 //! - `main` is sorted by resolution-15 H3 cell (then id). H3 indexes order by base cell and
 //!   then digit by digit from coarse to fine, so every coarser cell is one contiguous run of
@@ -96,6 +96,8 @@ pub struct Segment {
     pub category: Vec<CategoryRef>,
     /// See [`pack_flags`].
     pub flags: Vec<u8>,
+    /// Record keys of the cell-key method (never published; see [`IncidentRow::key`]).
+    pub key: Vec<u32>,
     pages: RTree<Page>,
     /// Per served resolution, the rows whose containing cell is not their resolution-15
     /// cell's parent; built on first use (see [`super::containment`]).
@@ -122,6 +124,7 @@ impl Segment {
             lat: Vec::with_capacity(n),
             category: Vec::with_capacity(n),
             flags: Vec::with_capacity(n),
+            key: Vec::with_capacity(n),
             pages: RTree::new(),
             containment: Default::default(),
         }
@@ -135,6 +138,7 @@ impl Segment {
         self.lat.push(r.lat);
         self.category.push(r.category);
         self.flags.push(pack_flags(r.severity, r.solved));
+        self.key.push(r.key);
     }
 
     fn extend_from(&mut self, other: &Self) {
@@ -145,6 +149,7 @@ impl Segment {
         self.lat.extend_from_slice(&other.lat);
         self.category.extend_from_slice(&other.category);
         self.flags.extend_from_slice(&other.flags);
+        self.key.extend_from_slice(&other.key);
     }
 
     /// The rows of this segment whose containing cell at `res` is not their resolution-15
@@ -182,6 +187,7 @@ impl Segment {
             lon: self.lon[i],
             lat: self.lat[i],
             cell: self.cell[i],
+            key: self.key[i],
         }
     }
 
@@ -203,6 +209,7 @@ impl Segment {
             lat: gather(&self.lat, &perm),
             category: gather(&self.category, &perm),
             flags: gather(&self.flags, &perm),
+            key: gather(&self.key, &perm),
             pages: RTree::new(),
             containment: Default::default(),
         };
@@ -262,6 +269,7 @@ impl Segment {
             + self.lat.capacity() * 8
             + self.category.capacity() * 2
             + self.flags.capacity()
+            + self.key.capacity() * 4
             // Each leaf page is a 40-byte node; parents add about a fifth more.
             + self.pages.size() * 48
     }
@@ -632,6 +640,7 @@ mod tests {
             lon,
             lat,
             cell: ll.cell15(),
+            key: crate::index::rows::derived_key(id),
         }
     }
 

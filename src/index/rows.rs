@@ -19,10 +19,33 @@ pub struct IncidentRow {
     pub lat: f64,
     /// Resolution-15 H3 cell.
     pub cell: CellIndex,
+    /// The record key of the cell-key method (issue 18): drawn at random when the incident
+    /// was first stored, never published. A published cell's key is the wrapping sum of
+    /// its incidents' keys, so the same incidents always get the same perturbation.
+    pub key: u32,
+}
+
+/// The record key of row `id` in an index built with no database
+/// ([`Scanned::from_records`]: the oracle tests and the benchmarks): a fixed scramble of
+/// the id (splitmix64), reproducible, unlike the random keys the store draws.
+#[must_use]
+pub const fn derived_key(id: i64) -> u32 {
+    #[expect(clippy::cast_sign_loss, reason = "a bit pattern, not a quantity")]
+    let mut z = (id as u64) ^ 0x9E37_79B9_7F4A_7C15;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the low 32 bits are the key"
+    )]
+    let k = z as u32;
+    k
 }
 
 impl IncidentRow {
-    /// The row of a validated incident stored as `id`, its category interned as `category`.
+    /// The row of a validated incident stored as `id`, its category interned as `category`,
+    /// with the [`derived_key`] of `id` (an index built with no database).
     #[must_use]
     pub const fn new(id: i64, record: &NewIncident, category: CategoryRef) -> Self {
         Self {
@@ -34,6 +57,7 @@ impl IncidentRow {
             lon: record.location.lon(),
             lat: record.location.lat(),
             cell: record.cell,
+            key: derived_key(id),
         }
     }
 }

@@ -247,7 +247,7 @@ impl Store {
     /// On database failure or a stored value that fails validation.
     pub async fn scan_incidents(&self, after_id: i64) -> Result<Scanned, StoreError> {
         use futures_util::TryStreamExt;
-        const SQL: &str = "SELECT id, occurred_at, category, severity, solved, lon, lat, h3_cell \
+        const SQL: &str = "SELECT id, occurred_at, category, severity, solved, lon, lat, h3_cell, record_key \
                            FROM incidents WHERE id > $1 ORDER BY id";
         match self {
             Self::Sqlite(p) => {
@@ -459,23 +459,26 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn insert_incidents(&mut self, rows: &[NewIncident]) -> Result<u64, StoreError> {
-        const SQLITE: &str = "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
-             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 \
+        const SQLITE: &str = "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward, record_key) \
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 \
              FROM json_each($1) WHERE true ON CONFLICT (external_id) DO NOTHING";
         const PG_LOAD: &str = "CREATE TEMP TABLE IF NOT EXISTS incidents_load (external_id TEXT, occurred_at BIGINT, category TEXT, \
-             severity TEXT, solved BOOLEAN, lon DOUBLE PRECISION, lat DOUBLE PRECISION, h3_cell BIGINT, address TEXT, ward TEXT) \
+             severity TEXT, solved BOOLEAN, lon DOUBLE PRECISION, lat DOUBLE PRECISION, h3_cell BIGINT, address TEXT, ward TEXT, \
+             record_key BIGINT) \
              ON COMMIT DROP";
         const PG_COPY: &str = "COPY incidents_load FROM STDIN (FORMAT csv)";
-        const PG_MOVE: &str = "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
+        const PG_MOVE: &str = "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward, record_key) \
              SELECT * FROM incidents_load ON CONFLICT (external_id) DO NOTHING";
         let mut inserted = 0;
         for chunk in rows.chunks(JSON_CHUNK) {
+            let keys = rows::new_record_keys(chunk.len())?;
             inserted += match self {
                 Self::Sqlite(t) => {
                     let json = serde_json::to_string(
                         &chunk
                             .iter()
-                            .map(|r| {
+                            .zip(&keys)
+                            .map(|(r, key)| {
                                 (
                                     r.external_id.as_deref(),
                                     r.occurred_at,
@@ -487,6 +490,7 @@ impl StoreTx {
                                     rows::cell_to_db(r.cell),
                                     r.address.as_deref(),
                                     r.ward.as_deref(),
+                                    key,
                                 )
                             })
                             .collect::<Vec<_>>(),
@@ -502,7 +506,7 @@ impl StoreTx {
                     let mut w = csv::WriterBuilder::new()
                         .has_headers(false)
                         .from_writer(Vec::with_capacity(chunk.len() * 128));
-                    for r in chunk {
+                    for (r, key) in chunk.iter().zip(&keys) {
                         // An absent text is an empty unquoted field, which COPY reads as NULL;
                         // present texts are never empty (validation trims them to None).
                         w.serialize((
@@ -516,6 +520,7 @@ impl StoreTx {
                             rows::cell_to_db(r.cell),
                             r.address.as_deref(),
                             r.ward.as_deref(),
+                            key,
                         ))
                         .map_err(|e| StoreError::Corrupt(format!("encoding a batch: {e}")))?;
                     }

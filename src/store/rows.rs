@@ -21,6 +21,29 @@ pub fn severity(text: &str) -> Result<Severity, crate::store::StoreError> {
     text.parse::<Severity>().map_err(Into::into)
 }
 
+/// A stored record key: 0 … 2³² − 1. Anything else (−1: a row written without one) is
+/// refused, so an insert path that forgets the key fails loudly instead of publishing
+/// unperturbed counts.
+pub fn record_key(id: i64, key: i64) -> Result<u32, crate::store::StoreError> {
+    u32::try_from(key).map_err(|_| {
+        crate::store::StoreError::Corrupt(format!("incident {id} has no record key ({key})"))
+    })
+}
+
+/// `n` fresh record keys from the operating system's random source (one call for a whole
+/// batch). Random, not derived from anything a record shows: a key an outsider could
+/// compute would let them compute the perturbation too.
+pub fn new_record_keys(n: usize) -> Result<Vec<u32>, crate::store::StoreError> {
+    let mut bytes = vec![0u8; n * 4];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        crate::store::StoreError::Corrupt(format!("no randomness for record keys: {e}"))
+    })?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
+}
+
 pub fn lonlat(lon: f64, lat: f64) -> Result<crate::domain::LonLat, crate::store::StoreError> {
     crate::domain::LonLat::new(lon, lat).map_err(Into::into)
 }
@@ -41,6 +64,7 @@ macro_rules! incident_row {
                 lon: r.try_get("lon")?,
                 lat: r.try_get("lat")?,
                 cell: $crate::store::rows::cell_from_db(r.try_get("h3_cell")?)?,
+                key: $crate::store::rows::record_key(r.try_get("id")?, r.try_get("record_key")?)?,
             },
             r.try_get::<&str, _>("category")?,
         )

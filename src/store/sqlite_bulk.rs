@@ -100,13 +100,14 @@ impl RawTx {
         &self,
         rows: Vec<NewIncident>,
     ) -> Result<(u64, Vec<NewIncident>), StoreError> {
+        let keys = super::rows::new_record_keys(rows.len())?;
         self.run(move |c| {
             let mut st = c.prepare(
-                "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (external_id) DO NOTHING",
+                "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell, address, ward, record_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (external_id) DO NOTHING",
             )?;
             let mut n = 0u64;
-            for r in &rows {
+            for (r, key) in rows.iter().zip(keys) {
                 n += st.execute(params![
                     r.external_id,
                     r.occurred_at,
@@ -117,7 +118,8 @@ impl RawTx {
                     r.location.lat(),
                     cell_to_db(r.cell),
                     r.address,
-                    r.ward
+                    r.ward,
+                    key
                 ])? as u64;
             }
             drop(st);

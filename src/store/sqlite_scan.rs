@@ -30,7 +30,7 @@ pub fn scan(path: &Path, after_id: i64) -> Result<Scanned, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(db)?;
     let mut stmt = conn
-        .prepare("SELECT id, occurred_at, category, severity, solved, lon, lat, h3_cell FROM incidents WHERE id > ?1 ORDER BY id")
+        .prepare("SELECT id, occurred_at, category, severity, solved, lon, lat, h3_cell, record_key FROM incidents WHERE id > ?1 ORDER BY id")
         .map_err(db)?;
     let mut out = Scanned::default();
     let mut rows = stmt.query([after_id]).map_err(db)?;
@@ -55,6 +55,7 @@ pub fn scan(path: &Path, after_id: i64) -> Result<Scanned, StoreError> {
             lon: r.get(5).map_err(db)?,
             lat: r.get(6).map_err(db)?,
             cell: cell_from_db(r.get(7).map_err(db)?)?,
+            key: crate::store::rows::record_key(r.get(0).map_err(db)?, r.get(8).map_err(db)?)?,
         });
     }
     Ok(out)

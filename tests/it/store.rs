@@ -1207,3 +1207,67 @@ async fn area_geometry_is_stored_to_6_decimals_and_always_reads_back() {
         db.cleanup().await;
     }
 }
+
+/// Record keys (the cell-key method's, issue 18): every stored incident has one, drawn at
+/// random on both write paths (the bulk import and the store's own insert), the same after
+/// a restart and after re-importing the same rows; a row without one is refused by the scan.
+#[tokio::test]
+async fn record_keys_are_random_kept_and_never_missing() {
+    use std::collections::BTreeMap;
+    let keys = |scanned: Vec<(IncidentRow, String)>| -> BTreeMap<i64, u32> {
+        scanned.into_iter().map(|(r, _)| (r.id, r.key)).collect()
+    };
+    for db in TestDb::all().await {
+        let b = db.backend;
+        let service = db.service().await;
+        let rows: Vec<String> = (0..200)
+            .map(|i| {
+                format!(
+                    "K-{i},2024-03-0{}T10:00:00+07:00,theft,serious,false,{},{}",
+                    1 + i % 9,
+                    106.69 + f64::from(i) * 1e-4,
+                    10.77 + f64::from(i % 17) * 1e-4
+                )
+            })
+            .collect();
+        common::fixtures::import_incidents(&service, &rows[..150]).await;
+        let store = db.store().await;
+        let first = keys(scan(&store, 0).await);
+        assert_eq!(first.len(), 150, "{b}");
+        let distinct: std::collections::BTreeSet<u32> = first.values().copied().collect();
+        assert!(
+            distinct.len() >= 149,
+            "{b}: random keys, {} distinct",
+            distinct.len()
+        );
+        // Re-importing the same rows changes no key; new rows get theirs.
+        common::fixtures::import_incidents(&service, &rows).await;
+        let second = keys(scan(&store, 0).await);
+        assert_eq!(second.len(), 200, "{b}");
+        assert!(
+            first.iter().all(|(id, k)| second[id] == *k),
+            "{b}: keys kept"
+        );
+        // The store's own insert path draws keys too.
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_incidents(&sample_incidents()).await.unwrap();
+        tx.commit().await.unwrap();
+        // A fresh connection (a restart) reads the same keys.
+        store.close().await;
+        let again = db.store().await;
+        let third = keys(scan(&again, 0).await);
+        assert!(second.iter().all(|(id, k)| third[id] == *k), "{b}: stable");
+        assert!(third.len() > 200, "{b}");
+        if let Store::Sqlite(p) = &again {
+            // A row without a key (as the migration's default leaves one) is refused.
+            sqlx::query("UPDATE incidents SET record_key = -1 WHERE external_id = 'K-7'")
+                .execute(p)
+                .await
+                .unwrap();
+            let err = again.scan_incidents(0).await.unwrap_err().to_string();
+            assert!(err.contains("no record key"), "{b}: {err}");
+        }
+        again.close().await;
+        db.cleanup().await;
+    }
+}

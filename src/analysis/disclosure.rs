@@ -549,6 +549,24 @@ mod tests {
             }
         }
 
+        /// Any parameters are either refused by the feasibility rule of the module
+        /// documentation or give a table that meets every constraint.
+        #[test]
+        fn feasibility_rule_is_exact(d in 1u32..=8, js in 0u32..=4, v in 0.05f64..8.0) {
+            let needed = (1..=js).map(|i| f64::from(i * (js + 1 - i))).fold(0.0, f64::max);
+            // The floors add < 1e-5 to the least variance: stay clear of the boundary.
+            prop_assume!((v - needed).abs() > 1e-5);
+            let built = PTable::build(PTableParams { d, v, js });
+            if js > 0 && d <= js {
+                prop_assert_eq!(built, Err(PTableError::DNotAboveJs { d, js }));
+            } else if v < needed {
+                let refused = matches!(built, Err(PTableError::VarianceTooSmall { .. }));
+                prop_assert!(refused);
+            } else {
+                check_table(&built.unwrap());
+            }
+        }
+
         #[test]
         fn small_counts_are_zero_or_above_js(count in 0u32..20, key in any::<u32>()) {
             let out = DEFAULT.perturb(count, key);

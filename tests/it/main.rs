@@ -31,6 +31,7 @@ mod kpis;
 mod map_page;
 mod moran;
 mod programme;
+mod ptable;
 mod rates;
 mod report;
 mod router;

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 PG="${DIEMNONG_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 OUT=target/bench-foundation
-BIN=target/release/diemnong
+BIN="${CARGO_TARGET_DIR:-target}/release/diemnong"
 mkdir -p "$OUT"
 cargo build --release --locked -q
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }

@@ -1271,3 +1271,67 @@ async fn record_keys_are_random_kept_and_never_missing() {
         db.cleanup().await;
     }
 }
+
+/// A database from before the record keys (migrations 1–3 only) with incidents in it gets
+/// a random key for every row when the server's migrations bring it to version 4.
+#[tokio::test]
+async fn migration_4_backfills_a_random_key_for_every_existing_incident() {
+    const INSERT: &str = "INSERT INTO incidents (external_id, occurred_at, category, severity, solved, lon, lat, h3_cell) \
+         VALUES ($1, $2, 'theft', 'serious', false, 106.7, 10.78, $3)";
+    let cell = i64::try_from(u64::from(
+        diemnong::domain::LonLat::new(106.7, 10.78)
+            .unwrap()
+            .cell15(),
+    ))
+    .unwrap();
+    for db in TestDb::all().await {
+        let b = db.backend;
+        // Migrations 1–3, as a deployment before this one had them, and 50 incidents.
+        if db.backend == "sqlite" {
+            let opts = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&db.url)
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+            let mut m = sqlx::migrate!("migrations/sqlite");
+            m.migrations = std::borrow::Cow::Owned(m.migrations[..3].to_vec());
+            m.run(&pool).await.unwrap();
+            for i in 0..50_i64 {
+                sqlx::query(INSERT)
+                    .bind(format!("OLD-{i}"))
+                    .bind(i)
+                    .bind(cell)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            let mut m = sqlx::migrate!("migrations/postgres");
+            m.migrations = std::borrow::Cow::Owned(m.migrations[..3].to_vec());
+            m.run(&pool).await.unwrap();
+            for i in 0..50_i64 {
+                sqlx::query(INSERT)
+                    .bind(format!("OLD-{i}"))
+                    .bind(i)
+                    .bind(cell)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool.close().await;
+        }
+        // The server's connect runs migration 4.
+        let store = db.store().await;
+        let rows = scan(&store, 0).await;
+        assert_eq!(rows.len(), 50, "{b}");
+        let keys: std::collections::BTreeSet<u32> = rows.iter().map(|(r, _)| r.key).collect();
+        assert!(
+            keys.len() >= 49,
+            "{b}: random keys, {} distinct",
+            keys.len()
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}

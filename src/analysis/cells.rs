@@ -328,43 +328,12 @@ mod tests {
         let harm = Weighting::Harm(HarmTable::new(&weights, index.categories()));
         for (k, f) in filters.iter().enumerate() {
             for res in [Resolution::Four, Resolution::Seven, Resolution::Nine] {
+                // One plain pass over the rows: count, harm and cell key of each cell h3
+                // puts the matching rows in.
                 let mut want: std::collections::BTreeMap<u64, u32> =
                     std::collections::BTreeMap::new();
-                for r in &all {
-                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
-                        && f.to.is_none_or(|x| r.occurred_at < x)
-                        && f.categories
-                            .as_ref()
-                            .is_none_or(|c| c.contains(&r.category))
-                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
-                    if keep {
-                        let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
-                        *want.entry(u64::from(c)).or_default() += 1;
-                    }
-                }
-                let got: std::collections::BTreeMap<u64, u32> = count_cells(&index, f, res)
-                    .into_iter()
-                    .map(|(c, n)| (u64::from(c), n))
-                    .collect();
-                assert!(!want.is_empty());
-                assert_eq!(got, want, "filter {k} res {res}");
-                // Harm: the same cells, each the sum of its incidents' weights.
                 let mut want_harm: std::collections::BTreeMap<u64, f64> =
                     std::collections::BTreeMap::new();
-                for r in &all {
-                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
-                        && f.to.is_none_or(|x| r.occurred_at < x)
-                        && f.categories
-                            .as_ref()
-                            .is_none_or(|c| c.contains(&r.category))
-                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
-                    if keep {
-                        let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
-                        *want_harm.entry(u64::from(c)).or_default() +=
-                            weights.days(index.categories().code(r.category), r.severity);
-                    }
-                }
-                // Keys: each cell's key is the wrapping sum of its incidents' record keys.
                 let mut want_keys: std::collections::BTreeMap<u64, u32> =
                     std::collections::BTreeMap::new();
                 for r in &all {
@@ -375,12 +344,24 @@ mod tests {
                             .is_none_or(|c| c.contains(&r.category))
                         && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
                     if keep {
-                        let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
-                        let k = want_keys.entry(u64::from(c)).or_default();
+                        let c = u64::from(h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res));
+                        *want.entry(c).or_default() += 1;
+                        *want_harm.entry(c).or_default() +=
+                            weights.days(index.categories().code(r.category), r.severity);
+                        let k = want_keys.entry(c).or_default();
                         *k = k.wrapping_add(r.key);
                     }
                 }
-                for (c, k) in keyed_counts(&index, f, res) {
+                let got: std::collections::BTreeMap<u64, u32> = count_cells(&index, f, res)
+                    .into_iter()
+                    .map(|(c, n)| (u64::from(c), n))
+                    .collect();
+                assert!(!want.is_empty());
+                assert_eq!(got, want, "filter {k} res {res}");
+                // Keys: each cell's key is the wrapping sum of its incidents' record keys.
+                let keyed = keyed_counts(&index, f, res);
+                assert_eq!(keyed.len(), want.len(), "keyed cells");
+                for (c, k) in keyed {
                     assert_eq!(Some(&k.count), want.get(&u64::from(c)), "keyed count {c}");
                     assert_eq!(Some(&k.key), want_keys.get(&u64::from(c)), "cell key {c}");
                 }

@@ -325,6 +325,17 @@ pub struct AreaKpis {
     pub monthly: Vec<MonthKpis>,
 }
 
+/// The exact test of a change from `prev` to `cur` cases; nothing (n/a) when the data do
+/// not reach back into the earlier period (`covered` false: its "0" means "not recorded").
+#[must_use]
+pub fn compared(covered: bool, cur: u64, prev: u64) -> ChangeTest {
+    if covered {
+        change_test(cur, prev)
+    } else {
+        ChangeTest::default()
+    }
+}
+
 /// What [`kpis`] needs besides the snapshot.
 pub struct KpiInput<'a> {
     pub area: &'a Area,
@@ -585,11 +596,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
     let previous_covered = covered(&input.previous);
     let change = change_pct(cur.incidents, prev.incidents).filter(|_| previous_covered);
     let target_met = change.map(|c| c <= input.targets.case_change_pct);
-    let test = if previous_covered {
-        change_test(cur.incidents, prev.incidents)
-    } else {
-        ChangeTest::default()
-    };
+    let test = compared(previous_covered, cur.incidents, prev.incidents);
     let target_significant = target_met.map(|met| met && test.significant().is_some_and(|s| s));
     let (rate_eb, rate_seb) = input
         .wards
@@ -694,11 +701,7 @@ pub fn kpis(snap: &Snapshot, input: &KpiInput<'_>) -> AreaKpis {
             let t = &cur_m[i];
             let p = prev_m[i];
             let covered = covered(m_prev);
-            let test = if covered {
-                change_test(t.incidents, p)
-            } else {
-                ChangeTest::default()
-            };
+            let test = compared(covered, t.incidents, p);
             MonthKpis {
                 month: label.clone(),
                 incidents: t.incidents,

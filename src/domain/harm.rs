@@ -32,6 +32,12 @@ use super::severity::Severity;
 /// The default weight of each class, in days, indexed by [`Severity::code`].
 pub const DEFAULT_DAYS: [f64; 4] = [548.0, 1826.0, 4018.0, 6392.0];
 
+/// The default weight of class `s`, in days.
+#[must_use]
+pub const fn default_days(s: Severity) -> f64 {
+    DEFAULT_DAYS[s.code() as usize]
+}
+
 /// The largest weight accepted, in days (a thousand years: far above any sentence, low
 /// enough that sums over a million incidents stay exact to many digits).
 pub const MAX_DAYS: f64 = 365_250.0;
@@ -86,7 +92,7 @@ impl HarmWeights {
         self.overrides
             .get(&(category.to_owned(), severity))
             .copied()
-            .unwrap_or(DEFAULT_DAYS[usize::from(severity.code())])
+            .unwrap_or(default_days(severity))
     }
 
     /// The overrides, by category then class.
@@ -136,10 +142,7 @@ mod tests {
         let bands = [(0.0, 3.0), (3.0, 7.0), (7.0, 15.0), (15.0, 20.0)];
         for (s, (lo, hi)) in Severity::ALL.into_iter().zip(bands) {
             let mid = f64::midpoint(lo, hi) * 365.25;
-            assert!(
-                (DEFAULT_DAYS[usize::from(s.code())] - mid).abs() < 1.0,
-                "{s:?}"
-            );
+            assert!((default_days(s) - mid).abs() < 1.0, "{s:?}");
         }
         let w = HarmWeights::default();
         assert!((w.days("theft", Severity::Serious) - 1826.0).abs() < f64::EPSILON);

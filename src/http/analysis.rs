@@ -220,7 +220,7 @@ impl WeightsNote {
                 "unit": crate::domain::harm::UNIT,
                 "defaults": crate::domain::Severity::ALL
                     .into_iter()
-                    .map(|s| (s.as_str().to_owned(), json!(crate::domain::harm::DEFAULT_DAYS[usize::from(s.code())])))
+                    .map(|s| (s.as_str().to_owned(), json!(crate::domain::harm::default_days(s))))
                     .collect::<Map<String, Value>>(),
                 "overrides": overrides,
                 "sha256": digest,

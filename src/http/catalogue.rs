@@ -48,7 +48,7 @@ impl CatalogueView {
                 sha256: c.harm.digest(),
                 defaults: Severity::ALL
                     .into_iter()
-                    .map(|s| (s, harm::DEFAULT_DAYS[usize::from(s.code())]))
+                    .map(|s| (s, harm::default_days(s)))
                     .collect(),
                 weights: c.harm.table(c.categories.iter().map(|e| e.code.as_str())),
             },

@@ -13,7 +13,7 @@ pub mod html;
 pub mod i18n;
 
 use crate::analysis::kpis::{AreaKpis, Light, change_pct};
-use crate::analysis::rates::{ChangeTest, change_test};
+use crate::analysis::rates::ChangeTest;
 use crate::domain::programme::is_flagged;
 use crate::domain::{Catalogue, Designation, Period, ProgrammeEvent, ProgrammeStatus, Zone};
 use crate::index::Snapshot;
@@ -161,11 +161,7 @@ impl<'a> Report<'a> {
     #[must_use]
     pub fn cases_test(&self) -> ChangeTest {
         let (cases, previous) = self.cases();
-        if self.previous_covered() {
-            change_test(cases, previous)
-        } else {
-            ChangeTest::default()
-        }
+        crate::analysis::kpis::compared(self.previous_covered(), cases, previous)
     }
 
     /// A category's label; its code when the catalogue no longer has it.
@@ -205,7 +201,7 @@ pub(crate) mod tests {
     pub const FORMULA_UNIT: &str = "=HYPERLINK(\"http://evil.example\",\"bấm\")";
 
     pub fn kpis(incidents: u64, incidents_previous: u64) -> AreaKpis {
-        let test = change_test(incidents, incidents_previous);
+        let test = crate::analysis::rates::change_test(incidents, incidents_previous);
         AreaKpis {
             incidents,
             incidents_previous,

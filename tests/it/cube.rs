@@ -10,10 +10,7 @@ use crate::common;
 
 use diemnong::analysis::cube::{CubeParams, Slice, emerging};
 use diemnong::analysis::emerging::classify;
-use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::Zone;
-use diemnong::domain::harm;
-use diemnong::domain::{HarmWeights, Severity};
 use diemnong::index::{Filter, IncidentIndex};
 use serde_json::Value;
 
@@ -58,18 +55,7 @@ fn cube_matches_esda_and_pymannkendall() {
             range: (Some(from), Some(to)),
         };
         let harm = fx["weight"] == "harm";
-        let weighting = if harm {
-            for s in Severity::ALL {
-                assert_eq!(
-                    fx["harm_days"][s.as_str()].as_f64(),
-                    Some(harm::DEFAULT_DAYS[usize::from(s.code())]),
-                    "{name}: the fixture's weights are our defaults"
-                );
-            }
-            Weighting::Harm(HarmTable::new(&HarmWeights::default(), index.categories()))
-        } else {
-            Weighting::Count
-        };
+        let weighting = common::fixture_weighting(&fx, &index, name);
         let cube = emerging(&index, &filter, &params, zone.tz(), &weighting).unwrap();
         assert_eq!(
             cube.bounds.len() - 1,

@@ -7,10 +7,7 @@ use crate::common;
 
 use diemnong::analysis::cells::cell_values;
 use diemnong::analysis::gistar::{BinBy, Study, bin, gi_star, study_set};
-use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::Zone;
-use diemnong::domain::harm;
-use diemnong::domain::{HarmWeights, Severity};
 use diemnong::index::{Filter, IncidentIndex};
 use serde_json::Value;
 
@@ -55,19 +52,7 @@ fn gi_star_matches_esda_on_every_fixture() {
             _ => Study::Occupied,
         };
         let harm = fx["weight"] == "harm";
-        let weighting = if harm {
-            // The fixture's weights must be ours: the defaults, by class.
-            for s in Severity::ALL {
-                assert_eq!(
-                    fx["harm_days"][s.as_str()].as_f64(),
-                    Some(harm::DEFAULT_DAYS[usize::from(s.code())]),
-                    "{name}: harm weight of {s:?}"
-                );
-            }
-            Weighting::Harm(HarmTable::new(&HarmWeights::default(), index.categories()))
-        } else {
-            Weighting::Count
-        };
+        let weighting = common::fixture_weighting(&fx, &index, &name);
         let occupied = cell_values(&index, &filter, res, &weighting);
         assert_eq!(
             occupied.len() as u64,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use common::TestDb;
 use common::fixtures::{import_incidents, server, tokens};
-use diemnong::domain::harm::DEFAULT_DAYS;
+use diemnong::domain::harm::default_days;
 use diemnong::domain::{LonLat, Severity};
 use serde_json::{Value, json};
 
@@ -54,8 +54,8 @@ fn oracle(days: impl Fn(&str, Severity) -> f64) -> BTreeMap<String, (u64, f64)> 
     out
 }
 
-fn default_days(_: &str, s: Severity) -> f64 {
-    DEFAULT_DAYS[usize::from(s.code())]
+fn by_class(_: &str, s: Severity) -> f64 {
+    default_days(s)
 }
 
 fn check_density(what: &str, fc: &Value, want: &BTreeMap<String, (u64, f64)>) {
@@ -118,7 +118,7 @@ async fn harm_weights_are_listed_edited_by_admins_and_weigh_every_analysis() {
         for s in Severity::ALL {
             assert_eq!(
                 hw["defaults"][s.as_str()].as_f64(),
-                Some(DEFAULT_DAYS[usize::from(s.code())]),
+                Some(default_days(s)),
                 "{b}"
             );
         }
@@ -128,7 +128,7 @@ async fn harm_weights_are_listed_edited_by_admins_and_weigh_every_analysis() {
         let r = api.get("/api/v1/density?weight=harm", viewer).await;
         let etag0 = r.etag();
         let fc = r.geojson();
-        check_density(&format!("{b} density"), &fc, &oracle(default_days));
+        check_density(&format!("{b} density"), &fc, &oracle(by_class));
         let w = &fc["diemnong"]["weights"];
         assert_eq!(w["kind"], "harm", "{b}");
         assert_eq!(w["sha256"], json!(digest0), "{b}");
@@ -199,7 +199,7 @@ async fn harm_weights_are_listed_edited_by_admins_and_weigh_every_analysis() {
             if c == "robbery" && s == Severity::Serious {
                 2500.0
             } else {
-                default_days(c, s)
+                by_class(c, s)
             }
         };
         check_density(&format!("{b} edited"), &fc, &oracle(robbery_serious));
@@ -273,7 +273,7 @@ async fn harm_weights_are_listed_edited_by_admins_and_weigh_every_analysis() {
             .get("/api/v1/density?weight=harm", viewer)
             .await
             .geojson();
-        check_density(&format!("{b} reset"), &fc, &oracle(default_days));
+        check_density(&format!("{b} reset"), &fc, &oracle(by_class));
         db.cleanup().await;
     }
 }

@@ -7,10 +7,7 @@ use crate::common;
 use std::collections::HashMap;
 
 use diemnong::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
-use diemnong::analysis::weights::{HarmTable, Weighting};
 use diemnong::domain::Zone;
-use diemnong::domain::harm;
-use diemnong::domain::{HarmWeights, Severity};
 use diemnong::index::{Filter, IncidentIndex};
 use serde_json::Value;
 
@@ -66,18 +63,7 @@ fn kde_and_bandwidth_match_numpy() {
         };
         let bw = fx["bandwidth_m"].as_f64().unwrap();
         let t = std::time::Instant::now();
-        let weighting = if fx["weight"] == "harm" {
-            for s in Severity::ALL {
-                assert_eq!(
-                    fx["harm_days"][s.as_str()].as_f64(),
-                    Some(harm::DEFAULT_DAYS[usize::from(s.code())]),
-                    "{name}: the fixture's weights are our defaults"
-                );
-            }
-            Weighting::Harm(HarmTable::new(&HarmWeights::default(), index.categories()))
-        } else {
-            Weighting::Count
-        };
+        let weighting = common::fixture_weighting(&fx, &index, name);
         let out = kde(&index, &filter, res, bw, kernel, &weighting);
         eprintln!("{name}: {} cells in {:?}", out.len(), t.elapsed());
         assert!(

@@ -169,6 +169,29 @@ pub fn sample_records() -> Vec<diemnong::domain::NewIncident> {
     records
 }
 
+/// The weighing a reference fixture was computed with: counts, or (`"weight": "harm"`) the
+/// default harm weights, which the fixture records as `harm_days` and which must still be
+/// ours (a changed default would make the fixture stale, not the code wrong).
+pub fn fixture_weighting(
+    fx: &serde_json::Value,
+    index: &diemnong::index::IncidentIndex,
+    name: &str,
+) -> diemnong::analysis::weights::Weighting {
+    use diemnong::analysis::weights::{HarmTable, Weighting};
+    use diemnong::domain::{HarmWeights, Severity, harm::default_days};
+    if fx["weight"] != "harm" {
+        return Weighting::Count;
+    }
+    for s in Severity::ALL {
+        assert_eq!(
+            fx["harm_days"][s.as_str()].as_f64(),
+            Some(default_days(s)),
+            "{name}: the fixture's weight of {s:?} is our default"
+        );
+    }
+    Weighting::Harm(HarmTable::new(&HarmWeights::default(), index.categories()))
+}
+
 /// Imports `source` all or nothing, and fails the test unless it was committed.
 pub async fn import(
     service: &Service,

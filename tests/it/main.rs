@@ -16,6 +16,7 @@ mod common;
 
 mod analysis_endpoints;
 mod analysis_http;
+mod attacks;
 mod cells;
 mod cli;
 mod cube;
@@ -32,6 +33,7 @@ mod map_page;
 mod moran;
 mod programme;
 mod ptable;
+mod public_surface;
 mod rates;
 mod report;
 mod router;

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod api;
+pub mod attack;
 pub mod fixtures;
 
 use std::sync::Arc;

@@ -1146,6 +1146,21 @@ async fn cache_and_etag_keep_the_audiences_apart() {
                 "{path}: the p-table's digest: {d}"
             );
             assert_eq!(d["max_res"], PUBLIC_MAX_RES, "{path}: {d}");
+            assert_eq!(
+                d["periods"],
+                serde_json::json!(["month", "quarter", "year", "all"]),
+                "{path}: {d}"
+            );
+            assert_eq!(
+                d["note"]["en"], "Public figures are perturbed to protect confidentiality",
+                "{path}: {d}"
+            );
+            assert!(
+                d["note"]["vi"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("làm nhiễu")),
+                "{path}: {d}"
+            );
             assert!(
                 f_pub["diemnong"]
                     .get("small_cells_withheld_below")
@@ -1159,6 +1174,38 @@ async fn cache_and_etag_keep_the_audiences_apart() {
             assert_eq!(r.status, 200, "{path}: the viewer's ETag anonymously");
             let r = api.get_if_none_match(&path, None, e_pub).await;
             assert_eq!(r.status, 304, "{path}: the public ETag anonymously");
+        }
+    }
+}
+
+/// The extent tells every caller what an anonymous one may ask (the map page reads it), and
+/// still publishes no count.
+#[tokio::test]
+async fn extent_says_what_anonymous_callers_may_ask() {
+    for s in attack::samples().await {
+        let api = s.api();
+        for token in [None, Some(s.viewer.as_str())] {
+            let e = api.get("/api/v1/extent", token).await.ok(200);
+            let p = &e["public"];
+            assert_eq!(
+                p["periods"],
+                serde_json::json!(["month", "quarter", "year", "all"]),
+                "{e}"
+            );
+            assert_eq!(p["max_res"], PUBLIC_MAX_RES, "{e}");
+            assert_eq!(p["min_count"], 3, "{e}");
+            assert_eq!(p["perturbed"], true, "{e}");
+            assert_eq!(p["eps_m_step"], 50, "{e}");
+            assert!(
+                p["note"]["en"].is_string() && p["note"]["vi"].is_string(),
+                "{e}"
+            );
+            if token.is_none() {
+                assert!(
+                    e["incidents"].is_object() && e["incidents"].get("count").is_none(),
+                    "the anonymous extent has no count: {e}"
+                );
+            }
         }
     }
 }

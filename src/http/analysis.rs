@@ -1279,3 +1279,38 @@ fn public_clusters(
     extra.insert("clusters".into(), json!(rows.len()));
     Ok((rows, extra))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last guard: a public answer with a feature standing for 1 or 2 incidents is an
+    /// error, whatever computed it; 0 (an empty study-set cell) and 3 pass, and a surface
+    /// without a count (KDE) is not judged by this rule.
+    #[test]
+    fn the_guard_refuses_a_public_feature_of_one_or_two_incidents() {
+        let rules = PublicRules::new(5, 3.0, 3, Resolution::Nine).expect("the default table");
+        let cell = h3o::LatLng::new(10.77, 106.70)
+            .expect("a point")
+            .to_cell(Resolution::Nine);
+        let row = |count| DensityFeature {
+            h3: cell,
+            count,
+            per_km2: 0.0,
+            harm: None,
+            harm_per_km2: None,
+        };
+        assert!(guard("density", &[row(0), row(3), row(17)], &rules).is_ok());
+        for small in [1, 2] {
+            assert!(
+                guard("density", &[row(5), row(small)], &rules).is_err(),
+                "{small}"
+            );
+        }
+        let kde = KdeFeature {
+            h3: cell,
+            density: 1.0,
+        };
+        assert!(guard("kde", &[kde], &rules).is_ok());
+    }
+}

@@ -99,6 +99,22 @@ fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
     (times[times.len() / 2], out)
 }
 
+/// The emerging bench's cube: res 8, 24 monthly slices of 2023–2024, k 1, `time_k` 1.
+fn months_2023_2024(
+    zone: &Zone,
+) -> Result<diemnong::analysis::cube::CubeParams, Box<dyn std::error::Error>> {
+    Ok(diemnong::analysis::cube::CubeParams {
+        res: Resolution::Eight,
+        k: 1,
+        time_k: 1,
+        slice: diemnong::analysis::cube::Slice::Month,
+        range: (
+            Some(zone.parse_instant("from", "2023-01-01")?),
+            Some(zone.parse_instant("to", "2025-01-01")?),
+        ),
+    })
+}
+
 /// What anonymous callers cost (issue 18): the keyed counting pass against the plain one, the
 /// p-table, and each public analysis on the published counts; then how far public Gi* bins
 /// are from a viewer's (utility, not a target).
@@ -168,15 +184,7 @@ fn public(
     let tallies = |f: &Filter| -> Vec<(h3o::CellIndex, Tally)> {
         published_counts(index, f, Resolution::Nine, &pt)
             .into_iter()
-            .map(|(c, n)| {
-                (
-                    c,
-                    Tally {
-                        count: n,
-                        value: f64::from(n),
-                    },
-                )
-            })
+            .map(|(c, n)| (c, Tally::from(n)))
             .collect()
     };
     let (d, cells) = median(|| gi(&tallies(&Filter::default())).map_or(0, |h| h.cells.len()));
@@ -202,21 +210,12 @@ fn public(
         "public: kde quartic 500 m res 9 of published counts: {cells} cells, {:.2} ms",
         d.as_secs_f64() * 1e3
     );
-    let (from, to) = (
-        zone.parse_instant("from", "2023-01-01")?,
-        zone.parse_instant("to", "2025-01-01")?,
-    );
+    let months = months_2023_2024(zone)?;
     let (d, cells) = median(|| {
         diemnong::analysis::cube::emerging_published(
             index,
             &Filter::default(),
-            &diemnong::analysis::cube::CubeParams {
-                res: Resolution::Eight,
-                k: 1,
-                time_k: 1,
-                slice: diemnong::analysis::cube::Slice::Month,
-                range: (Some(from), Some(to)),
-            },
+            &months,
             zone.tz(),
             &pt,
         )
@@ -428,23 +427,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         d.as_secs_f64() * 1e3
     );
     let tz = zone.tz().clone();
-    let from = zone.parse_instant("from", "2023-01-01")?;
-    let to = zone.parse_instant("to", "2025-01-01")?;
+    let months = months_2023_2024(&zone)?;
     let (d, cells) = median(|| {
-        diemnong::analysis::cube::emerging(
-            &index,
-            &all,
-            &diemnong::analysis::cube::CubeParams {
-                res: Resolution::Eight,
-                k: 1,
-                time_k: 1,
-                slice: diemnong::analysis::cube::Slice::Month,
-                range: (Some(from), Some(to)),
-            },
-            &tz,
-            &Weighting::Count,
-        )
-        .map_or(0, |c| c.cells.len())
+        diemnong::analysis::cube::emerging(&index, &all, &months, &tz, &Weighting::Count)
+            .map_or(0, |c| c.cells.len())
     });
     println!(
         "emerging res 8, 24 monthly slices, k 1, time_k 1: {cells} cells, {:.2} ms",

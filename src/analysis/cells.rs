@@ -33,6 +33,17 @@ pub struct Tally {
     pub value: f64,
 }
 
+impl From<u32> for Tally {
+    /// A count weighed as itself (`weight=count`, and published counts).
+    #[inline]
+    fn from(count: u32) -> Self {
+        Self {
+            count,
+            value: f64::from(count),
+        }
+    }
+}
+
 impl AddAssign for Tally {
     #[inline]
     fn add_assign(&mut self, o: Self) {
@@ -175,15 +186,7 @@ pub fn cell_values(
     match w {
         Weighting::Count => count_cells(index, filter, res)
             .into_iter()
-            .map(|(c, n)| {
-                (
-                    c,
-                    Tally {
-                        count: n,
-                        value: f64::from(n),
-                    },
-                )
-            })
+            .map(|(c, n)| (c, n.into()))
             .collect(),
         Weighting::Harm(t) => tally(index, filter, res, t),
     }
@@ -319,6 +322,16 @@ mod tests {
     use super::*;
     use crate::index::{CategoryRef, IncidentRow, Scanned};
 
+    /// Whether row `r` passes `f` (time, categories, box: what these tests' filters use).
+    fn matches(f: &Filter, r: &IncidentRow) -> bool {
+        f.from.is_none_or(|x| r.occurred_at >= x)
+            && f.to.is_none_or(|x| r.occurred_at < x)
+            && f.categories
+                .as_ref()
+                .is_none_or(|c| c.contains(&r.category))
+            && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat))
+    }
+
     /// Every filter path (none, time only, time and category, a box) against a plain count
     /// over the rows, with rows in both the sorted main segment and the delta.
     #[test]
@@ -382,13 +395,7 @@ mod tests {
                 let mut want_keys: std::collections::BTreeMap<u64, u32> =
                     std::collections::BTreeMap::new();
                 for r in &all {
-                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
-                        && f.to.is_none_or(|x| r.occurred_at < x)
-                        && f.categories
-                            .as_ref()
-                            .is_none_or(|c| c.contains(&r.category))
-                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
-                    if keep {
+                    if matches(f, r) {
                         let c = u64::from(h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res));
                         *want.entry(c).or_default() += 1;
                         *want_harm.entry(c).or_default() +=
@@ -434,14 +441,8 @@ mod tests {
                 let mut by_cat: std::collections::BTreeMap<(u64, CategoryRef), Keyed> =
                     std::collections::BTreeMap::new();
                 for r in &all {
-                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
-                        && f.to.is_none_or(|x| r.occurred_at < x)
-                        && f.categories
-                            .as_ref()
-                            .is_none_or(|c| c.contains(&r.category))
-                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
                     let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
-                    if keep && some.binary_search(&c).is_ok() {
+                    if matches(f, r) && some.binary_search(&c).is_ok() {
                         *by_cat.entry((u64::from(c), r.category)).or_default() += Keyed {
                             count: 1,
                             key: r.key,

@@ -262,26 +262,7 @@ mod tests {
             (ll.lng(), ll.lat())
         };
         // ids 1–3 in a, 4–5 in b, 6 in a (noise).
-        let places = [at(a), at(a), at(a), at(b), at(b), at(a)];
-        let rows = places
-            .iter()
-            .zip(1..)
-            .map(|(&(lon, lat), id)| crate::index::IncidentRow {
-                id,
-                occurred_at: 0,
-                category: crate::index::CategoryRef::at(0),
-                severity: crate::domain::Severity::from_code(0),
-                solved: false,
-                lon,
-                lat,
-                cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
-                key: 0,
-            })
-            .collect();
-        let index = IncidentIndex::build(crate::index::Scanned {
-            rows,
-            categories: vec!["theft".to_owned()],
-        });
+        let index = crate::index::index_at(&[at(a), at(a), at(a), at(b), at(b), at(a)]);
         // Cluster 0: ids 1, 4, 5 (one in a, two in b); cluster 1: ids 2, 3 (two in a).
         let c = Clustering {
             ids: vec![1, 2, 3, 4, 5, 6],

@@ -810,31 +810,8 @@ mod tests {
         assert!(Kernel::Gaussian.eval(3.0 * h - 1e-6, h) > 0.0);
     }
 
-    fn index_of(points: &[(f64, f64)]) -> IncidentIndex {
-        let rows = points
-            .iter()
-            .zip(1..)
-            .map(|(&(lon, lat), id)| crate::index::IncidentRow {
-                id,
-                occurred_at: 0,
-                category: crate::index::CategoryRef::at(0),
-                severity: crate::domain::Severity::from_code(0),
-                solved: false,
-                lon,
-                lat,
-                cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
-                key: 0,
-            })
-            .collect();
-        IncidentIndex::build(crate::index::Scanned {
-            rows,
-            categories: vec!["theft".to_owned()],
-        })
-    }
+    use crate::index::index_at as index_of;
 
-    /// Masses at cell centres are the same surface as that many incidents standing at those
-    /// centres (the public KDE is the viewers' KDE of published counts placed there), and the
-    /// weighted Silverman rule is the rule on the repeated points.
     #[test]
     fn masses_at_centres_are_points_repeated() {
         let res = Resolution::Nine;

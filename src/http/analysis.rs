@@ -248,15 +248,7 @@ impl Query {
             None => cell_values(&snap.incidents, &self.filter, self.res, &self.weighting),
             Some(rules) => published_counts(&snap.incidents, &self.filter, self.res, &rules.ptable)
                 .into_iter()
-                .map(|(c, n)| {
-                    (
-                        c,
-                        Tally {
-                            count: n,
-                            value: f64::from(n),
-                        },
-                    )
-                })
+                .map(|(c, n)| (c, Tally::from(n)))
                 .collect(),
         }
     }

@@ -1250,15 +1250,7 @@ async fn check_anonymous(endpoint: &str, q: &str) {
         };
         let tallies: Vec<(CellIndex, Tally)> = published
             .iter()
-            .map(|(c, n)| {
-                (
-                    *c,
-                    Tally {
-                        count: *n,
-                        value: f64::from(*n),
-                    },
-                )
-            })
+            .map(|(c, n)| (*c, Tally::from(*n)))
             .collect();
         let gi = hotspots_on(
             &tallies,

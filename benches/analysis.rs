@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use diemnong::analysis::cells::{cell_values, count_cells};
+use diemnong::analysis::cells::{Tally, cell_values, count_cells};
 use diemnong::analysis::density::density;
 use diemnong::analysis::gistar::{Study, gi_star, study_set};
 use diemnong::analysis::moran::{MoranParams, local_moran};
@@ -97,6 +97,162 @@ fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
     }
     times.sort();
     (times[times.len() / 2], out)
+}
+
+/// The emerging bench's cube: res 8, 24 monthly slices of 2023–2024, k 1, `time_k` 1.
+fn months_2023_2024(
+    zone: &Zone,
+) -> Result<diemnong::analysis::cube::CubeParams, Box<dyn std::error::Error>> {
+    Ok(diemnong::analysis::cube::CubeParams {
+        res: Resolution::Eight,
+        k: 1,
+        time_k: 1,
+        slice: diemnong::analysis::cube::Slice::Month,
+        range: (
+            Some(zone.parse_instant("from", "2023-01-01")?),
+            Some(zone.parse_instant("to", "2025-01-01")?),
+        ),
+    })
+}
+
+/// What anonymous callers cost (issue 18): the keyed counting pass against the plain one, the
+/// p-table, and each public analysis on the published counts; then how far public Gi* bins
+/// are from a viewer's (utility, not a target).
+fn public(
+    index: &IncidentIndex,
+    zone: &Zone,
+    dir: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use diemnong::analysis::cells::{keyed_counts, published_counts};
+    use diemnong::analysis::disclosure::{PTable, PTableParams};
+    use diemnong::analysis::gistar::{BinBy, GiParams, hotspots_on};
+    let t = Instant::now();
+    let pt = PTable::build(PTableParams::default())?;
+    println!(
+        "public: p-table D 5 V 3 js 2 built in {:.2} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    // The table for the Python side (scripts/bench/python_compare.py): each entry's row,
+    // noise and upper cell key, so that both perturb with the very same table.
+    let entries: Vec<String> = pt
+        .rows()
+        .map(|(i, e)| format!("[{i},{},{}]", e.v, e.keys().end))
+        .collect();
+    std::fs::write(
+        dir.join("ptable.json"),
+        format!(
+            "{{\"imax\":{},\"entries\":[{}]}}\n",
+            pt.imax(),
+            entries.join(",")
+        ),
+    )?;
+    let year = Filter {
+        from: Some(zone.parse_instant("from", "2024-01-01")?),
+        to: Some(zone.parse_instant("to", "2025-01-01")?),
+        ..Filter::default()
+    };
+    for (what, f) in [("all time", Filter::default()), ("2024", year.clone())] {
+        for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
+            let (plain, cells) = median(|| count_cells(index, &f, res).len());
+            let (keyed, _) = median(|| keyed_counts(index, &f, res).len());
+            let (published, shown) = median(|| published_counts(index, &f, res, &pt).len());
+            let sum: u64 = published_counts(index, &f, res, &pt)
+                .iter()
+                .map(|(_, n)| u64::from(*n))
+                .sum();
+            println!(
+                "public: count res {} {what}: {cells} cells, plain {:.2} ms, keyed {:.2} ms, published {:.2} ms ({shown} cells shown, sum {sum})",
+                u8::from(res),
+                plain.as_secs_f64() * 1e3,
+                keyed.as_secs_f64() * 1e3,
+                published.as_secs_f64() * 1e3
+            );
+        }
+    }
+    let gi = |tallies: &[(h3o::CellIndex, Tally)]| {
+        hotspots_on(
+            tallies,
+            &GiParams {
+                res: Resolution::Nine,
+                k: 1,
+                study: Study::Kring,
+                bin_by: BinBy::FdrQ,
+                max_cells: None,
+            },
+        )
+    };
+    let tallies = |f: &Filter| -> Vec<(h3o::CellIndex, Tally)> {
+        published_counts(index, f, Resolution::Nine, &pt)
+            .into_iter()
+            .map(|(c, n)| (c, Tally::from(n)))
+            .collect()
+    };
+    let (d, cells) = median(|| gi(&tallies(&Filter::default())).map_or(0, |h| h.cells.len()));
+    println!(
+        "public: gi* res 9 k 1 Kring on published counts: {cells} cells, {:.2} ms (counting included)",
+        d.as_secs_f64() * 1e3
+    );
+    let (d, cells) = median(|| {
+        let masses: Vec<(h3o::CellIndex, f64)> =
+            published_counts(index, &Filter::default(), Resolution::Nine, &pt)
+                .into_iter()
+                .map(|(c, n)| (c, f64::from(n)))
+                .collect();
+        diemnong::analysis::kde::kde_of_masses(
+            &masses,
+            Resolution::Nine,
+            500.0,
+            diemnong::analysis::kde::Kernel::Quartic,
+        )
+        .len()
+    });
+    println!(
+        "public: kde quartic 500 m res 9 of published counts: {cells} cells, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
+    let months = months_2023_2024(zone)?;
+    let (d, cells) = median(|| {
+        diemnong::analysis::cube::emerging_published(
+            index,
+            &Filter::default(),
+            &months,
+            zone.tz(),
+            &pt,
+        )
+        .map_or(0, |c| c.cells.len())
+    });
+    println!(
+        "public: emerging res 8, 24 monthly slices on published counts: {cells} cells, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
+    // Utility: the same Gi* (res 9, k 1, kring, FDR) over 2024 on exact and on published
+    // counts. Cells of either study set; a cell missing from one has bin 0 there.
+    let exact: Vec<(h3o::CellIndex, Tally)> =
+        cell_values(index, &year, Resolution::Nine, &Weighting::Count);
+    let (a, b) = (gi(&exact)?, gi(&tallies(&year))?);
+    let bins = |h: &diemnong::analysis::gistar::Hotspots| -> std::collections::HashMap<h3o::CellIndex, i8> {
+        h.cells.iter().map(|c| c.cell).zip(h.bins.iter().copied()).collect()
+    };
+    let (ba, bb) = (bins(&a), bins(&b));
+    let cells: std::collections::BTreeSet<h3o::CellIndex> =
+        ba.keys().chain(bb.keys()).copied().collect();
+    let same = cells
+        .iter()
+        .filter(|c| ba.get(c).copied().unwrap_or(0) == bb.get(c).copied().unwrap_or(0))
+        .count();
+    let hot = |m: &std::collections::HashMap<h3o::CellIndex, i8>| -> std::collections::BTreeSet<h3o::CellIndex> {
+        m.iter().filter(|(_, b)| **b >= 2).map(|(c, _)| *c).collect()
+    };
+    let (ha, hb) = (hot(&ba), hot(&bb));
+    println!(
+        "public: utility, gi* res 9 2024: {same} of {} cells in the same bin ({:.1}%); hot (bin >= 2): viewer {}, public {}, both {}",
+        cells.len(),
+        100.0 * same as f64 / cells.len() as f64,
+        ha.len(),
+        hb.len(),
+        ha.intersection(&hb).count()
+    );
+    Ok(())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -271,28 +427,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         d.as_secs_f64() * 1e3
     );
     let tz = zone.tz().clone();
-    let from = zone.parse_instant("from", "2023-01-01")?;
-    let to = zone.parse_instant("to", "2025-01-01")?;
+    let months = months_2023_2024(&zone)?;
     let (d, cells) = median(|| {
-        diemnong::analysis::cube::emerging(
-            &index,
-            &all,
-            &diemnong::analysis::cube::CubeParams {
-                res: Resolution::Eight,
-                k: 1,
-                time_k: 1,
-                slice: diemnong::analysis::cube::Slice::Month,
-                range: (Some(from), Some(to)),
-            },
-            &tz,
-            &Weighting::Count,
-        )
-        .map_or(0, |c| c.cells.len())
+        diemnong::analysis::cube::emerging(&index, &all, &months, &tz, &Weighting::Count)
+            .map_or(0, |c| c.cells.len())
     });
     println!(
         "emerging res 8, 24 monthly slices, k 1, time_k 1: {cells} cells, {:.2} ms",
         d.as_secs_f64() * 1e3
     );
+    public(&index, &zone, &dir)?;
     for eps in [50.0, 100.0] {
         let t = Instant::now();
         let c = diemnong::analysis::dbscan::dbscan(&index, &all, eps, 10);

@@ -38,9 +38,20 @@ ENDPOINTS=(
   "clusters?eps_m=50&min_points=10&$R"
   "density?res=9&$R&format=csv"
 )
+# Anonymous callers (issue 18): one whole year, answers from the published counts; each
+# against the same request with the viewer's token.
+Y="from=2024-01-01&to=2025-01-01"
+PUBLIC=(
+  "density?res=9&$Y"
+  "hotspots?res=9&$Y"
+  "hotspots/zones?res=9&$Y"
+  "hotspots/emerging?res=8&slice=month&$Y"
+  "kde?res=9&bandwidth_m=500&$Y"
+  "clusters?eps_m=100&min_points=10&$Y"
+)
 
 start() { # cache-entries
-  $BIN --database-url "sqlite://$DB" serve --bind "127.0.0.1:$PORT" --cache-entries "$1" \
+  $BIN --database-url "sqlite://$DB" serve --bind "127.0.0.1:$PORT" --cache-entries "$1" --public-aggregates \
     >"$OUT/serve.out" 2>"$OUT/serve.log" &
   PID=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
@@ -52,20 +63,25 @@ start() { # cache-entries
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 
-# median milliseconds of 5 requests, and the body size of the last
+# median milliseconds of 5 requests, and the body size of the last; AUTH="" for anonymous
+AUTH="Authorization: Bearer $TOKEN"
 measure() { # path
   local times=() size=0 t s
   for _ in 1 2 3 4 5; do
-    read -r t s < <(curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" \
+    read -r t s < <(curl -sf -o /dev/null ${AUTH:+-H "$AUTH"} \
       -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$PORT/api/v1/$1")
     times+=("$t"); size=$s
   done
   printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk -v s="$size" '{printf "%.1f %d\n", $1 * 1000, s}'
 }
 
-declare -A computed size
+declare -A computed size public public_size
 start 0
 for e in "${ENDPOINTS[@]}"; do read -r computed[$e] size[$e] < <(measure "$e"); done
+for e in "${PUBLIC[@]}"; do
+  read -r computed[$e] size[$e] < <(measure "$e")
+  read -r public[$e] public_size[$e] < <(AUTH="" measure "$e")
+done
 stop
 
 start 64
@@ -78,6 +94,13 @@ for e in "${ENDPOINTS[@]}"; do
   echo "| \`/api/v1/$e\` | ${computed[$e]} ms | $cached ms | $kib |"
 done
 stop
+
+echo
+echo "| anonymous vs viewer, uncached ($N incidents) | viewer | anonymous (published counts) | bodies |"
+echo "|---|---|---|---|"
+for e in "${PUBLIC[@]}"; do
+  echo "| \`/api/v1/$e\` | ${computed[$e]} ms | ${public[$e]} ms | $((size[$e] / 1024)) / $((public_size[$e] / 1024)) KiB |"
+done
 
 # The data's extent (what the map page asks first): never cached, one pass over the index's
 # columns. Against it, in the same run, what a script would do: Python's sqlite3 running

@@ -482,6 +482,40 @@ def emerging_reference_z(cells: np.ndarray, x: np.ndarray, k: int, time_k: int) 
 # ---------------------------------------------------------------------------------------
 
 
+def record_keys(n: int) -> np.ndarray:
+    """The keys the Rust bench's index gives rows 1…n (src/index/rows.rs `derived_key`:
+    splitmix64 of the id, low 32 bits), as uint64."""
+    z = np.arange(1, n + 1, dtype=np.uint64) ^ np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z & np.uint64(0xFFFFFFFF)
+
+
+def published_counts(cells: np.ndarray, keys: np.ndarray, table: dict) -> dict:
+    """The cell-key method with numpy: per cell its count and key (the sum of its records'
+    keys mod 2^32; the float64 sums are exact below 2^53), then the p-table entry whose key
+    range holds the cell key, in the row min(count, imax); zeros dropped."""
+    t0 = time.perf_counter()
+    occ, inv, counts = np.unique(cells, return_inverse=True, return_counts=True)
+    ksum = np.bincount(inv, weights=keys.astype(np.float64))
+    ckey = ksum.astype(np.uint64) & np.uint64(0xFFFFFFFF)
+    t1 = time.perf_counter()
+    imax = table["imax"]
+    rows = np.minimum(counts, imax)
+    out = counts.astype(np.int64)
+    for i in range(imax + 1):
+        ub = np.array([e[2] for e in table["entries"] if e[0] == i], dtype=np.uint64)
+        v = np.array([e[1] for e in table["entries"] if e[0] == i], dtype=np.int64)
+        sel = rows == i
+        at = np.minimum(np.searchsorted(ub, ckey[sel], side="right"), len(ub) - 1)
+        out[sel] = counts[sel] + v[at]
+    keep = out > 0
+    t2 = time.perf_counter()
+    return {"cells": occ[keep], "counts": out[keep],
+            "parts": {"count_and_key": t1 - t0, "perturb": t2 - t1}}
+
+
 def versions() -> dict:
     out = {"python": platform.python_version()}
     for p in PACKAGES:
@@ -602,6 +636,19 @@ def main() -> int:
                    "max_rel_diff_vs_haversine_20_cells":
                        float(np.max(np.abs(kd["density"][pick] - ref) / ref)),
                    "max_density_cell": h3.int_to_str(int(kd["cells"][kd["density"].argmax()]))})
+
+    # 2b. The counts anonymous callers are published (issue 18), with the same keys and
+    # the same p-table the Rust bench used (it writes the table next to the CSV).
+    ptable_path = os.path.join(os.path.dirname(os.path.abspath(path)), "ptable.json")
+    if os.path.exists(ptable_path):
+        with open(ptable_path) as f:
+            table = json.load(f)
+        keys = record_keys(n)
+        s, r, pc = timed(lambda: published_counts(cells9, keys, table), args.runs)
+        record("published", "published counts res 9, all time (cell-key method)", s, r,
+               f"{len(pc['cells'])} cells, sum {int(pc['counts'].sum())}",
+               cells=len(pc["cells"]), sum=int(pc["counts"].sum()), parts_median=pc["parts"],
+               checks={"smallest_published": int(pc["counts"].min())})
 
     # 3. DBSCAN
     if args.skip_dbscan:

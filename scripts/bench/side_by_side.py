@@ -33,6 +33,9 @@ ROWS = [
     ("KDE quartic 500 m, res 9", rf"kde quartic 500 m res 9: {NUM} cells, {MS}", "cells", "kde"),
     ("DBSCAN eps 50 m, min 10",
      rf"dbscan eps 50 m, min_points 10: {NUM} clusters, {NUM} noise, {MS}", "dbscan", "dbscan"),
+    ("published counts res 9 (cell key)",
+     rf"public: count res 9 all time: {NUM} cells, plain {MS}, keyed {MS}, published {MS} "
+     rf"\({NUM} cells shown, sum {NUM}\)", "published", "published"),
     ("emerging res 8, 24 months",
      rf"emerging res 8, 24 monthly slices, k 1, time_k 1: {NUM} cells, {MS}", "cells", "emerging"),
 ]
@@ -54,6 +57,10 @@ def rust_rows(text: str) -> dict:
             out[key] = None
             continue
         g = m.groups()
+        if kind == "published":
+            out[key] = {"result": f"{int(num(g[4]))} cells, sum {int(num(g[5]))}",
+                        "match": (int(num(g[4])), int(num(g[5]))), "seconds": num(g[3]) / 1e3}
+            continue
         if kind == "dbscan":
             out[key] = {"result": f"{int(num(g[0]))} clusters, {int(num(g[1]))} noise",
                         "match": (int(num(g[0])), int(num(g[1]))), "seconds": num(g[2]) / 1e3}
@@ -66,6 +73,8 @@ def rust_rows(text: str) -> dict:
 def python_match(key: str, c: dict):
     if key == "dbscan":
         return (c["clusters"], c["noise"])
+    if key == "published":
+        return (c["cells"], c["sum"])
     return c["cells"]
 
 
@@ -83,6 +92,7 @@ def main() -> int:
         r, p = rust.get(key), comp.get(key)
         if p:
             p_res = ("{clusters} clusters, {noise} noise".format(**p) if key == "dbscan"
+                     else f"{p['cells']} cells, sum {p['sum']}" if key == "published"
                      else f"{p['cells']} cells")
         table.append((
             label,

@@ -35,3 +35,30 @@ pub struct Snapshot {
     /// The conversion programme's designations and their current statuses.
     pub programme: Arc<Programme>,
 }
+
+/// An index of incidents at `points` (lon, lat), ids 1…n, all theft, less serious, at time
+/// 0, keys 0: what unit tests of the analyses build on.
+#[cfg(test)]
+pub(crate) fn index_at(points: &[(f64, f64)]) -> IncidentIndex {
+    let rows = points
+        .iter()
+        .zip(1..)
+        .map(|(&(lon, lat), id)| IncidentRow {
+            id,
+            occurred_at: 0,
+            category: CategoryRef::at(0),
+            severity: crate::domain::Severity::from_code(0),
+            solved: false,
+            lon,
+            lat,
+            cell: crate::domain::LonLat::new(lon, lat)
+                .expect("a valid point")
+                .cell15(),
+            key: 0,
+        })
+        .collect();
+    IncidentIndex::build(Scanned {
+        rows,
+        categories: vec!["theft".to_owned()],
+    })
+}

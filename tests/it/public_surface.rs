@@ -16,7 +16,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::attack::{self, month_q, quarter_q, truth, year_q};
+use common::attack::{self, month_q, quarter_q, time_of_day, truth, year_q};
 use serde_json::Value;
 
 /// Who may call a GET path.
@@ -151,14 +151,18 @@ fn periods() -> Vec<String> {
     v
 }
 
-/// Parameters every request of a path carries unless it varies them: the cheapest
-/// permutation count (999 would only cost time).
-fn base(path: &str) -> Vec<(String, String)> {
-    if path == "/api/v1/outliers" {
-        vec![("permutations".into(), "99".into())]
-    } else {
-        Vec::new()
+/// Parameters every request of a path carries unless it varies them: one month for an
+/// analysis (all time is one of the period variants; the other variants need not each
+/// recompute all of it), and the cheapest permutation count (999 would only cost time).
+fn base(path: &str, analysis: bool) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    if analysis {
+        v = serde_urlencoded::from_str(&month_q(2024, 3)).unwrap();
     }
+    if path == "/api/v1/outliers" {
+        v.push(("permutations".into(), "99".into()));
+    }
+    v
 }
 
 /// A `$ref`'s target in the document.
@@ -228,11 +232,21 @@ fn requests(doc: &Value, path: &str, op: &Value) -> Result<Vec<String>, String> 
             other => return Err(format!("parameter {name:?} in {other:?}")),
         }
     }
+    let analysis = has_period
+        && op["tags"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "analysis"));
     if filled.contains('{') {
         return Err(format!("{filled}: a path parameter is not declared"));
     }
     if has_period {
         for q in periods() {
+            // All time: no from or to (an empty value keeps the base month out).
+            let q = if q.is_empty() {
+                "from=&to=".to_owned()
+            } else {
+                q
+            };
             variants.push(serde_urlencoded::from_str::<Vec<(String, String)>>(&q).unwrap());
         }
         if path.starts_with("/api/v1/density") || path.starts_with("/api/v1/hotspots") {
@@ -264,11 +278,12 @@ fn requests(doc: &Value, path: &str, op: &Value) -> Result<Vec<String>, String> 
     Ok(out
         .into_iter()
         .map(|mut v| {
-            for (k, x) in base(path) {
+            for (k, x) in base(path, analysis) {
                 if !v.iter().any(|(name, _)| *name == k) {
                     v.push((k, x));
                 }
             }
+            v.retain(|(_, x)| !x.is_empty());
             if v.is_empty() {
                 filled.clone()
             } else {
@@ -276,24 +291,6 @@ fn requests(doc: &Value, path: &str, op: &Value) -> Result<Vec<String>, String> 
             }
         })
         .collect())
-}
-
-/// Whether a string is a date-time whose time is not midnight (as written, or in the
-/// committee's zone): a time of day.
-fn time_of_day(s: &str) -> bool {
-    use jiff::civil::{DateTime, Time};
-    let midnight = Time::midnight();
-    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
-        let local = ts.to_zoned_datetime(jiff::tz::TimeZone::get(attack::ZONE).unwrap());
-        // RFC 3339: the clock time as written (before its offset) is characters 11–18.
-        let written = s.get(11..19).and_then(|t| t.parse::<Time>().ok());
-        return local.time() != midnight && written != Some(midnight);
-    }
-    if let Ok(dt) = s.parse::<DateTime>() {
-        return dt.time() != midnight;
-    }
-    // A bare clock time (07:43, 07:43:00).
-    s.len() >= 5 && s.as_bytes()[2] == b':' && s.parse::<Time>().is_ok()
 }
 
 /// What is wrong with a body: (where, what kind, the detail).

@@ -220,6 +220,24 @@ pub fn year_q(y: i16) -> String {
     format!("from={y}-01-01&to={}-01-01", y + 1)
 }
 
+/// Whether a string is a date-time whose time is not midnight (as written, or in the
+/// committee's zone): a time of day.
+pub fn time_of_day(s: &str) -> bool {
+    use jiff::civil::{DateTime, Time};
+    let midnight = Time::midnight();
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        let local = ts.to_zoned_datetime(jiff::tz::TimeZone::get(ZONE).unwrap());
+        // RFC 3339: the clock time as written (before its offset) is characters 11–18.
+        let written = s.get(11..19).and_then(|t| t.parse::<Time>().ok());
+        return local.time() != midnight && written != Some(midnight);
+    }
+    if let Ok(dt) = s.parse::<DateTime>() {
+        return dt.time() != midnight;
+    }
+    // A bare clock time (07:43, 07:43:00).
+    s.len() >= 5 && s.as_bytes()[2] == b':' && s.parse::<Time>().is_ok()
+}
+
 // ---------------------------------------------------------------------------------------
 // Reading answers
 // ---------------------------------------------------------------------------------------

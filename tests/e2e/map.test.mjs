@@ -88,7 +88,8 @@ describe('first view', () => {
           log.requests.some((r) => r.path === '/api/v1/extent'),
           'the extent asked for',
         );
-        // The default range is the latest 12 months with data: 2024 here.
+        // The default range is the latest 12 months with data: 2024 here (signed out on a public
+        // server the calendar year of the last data: 2024 too).
         const q = lastRequest(log, '/api/v1/density').params;
         assert.deepEqual([q.get('from'), q.get('to')], ['2024-01-01', '2025-01-01']);
       }

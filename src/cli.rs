@@ -153,6 +153,20 @@ async fn serve_with(
             .map(|_| args.basemap_attribution.clone()),
         timezone: service.zone().name().to_owned(),
     };
+    let settings = AnalysisSettings {
+        // The demo is public by design: its data is synthetic.
+        public_aggregates: args.public_aggregates || demo,
+        min_cell_count: args.min_cell_count,
+        perturbation_max: args.perturbation_max,
+        perturbation_variance: args.perturbation_variance,
+        public_max_res: args.public_max_res,
+        max_cost: args.max_cost,
+        cache_entries: args.cache_entries,
+    };
+    // Refuse to start on perturbation parameters that make no p-table, naming them.
+    settings
+        .public_rules()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -165,18 +179,9 @@ async fn serve_with(
     }
     serve(
         listener,
-        AppState::with_settings(
-            service,
-            AnalysisSettings {
-                // The demo is public by design: its data is synthetic.
-                public_aggregates: args.public_aggregates || demo,
-                min_cell_count: args.min_cell_count,
-                max_cost: args.max_cost,
-                cache_entries: args.cache_entries,
-            },
-        )
-        .with_targets(targets)
-        .with_page(&page),
+        AppState::with_settings(service, settings)
+            .with_targets(targets)
+            .with_page(&page),
         Duration::from_secs(args.refresh_secs.max(1)),
     )
     .await?;

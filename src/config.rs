@@ -57,13 +57,27 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "DIEMNONG_BIND", default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,
-    /// Serve aggregated results (density, hotspots) without a token; cells with fewer
-    /// than --min-cell-count incidents are then withheld from anonymous callers.
+    /// Serve aggregated results (density, hotspots…) without a token. Anonymous callers
+    /// then get perturbed counts (the cell-key method) of whole calendar periods at
+    /// resolutions up to --public-max-res: README, "What anonymous visitors see".
     #[arg(long, env = "DIEMNONG_PUBLIC_AGGREGATES")]
     pub public_aggregates: bool,
-    /// Smallest cell count shown to callers without a token.
-    #[arg(long, env = "DIEMNONG_MIN_CELL_COUNT", default_value_t = 3)]
+    /// Smallest positive count published to callers without a token: smaller true counts
+    /// are published as 0 or at least this (the p-table's threshold js is one less).
+    #[arg(long, env = "DIEMNONG_MIN_CELL_COUNT", default_value_t = 3,
+        value_parser = clap::value_parser!(u32).range(1..=9))]
     pub min_cell_count: u32,
+    /// Largest absolute noise added to a published count (the p-table's D).
+    #[arg(long, env = "DIEMNONG_PERTURBATION_MAX", default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub perturbation_max: u32,
+    /// Variance of the noise added to a published count (the p-table's V).
+    #[arg(long, env = "DIEMNONG_PERTURBATION_VARIANCE", default_value_t = 3.0)]
+    pub perturbation_variance: f64,
+    /// Finest H3 resolution served to callers without a token (5–11).
+    #[arg(long, env = "DIEMNONG_PUBLIC_MAX_RES", default_value_t = 9,
+        value_parser = clap::value_parser!(u8).range(5..=11))]
+    pub public_max_res: u8,
     /// Largest cells × slices one analysis request may compute (larger ones get 422).
     #[arg(long, env = "DIEMNONG_MAX_COST", default_value_t = 2_000_000)]
     pub max_cost: u64,

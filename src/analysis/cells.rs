@@ -13,13 +13,15 @@
 //! in, as the delta segment (recent writes, unsorted) is. Inside, cells are their raw bits
 //! (`u64`); what comes out is `CellIndex`.
 
+use std::collections::HashMap;
 use std::ops::AddAssign;
 
 use h3o::{CellIndex, Resolution};
 
+use super::disclosure::PTable;
 use super::weights::{HarmTable, Weighting};
 use crate::index::containment::Taken;
-use crate::index::{Filter, IncidentIndex, Segment};
+use crate::index::{CategoryRef, Filter, IncidentIndex, Segment};
 
 pub(crate) use crate::index::containment::parent15;
 
@@ -107,6 +109,49 @@ pub fn keyed_counts(
     res: Resolution,
 ) -> Vec<(CellIndex, Keyed)> {
     tally(index, filter, res, &Keys)
+}
+
+/// Occupied cells at `res` with their counts as published to anonymous callers: each cell's
+/// count perturbed by `ptable` at its cell key ([`keyed_counts`]); cells published as 0 are
+/// left out. Sorted by cell.
+#[must_use]
+pub fn published_counts(
+    index: &IncidentIndex,
+    filter: &Filter,
+    res: Resolution,
+    ptable: &PTable,
+) -> Vec<(CellIndex, u32)> {
+    keyed_counts(index, filter, res)
+        .into_iter()
+        .map(|(c, k)| (c, ptable.perturb(k.count, k.key)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// Counts and cell keys of the incidents matching `filter` by (containing cell at `res`,
+/// category), for the cells of `cells` (sorted) only: the published cells of one category
+/// each, which zones and public clusters add up into their `top_categories`.
+#[must_use]
+pub fn keyed_by_category(
+    index: &IncidentIndex,
+    filter: &Filter,
+    res: Resolution,
+    cells: &[CellIndex],
+) -> HashMap<(CellIndex, CategoryRef), Keyed> {
+    let raw: Vec<u64> = cells.iter().map(|c| u64::from(*c)).collect();
+    let mut out: HashMap<(CellIndex, CategoryRef), Keyed> = HashMap::new();
+    let mut last = (u64::MAX, None);
+    index.for_each(filter, |seg, i| {
+        let c = seg.containing_cell(i, res);
+        if c != last.0 {
+            // Consecutive rows of the sorted segment mostly share a cell.
+            last = (c, raw.binary_search(&c).ok().map(|j| cells[j]));
+        }
+        if let Some(cell) = last.1 {
+            *out.entry((cell, seg.category[i])).or_default() += Keys.one(seg, i);
+        }
+    });
+    out
 }
 
 /// Occupied cells at `res` with their counts, sorted by cell.
@@ -365,6 +410,50 @@ mod tests {
                     assert_eq!(Some(&k.count), want.get(&u64::from(c)), "keyed count {c}");
                     assert_eq!(Some(&k.key), want_keys.get(&u64::from(c)), "cell key {c}");
                 }
+                // Published: each cell's count perturbed at its key, zeros left out.
+                let pt =
+                    PTable::build(crate::analysis::disclosure::PTableParams::default()).unwrap();
+                let published: std::collections::BTreeMap<u64, u32> = want
+                    .iter()
+                    .map(|(c, n)| (*c, pt.perturb(*n, want_keys[c])))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
+                let got: std::collections::BTreeMap<u64, u32> =
+                    published_counts(&index, f, res, &pt)
+                        .into_iter()
+                        .map(|(c, n)| (u64::from(c), n))
+                        .collect();
+                assert_eq!(got, published, "published, filter {k} res {res}");
+                assert!(got.values().all(|n| *n >= 3));
+                // By category, for every other occupied cell.
+                let some: Vec<CellIndex> = want
+                    .keys()
+                    .step_by(2)
+                    .filter_map(|c| CellIndex::try_from(*c).ok())
+                    .collect();
+                let mut by_cat: std::collections::BTreeMap<(u64, CategoryRef), Keyed> =
+                    std::collections::BTreeMap::new();
+                for r in &all {
+                    let keep = f.from.is_none_or(|x| r.occurred_at >= x)
+                        && f.to.is_none_or(|x| r.occurred_at < x)
+                        && f.categories
+                            .as_ref()
+                            .is_none_or(|c| c.contains(&r.category))
+                        && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat));
+                    let c = h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res);
+                    if keep && some.binary_search(&c).is_ok() {
+                        *by_cat.entry((u64::from(c), r.category)).or_default() += Keyed {
+                            count: 1,
+                            key: r.key,
+                        };
+                    }
+                }
+                let got: std::collections::BTreeMap<(u64, CategoryRef), Keyed> =
+                    keyed_by_category(&index, f, res, &some)
+                        .into_iter()
+                        .map(|((c, cat), k)| ((u64::from(c), cat), k))
+                        .collect();
+                assert_eq!(got, by_cat, "by category, filter {k} res {res}");
                 let got_harm = cell_values(&index, f, res, &harm);
                 assert_eq!(got_harm.len(), want_harm.len());
                 for (c, t) in got_harm {

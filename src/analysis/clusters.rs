@@ -140,6 +140,54 @@ pub fn summaries(index: &IncidentIndex, filter: &Filter, c: &Clustering) -> Vec<
         .collect()
 }
 
+/// Each cluster of `c` as the cells at `res` that hold its members, sorted (issue 18: what
+/// anonymous callers are shown instead of points). A cell holding members of two clusters
+/// goes to the one with more of them there, ties to the lower label, so each cell is in at
+/// most one set. Clusters without a cell are empty sets; labels index the result.
+#[must_use]
+pub fn cell_sets(
+    index: &IncidentIndex,
+    filter: &Filter,
+    c: &Clustering,
+    res: h3o::Resolution,
+) -> Vec<Vec<h3o::CellIndex>> {
+    let pos: HashMap<i64, usize> = c.ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
+    // (cell, label) → members.
+    let mut held: HashMap<(u64, usize), u32> = HashMap::new();
+    index.for_each(filter, |seg, i| {
+        if let Some(&k) = pos.get(&seg.id[i])
+            && let Ok(label) = usize::try_from(c.labels[k])
+        {
+            *held
+                .entry((seg.containing_cell(i, res), label))
+                .or_default() += 1;
+        }
+    });
+    let mut claims: Vec<((u64, usize), u32)> = held.into_iter().collect();
+    // By cell, then most members first, then lower label: the first claim of a cell wins.
+    claims.sort_unstable_by(|a, b| {
+        a.0.0
+            .cmp(&b.0.0)
+            .then(b.1.cmp(&a.1))
+            .then(a.0.1.cmp(&b.0.1))
+    });
+    let mut out = vec![Vec::new(); c.clusters];
+    let mut last = None;
+    for ((cell, label), _) in claims {
+        if last == Some(cell) {
+            continue;
+        }
+        last = Some(cell);
+        if let (Ok(cell), Some(set)) = (h3o::CellIndex::try_from(cell), out.get_mut(label)) {
+            set.push(cell);
+        }
+    }
+    for set in &mut out {
+        set.sort_unstable();
+    }
+    out
+}
+
 /// The outline of a cluster's members (lon/lat degrees; module documentation).
 #[must_use]
 pub fn outline(pts: &[geo::Point<f64>]) -> geo::Polygon<f64> {
@@ -195,6 +243,64 @@ mod tests {
 
     fn pt(x: f64, y: f64) -> geo::Point<f64> {
         geo::Point::new(x, y)
+    }
+
+    /// Each cell goes to the cluster with most members in it, ties to the lower label; noise
+    /// claims nothing.
+    #[test]
+    fn a_cell_goes_to_the_cluster_with_most_members_there() {
+        use h3o::{LatLng, Resolution};
+        let res = Resolution::Nine;
+        let a = LatLng::new(10.78, 106.70).unwrap().to_cell(res);
+        let b = a
+            .grid_disk::<Vec<_>>(2)
+            .into_iter()
+            .find(|n| a.grid_distance(*n).ok() == Some(2))
+            .unwrap();
+        let at = |c: h3o::CellIndex| {
+            let ll = LatLng::from(c);
+            (ll.lng(), ll.lat())
+        };
+        // ids 1–3 in a, 4–5 in b, 6 in a (noise).
+        let places = [at(a), at(a), at(a), at(b), at(b), at(a)];
+        let rows = places
+            .iter()
+            .zip(1..)
+            .map(|(&(lon, lat), id)| crate::index::IncidentRow {
+                id,
+                occurred_at: 0,
+                category: crate::index::CategoryRef::at(0),
+                severity: crate::domain::Severity::from_code(0),
+                solved: false,
+                lon,
+                lat,
+                cell: crate::domain::LonLat::new(lon, lat).unwrap().cell15(),
+                key: 0,
+            })
+            .collect();
+        let index = IncidentIndex::build(crate::index::Scanned {
+            rows,
+            categories: vec!["theft".to_owned()],
+        });
+        // Cluster 0: ids 1, 4, 5 (one in a, two in b); cluster 1: ids 2, 3 (two in a).
+        let c = Clustering {
+            ids: vec![1, 2, 3, 4, 5, 6],
+            labels: vec![0, 1, 1, 0, 0, -1],
+            core: vec![true; 6],
+            clusters: 2,
+        };
+        let sets = cell_sets(&index, &Filter::default(), &c, res);
+        assert_eq!(sets, vec![vec![b], vec![a]]);
+        // A tie (one member each in a) goes to the lower label.
+        let c = Clustering {
+            ids: vec![1, 2, 4, 5],
+            labels: vec![1, 0, 1, 1],
+            core: vec![true; 4],
+            clusters: 2,
+        };
+        let mut want = vec![vec![a], vec![b]];
+        want[1].sort_unstable();
+        assert_eq!(cell_sets(&index, &Filter::default(), &c, res), want);
     }
 
     /// Twice the signed area of a ring (positive when counter-clockwise).

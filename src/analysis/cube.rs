@@ -24,7 +24,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
-use super::cells::count_cells;
+use super::cells::{count_cells, published_counts};
+use super::disclosure::PTable;
 use super::emerging::{Category, classify};
 use super::fdr::bh_adjust;
 use super::gistar::{Globals, Study, study_set, two_sided_p};
@@ -139,6 +140,32 @@ pub fn emerging(
     tz: &TimeZone,
     w: &Weighting,
 ) -> Option<Cube> {
+    build(index, filter, params, tz, w, None)
+}
+
+/// [`emerging`] on the counts anonymous callers are published: every (cell, slice) bin is
+/// its incidents' count perturbed by `ptable` at their cell key — the same number a density
+/// of that cell over that slice publishes — and the cells are those with a positive
+/// published count over the whole range, grown by their k-disks. Counts only.
+#[must_use]
+pub fn emerging_published(
+    index: &IncidentIndex,
+    filter: &Filter,
+    params: &CubeParams,
+    tz: &TimeZone,
+    ptable: &PTable,
+) -> Option<Cube> {
+    build(index, filter, params, tz, &Weighting::Count, Some(ptable))
+}
+
+fn build(
+    index: &IncidentIndex,
+    filter: &Filter,
+    params: &CubeParams,
+    tz: &TimeZone,
+    w: &Weighting,
+    published: Option<&PTable>,
+) -> Option<Cube> {
     let CubeParams {
         res,
         k,
@@ -169,7 +196,10 @@ pub fn emerging(
     let mut within = filter.clone();
     within.from = Some(within.from.map_or(from, |f| f.max(from)));
     within.to = Some(within.to.map_or(to, |t| t.min(to)));
-    let occ = count_cells(index, &within, res);
+    let occ = match published {
+        None => count_cells(index, &within, res),
+        Some(pt) => published_counts(index, &within, res, pt),
+    };
     let cells: Vec<CellIndex> = study_set(&occ, k, Study::Kring)
         .into_iter()
         .map(|(c, _)| c)
@@ -182,6 +212,15 @@ pub fn emerging(
     // x[c * t_n + s]: the bin's value; counts[c * t_n + s]: its incidents.
     let mut x = vec![0f64; n_cells * t_n];
     let mut counts = vec![0u32; n_cells * t_n];
+    // keys[c * t_n + s]: the bin's cell key, when publishing.
+    let mut keys = vec![
+        0u32;
+        if published.is_some() {
+            n_cells * t_n
+        } else {
+            0
+        }
+    ];
     let harm = w.harm();
     let (mut last_parent, mut last_ci) = (u64::MAX, None);
     index.for_each(&within, |seg, i| {
@@ -198,8 +237,17 @@ pub fn emerging(
         {
             x[ci * t_n + s] += harm.map_or(1.0, |h| h.of(seg, i));
             counts[ci * t_n + s] += 1;
+            if let Some(k) = keys.get_mut(ci * t_n + s) {
+                *k = k.wrapping_add(seg.key[i]);
+            }
         }
     });
+    if let Some(pt) = published {
+        for ((n, x), k) in counts.iter_mut().zip(&mut x).zip(&keys) {
+            *n = pt.perturb(*n, *k);
+            *x = f64::from(*n);
+        }
+    }
     let globals = Globals::of(x.iter().copied());
     let neighbours: Vec<Vec<usize>> = cells
         .iter()

@@ -339,14 +339,25 @@ pub fn hotspots_weighted(
     p: &GiParams,
     w: &Weighting,
 ) -> Result<Hotspots, HotspotError> {
-    let occupied = cell_values(index, filter, p.res, w);
+    hotspots_on(&cell_values(index, filter, p.res, w), p)
+}
+
+/// [`hotspots`] from the occupied cells' tallies (sorted by cell): the exact ones of
+/// [`cell_values`], or the counts published to anonymous callers.
+///
+/// # Errors
+/// As [`hotspots`].
+pub fn hotspots_on(
+    occupied: &[(CellIndex, Tally)],
+    p: &GiParams,
+) -> Result<Hotspots, HotspotError> {
     let cells = study_set_bound(occupied.len(), p.k, p.study);
     if let Some(limit) = p.max_cells
         && cells as u64 > limit
     {
         return Err(HotspotError::TooLarge { cells, limit });
     }
-    let set = study_set(&occupied, p.k, p.study);
+    let set = study_set(occupied, p.k, p.study);
     let cells = gi_star(&set, p.k)?;
     let bins = cells.iter().map(|c| bin(c, p.bin_by)).collect();
     Ok(Hotspots { cells, bins })

@@ -180,8 +180,7 @@ pub fn silverman_bandwidth_m(index: &IncidentIndex, filter: &Filter) -> Option<f
         let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         below.midpoint(upper)
     };
-    let h = 0.9 * sd.min((1.0 / std::f64::consts::LN_2).sqrt() * dm) * nf.powf(-0.2);
-    (h.is_finite() && h > 0.0).then_some(h)
+    silverman(nf, sd, dm)
 }
 
 /// The density at the centre of every cell at `res` within the kernel's support of at
@@ -199,13 +198,115 @@ pub fn kde(
     if !(bandwidth_m.is_finite() && bandwidth_m > 0.0) {
         return Vec::new();
     }
-    let h = bandwidth_m;
-    let s = kernel.support_m(h);
-    let candidates = candidates(index, filter, res, s);
+    let occupied: Vec<CellIndex> = count_cells(index, filter, res)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let candidates = candidates(occupied, res, kernel.support_m(bandwidth_m));
     if candidates.is_empty() {
         return Vec::new();
     }
     let pts = Points::collect(index, filter, w.harm());
+    evaluate(&pts, candidates, bandwidth_m, kernel)
+}
+
+/// The density of masses placed at cell centres — for anonymous callers, the published count
+/// of each cell at `res` (issue 18): a surface of published numbers, which no incident's
+/// position enters. `masses` are cells at `res` with positive weights; as [`kde`] otherwise.
+#[must_use]
+pub fn kde_of_masses(
+    masses: &[(CellIndex, f64)],
+    res: Resolution,
+    bandwidth_m: f64,
+    kernel: Kernel,
+) -> Vec<KdeCell> {
+    if !(bandwidth_m.is_finite() && bandwidth_m > 0.0) || masses.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted = masses.to_vec();
+    // In H3 order, as the index's rows, so that pages of neighbours are compact.
+    sorted.sort_unstable_by_key(|(c, _)| *c);
+    let occupied: Vec<CellIndex> = sorted.iter().map(|(c, _)| *c).collect();
+    let candidates = candidates(occupied, res, kernel.support_m(bandwidth_m));
+    let (lat, lon): (Vec<f64>, Vec<f64>) = sorted
+        .iter()
+        .map(|(c, _)| {
+            let ll = LatLng::from(*c);
+            (ll.lat().to_radians(), ll.lng().to_radians())
+        })
+        .unzip();
+    let split = lat.len();
+    let w = sorted.iter().map(|(_, m)| *m).collect();
+    let pts = Points::build(&lat, &lon, Some(w), split);
+    evaluate(&pts, candidates, bandwidth_m, kernel)
+}
+
+/// ArcGIS's spatial Silverman bandwidth for masses at cell centres (weighted: n is the total
+/// mass, the mean centre and standard distance are weighted, and the median distance is
+/// that of the masses counted as repeated points). `None` below a total mass of 2 or when
+/// every mass sits at one place.
+#[must_use]
+pub fn silverman_of_masses(masses: &[(CellIndex, f64)]) -> Option<f64> {
+    let total: f64 = masses.iter().map(|(_, m)| *m).sum();
+    // One place: no spread (tested on the cells, as a weighted mean of equal longitudes
+    // need not give the longitude back to the last bit).
+    if total < 2.0
+        || masses
+            .iter()
+            .all(|(c, _)| Some(c) == masses.first().map(|m| &m.0))
+    {
+        return None;
+    }
+    let pts: Vec<(f64, f64, f64)> = masses
+        .iter()
+        .map(|(c, m)| {
+            let ll = LatLng::from(*c);
+            (ll.lng(), ll.lat(), *m)
+        })
+        .collect();
+    let lon0 = pts.iter().map(|p| p.0 * p.2).sum::<f64>() / total;
+    let lat0 = pts.iter().map(|p| p.1 * p.2).sum::<f64>() / total;
+    let kx = EARTH_RADIUS_M * lat0.to_radians().cos();
+    let mut r: Vec<(f64, f64)> = Vec::with_capacity(pts.len());
+    let mut sq = 0.0;
+    for &(lon, lat, m) in &pts {
+        let x = kx * (lon - lon0).to_radians();
+        let y = EARTH_RADIUS_M * (lat - lat0).to_radians();
+        let r2 = x * x + y * y;
+        sq += m * r2;
+        r.push((r2.sqrt(), m));
+    }
+    r.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // The median of the distances with each repeated by its mass: the value at the middle
+    // of the cumulative mass (the midpoint of the two middle ones when they straddle it).
+    let at = |pos: f64| {
+        let mut acc = 0.0;
+        r.iter()
+            .find(|(_, m)| {
+                acc += m;
+                acc > pos
+            })
+            .map_or(0.0, |(d, _)| *d)
+    };
+    let half = total / 2.0;
+    let dm = if (total % 2.0 - 1.0).abs() < 1e-9 {
+        at(half.floor())
+    } else {
+        at(half - 1.0).midpoint(at(half))
+    };
+    silverman(total, (sq / total).sqrt(), dm)
+}
+
+/// ArcGIS's rule from the (weighted) number of points, their standard distance and median
+/// distance from the mean centre, in metres.
+fn silverman(n: f64, sd: f64, dm: f64) -> Option<f64> {
+    let h = 0.9 * sd.min((1.0 / std::f64::consts::LN_2).sqrt() * dm) * n.powf(-0.2);
+    (h.is_finite() && h > 0.0).then_some(h)
+}
+
+/// The kernel sum of `pts` at the centre of each candidate cell, positive densities only.
+fn evaluate(pts: &Points, candidates: Vec<CellIndex>, h: f64, kernel: Kernel) -> Vec<KdeCell> {
+    let s = kernel.support_m(h);
     let norm = match kernel {
         Kernel::Quartic => 3.0 / (std::f64::consts::PI * h * h),
         Kernel::Gaussian => 1.0 / (2.0 * std::f64::consts::PI * h * h),
@@ -399,10 +500,6 @@ type Page = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 const PAGE: usize = 64;
 
 impl Points {
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "at most a few million points"
-    )]
     fn collect(index: &IncidentIndex, filter: &Filter, harm: Option<&HarmTable>) -> Self {
         let main = index.main();
         let (mut lat, mut lon);
@@ -461,6 +558,16 @@ impl Points {
                 w.push(wi);
             }
         }
+        Self::build(&lat, &lon, harm.map(|_| w), split)
+    }
+
+    /// Pages over the points (radians): rows `..split` and `split..` are paged apart (the
+    /// main segment and the delta, each compact in H3 order).
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "at most a few million points"
+    )]
+    fn build(lat: &[f64], lon: &[f64], w: Option<Vec<f64>>, split: usize) -> Self {
         let mut rects = Vec::with_capacity(lat.len() / PAGE + 2);
         for (from, to) in [(0, split), (split, lat.len())] {
             let mut start = from;
@@ -475,13 +582,13 @@ impl Points {
                 start = end;
             }
         }
-        let frame = Frame::around(&lat, &lon);
-        let [x, y, z] = frame.vectors(&lat, &lon);
+        let frame = Frame::around(lat, lon);
+        let [x, y, z] = frame.vectors(lat, lon);
         Self {
             x,
             y,
             z,
-            w: harm.map(|_| w),
+            w,
             frame,
             pages: RTree::bulk_load(rects),
         }
@@ -597,21 +704,12 @@ fn sin_cosm1_small(d: f64) -> (f64, f64) {
     (s, cm1)
 }
 
-/// Every cell at `res` whose centre may lie within `support_m` of a matching incident
-/// (a superset), sorted: the occupied cells dilated by k rings, with k from the size of the
+/// Every cell at `res` whose centre may lie within `support_m` of a point in an `occupied`
+/// cell (a superset), sorted: the occupied cells dilated by k rings, with k from the size of the
 /// cells (see the module header) taken at the centre child of each occupied region's
 /// resolution-3 ancestor (H3 cells of one resolution within a ~60 km region differ in size
 /// by well under the 10 % margin the formula keeps).
-fn candidates(
-    index: &IncidentIndex,
-    filter: &Filter,
-    res: Resolution,
-    support_m: f64,
-) -> Vec<CellIndex> {
-    let occupied: Vec<CellIndex> = count_cells(index, filter, res)
-        .into_iter()
-        .map(|(c, _)| c)
-        .collect();
+fn candidates(occupied: Vec<CellIndex>, res: Resolution, support_m: f64) -> Vec<CellIndex> {
     let coarse = Resolution::Three.min(res);
     let mut k_of: HashMap<CellIndex, u32> = HashMap::new();
     let mut k_max = 0;
@@ -732,6 +830,65 @@ mod tests {
             rows,
             categories: vec!["theft".to_owned()],
         })
+    }
+
+    /// Masses at cell centres are the same surface as that many incidents standing at those
+    /// centres (the public KDE is the viewers' KDE of published counts placed there), and the
+    /// weighted Silverman rule is the rule on the repeated points.
+    #[test]
+    fn masses_at_centres_are_points_repeated() {
+        let res = Resolution::Nine;
+        let origin = LatLng::new(10.78, 106.70).unwrap().to_cell(res);
+        let counts: Vec<(CellIndex, u32)> = origin
+            .grid_disk::<Vec<_>>(4)
+            .into_iter()
+            .zip(0u32..)
+            .filter(|(_, i)| i % 3 != 1)
+            .map(|(c, i)| (c, i % 5 + 1))
+            .collect();
+        let masses: Vec<(CellIndex, f64)> =
+            counts.iter().map(|(c, m)| (*c, f64::from(*m))).collect();
+        let mut points = Vec::new();
+        for (c, m) in &counts {
+            let ll = LatLng::from(*c);
+            for _ in 0..*m {
+                points.push((ll.lng(), ll.lat()));
+            }
+        }
+        let index = index_of(&points);
+        for kernel in [Kernel::Quartic, Kernel::Gaussian] {
+            let a = kde_of_masses(&masses, res, 600.0, kernel);
+            let b = kde(
+                &index,
+                &Filter::default(),
+                res,
+                600.0,
+                kernel,
+                &Weighting::Count,
+            );
+            assert_eq!(a.len(), b.len(), "{kernel:?}");
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.cell, y.cell);
+                assert!(
+                    (x.density - y.density).abs() <= 1e-12 * y.density,
+                    "{x:?} {y:?}"
+                );
+            }
+        }
+        let hw = silverman_of_masses(&masses).unwrap();
+        let hp = silverman_bandwidth_m(&index, &Filter::default()).unwrap();
+        assert!((hw - hp).abs() <= 1e-9 * hp, "{hw} {hp}");
+        // An odd total too (the median is one distance, not a midpoint).
+        let mut odd = masses.clone();
+        odd[0].1 += 1.0;
+        let ll = LatLng::from(odd[0].0);
+        points.push((ll.lng(), ll.lat()));
+        let hp = silverman_bandwidth_m(&index_of(&points), &Filter::default()).unwrap();
+        let hw = silverman_of_masses(&odd).unwrap();
+        assert!((hw - hp).abs() <= 1e-9 * hp, "{hw} {hp}");
+        // Every mass at one place: no spread, no bandwidth.
+        assert!(silverman_of_masses(&[(origin, 5.0)]).is_none());
+        assert!(kde_of_masses(&[], res, 600.0, Kernel::Quartic).is_empty());
     }
 
     #[test]

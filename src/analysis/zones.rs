@@ -21,6 +21,8 @@ use h3o::geom::SolventBuilder;
 use h3o::{CellIndex, Resolution};
 use jiff::tz::TimeZone;
 
+use super::cells::keyed_by_category;
+use super::disclosure::PTable;
 use super::gistar::{GiCell, HotRule};
 use super::weights::HarmTable;
 use crate::index::{BBox, CategoryRef, Filter, Snapshot};
@@ -87,6 +89,38 @@ fn top<K: Copy + Ord>(counts: HashMap<K, u64>, n: usize) -> Vec<(K, u64)> {
     v
 }
 
+/// The public counts of each zone: its cells' published counts, and per category the
+/// published counts of its (cell, category) tables, zeros dropped.
+fn publish(
+    snap: &Snapshot,
+    p: &ZoneParams<'_>,
+    pb: Published<'_>,
+    comps: &[Vec<CellIndex>],
+    incidents: &mut [u64],
+    categories: &mut [HashMap<CategoryRef, u64>],
+) {
+    let mut zone_cells: Vec<(CellIndex, usize)> = comps
+        .iter()
+        .enumerate()
+        .flat_map(|(z, comp)| comp.iter().map(move |c| (*c, z)))
+        .collect();
+    zone_cells.sort_unstable();
+    let cells: Vec<CellIndex> = zone_cells.iter().map(|(c, _)| *c).collect();
+    for (c, z) in &zone_cells {
+        if let Ok(j) = pb.counts.binary_search_by_key(c, |(c, _)| *c) {
+            incidents[*z] += u64::from(pb.counts[j].1);
+        }
+    }
+    for ((cell, cat), k) in keyed_by_category(&snap.incidents, p.filter, p.res, &cells) {
+        let n = pb.ptable.perturb(k.count, k.key);
+        if n > 0
+            && let Ok(j) = cells.binary_search(&cell)
+        {
+            *categories[zone_cells[j].1].entry(cat).or_default() += u64::from(n);
+        }
+    }
+}
+
 /// How [`zones`] reads a Gi* result.
 #[derive(Debug, Clone, Copy)]
 pub struct ZoneParams<'a> {
@@ -115,6 +149,39 @@ pub fn zones_weighted(
     p: &ZoneParams<'_>,
     harm: Option<&HarmTable>,
 ) -> Vec<Zone> {
+    zones_of(snap, gi, p, harm, None)
+}
+
+/// The counts anonymous callers are published (issue 18), which public zones add up.
+#[derive(Debug, Clone, Copy)]
+pub struct Published<'a> {
+    pub ptable: &'a PTable,
+    /// Every cell's published count at the zones' resolution (positive ones), sorted by cell.
+    pub counts: &'a [(CellIndex, u32)],
+}
+
+/// [`zones`] as anonymous callers see them, from `gi` computed on the published counts: a
+/// zone's `incidents` is the sum of its cells' published counts and `share` is over the sum
+/// of every published cell; `top_categories` adds up the published counts of each (cell,
+/// category); no hours or weekdays (finer than any public period, and small sub-tables).
+/// Cameras, models, wards and complex areas are not incident data: as for viewers.
+#[must_use]
+pub fn zones_published(
+    snap: &Snapshot,
+    gi: &[GiCell],
+    p: &ZoneParams<'_>,
+    published: Published<'_>,
+) -> Vec<Zone> {
+    zones_of(snap, gi, p, None, Some(published))
+}
+
+fn zones_of(
+    snap: &Snapshot,
+    gi: &[GiCell],
+    p: &ZoneParams<'_>,
+    harm: Option<&HarmTable>,
+    published: Option<Published<'_>>,
+) -> Vec<Zone> {
     let ZoneParams {
         filter,
         res,
@@ -140,25 +207,30 @@ pub fn zones_weighted(
     let mut categories: Vec<HashMap<CategoryRef, u64>> = vec![HashMap::new(); comps.len()];
     let mut hours: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
     let mut weekdays: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
-    snap.incidents.for_each(filter, |seg, i| {
-        total += 1;
-        let h = harm.map_or(0.0, |t| t.of(seg, i));
-        total_harm += h;
-        if let Some(&z) = zone_of.get(&seg.containing_cell(i, res)) {
-            incidents[z] += 1;
-            harms[z] += h;
-            *categories[z].entry(seg.category[i]).or_default() += 1;
-            if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {
-                let dt = tz.to_datetime(ts);
-                *hours[z]
-                    .entry(u8::try_from(dt.hour()).unwrap_or(0))
-                    .or_default() += 1;
-                *weekdays[z]
-                    .entry(u8::try_from(dt.weekday().to_monday_one_offset()).unwrap_or(0))
-                    .or_default() += 1;
+    if let Some(pb) = published {
+        publish(snap, p, pb, &comps, &mut incidents, &mut categories);
+        total = pb.counts.iter().map(|(_, n)| u64::from(*n)).sum();
+    } else {
+        snap.incidents.for_each(filter, |seg, i| {
+            total += 1;
+            let h = harm.map_or(0.0, |t| t.of(seg, i));
+            total_harm += h;
+            if let Some(&z) = zone_of.get(&seg.containing_cell(i, res)) {
+                incidents[z] += 1;
+                harms[z] += h;
+                *categories[z].entry(seg.category[i]).or_default() += 1;
+                if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {
+                    let dt = tz.to_datetime(ts);
+                    *hours[z]
+                        .entry(u8::try_from(dt.hour()).unwrap_or(0))
+                        .or_default() += 1;
+                    *weekdays[z]
+                        .entry(u8::try_from(dt.weekday().to_monday_one_offset()).unwrap_or(0))
+                        .or_default() += 1;
+                }
             }
-        }
-    });
+        });
+    }
     let solvent = SolventBuilder::new().build();
     let mut out = Vec::with_capacity(comps.len());
     for (z, comp) in comps.into_iter().enumerate() {

@@ -8,11 +8,9 @@
 //!   result cache keyed the same way;
 //! - provenance in the foreign member `diemnong` (parameters, data version, computation
 //!   time, software version);
-//! - the disclosure rule: when aggregates are public (`--public-aggregates`), callers
-//!   without a token do not see cells with fewer than `--min-cell-count` incidents (default
-//!   3). Gi* is computed on all the data first and such cells are then withheld from the
-//!   output — their values are not altered and nothing else changes, so a signed-in viewer
-//!   and an anonymous caller see the same z-scores for the cells both see;
+//! - the audience ([`super::public`]): a signed-in viewer gets exact answers; when aggregates
+//!   are public (`--public-aggregates`) an anonymous caller gets answers computed from the
+//!   published (perturbed) counts of whole periods and cells, never from the exact ones;
 //! - a request whose cost (cells × slices) exceeds `--max-cost` is refused with 422.
 
 use std::collections::HashMap;
@@ -30,16 +28,19 @@ use utoipa::IntoParams;
 use super::AppState;
 use super::analysis_rows::{
     ClusterFeature, DensityFeature, EmergingFeature, HotspotFeature, KdeFeature, MoranFeature,
-    ZoneFeature,
+    PublicClusterFeature, ZoneFeature,
 };
 use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Caller, Params};
 use super::filter::{FilterText, incident_filter};
+use super::public::{self, Audience, PublicQuery, PublicRules, Selection};
 use super::render::{self, Feature};
+use crate::analysis::cells::{Tally, cell_values, published_counts};
+use crate::analysis::density::DensityCell;
 use crate::analysis::density::density;
 use crate::analysis::gistar::{
-    BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots_weighted,
+    BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots_on,
     study_set_bound,
 };
 use crate::analysis::weights::{Weight, Weighting};
@@ -53,10 +54,16 @@ pub const DEFAULT_RES: u8 = 9;
 /// Settings of the aggregated endpoints.
 #[derive(Debug, Clone)]
 pub struct AnalysisSettings {
-    /// Serve aggregates without a token (small cells withheld).
+    /// Serve aggregates without a token: perturbed, coarse ([`super::public`]).
     pub public_aggregates: bool,
-    /// Cells with fewer incidents are withheld from callers without a token.
+    /// Smallest positive count published to callers without a token.
     pub min_cell_count: u32,
+    /// Largest absolute noise of a published count (the p-table's D).
+    pub perturbation_max: u32,
+    /// Variance of that noise (the p-table's V).
+    pub perturbation_variance: f64,
+    /// Finest H3 resolution served to callers without a token.
+    pub public_max_res: u8,
     /// Largest cells × slices one request may compute.
     pub max_cost: u64,
     /// Results kept in the cache.
@@ -68,9 +75,40 @@ impl Default for AnalysisSettings {
         Self {
             public_aggregates: false,
             min_cell_count: 3,
+            perturbation_max: 5,
+            perturbation_variance: 3.0,
+            public_max_res: 9,
             max_cost: 2_000_000,
             cache_entries: 64,
         }
+    }
+}
+
+impl AnalysisSettings {
+    /// The rules for anonymous callers, `None` when aggregates are not public.
+    ///
+    /// # Errors
+    /// When the perturbation parameters make no p-table (the error names the one at fault),
+    /// or the resolution limit is not one.
+    pub fn public_rules(&self) -> Result<Option<PublicRules>, String> {
+        if !self.public_aggregates {
+            return Ok(None);
+        }
+        let res = Resolution::try_from(self.public_max_res)
+            .map_err(|e| format!("--public-max-res {}: {e}", self.public_max_res))?;
+        PublicRules::new(
+            self.perturbation_max,
+            self.perturbation_variance,
+            self.min_cell_count,
+            res,
+        )
+        .map(Some)
+        .map_err(|e| {
+            format!(
+                "--perturbation-max {}, --perturbation-variance {}, --min-cell-count {}: {e}",
+                self.perturbation_max, self.perturbation_variance, self.min_cell_count
+            )
+        })
     }
 }
 
@@ -197,6 +235,31 @@ struct Query {
     weighting: Weighting,
     /// The weights' provenance and digest, when weighing by harm.
     weights: Option<WeightsNote>,
+    audience: Audience,
+    /// For the public, the cells a `bbox` or `area` selects (the filter then holds neither).
+    selection: Selection,
+}
+
+impl Query {
+    /// The occupied cells at the query's resolution every cell analysis starts from: the
+    /// exact tallies for a viewer, the published counts for the public.
+    fn occupied(&self, snap: &Snapshot) -> Vec<(h3o::CellIndex, Tally)> {
+        match self.audience.public() {
+            None => cell_values(&snap.incidents, &self.filter, self.res, &self.weighting),
+            Some(rules) => published_counts(&snap.incidents, &self.filter, self.res, &rules.ptable)
+                .into_iter()
+                .map(|(c, n)| {
+                    (
+                        c,
+                        Tally {
+                            count: n,
+                            value: f64::from(n),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What a harm-weighted answer says of its weights: in the provenance, and (the digest) in
@@ -230,14 +293,24 @@ impl WeightsNote {
     }
 }
 
-fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, ApiError> {
-    let res = c.res.unwrap_or(DEFAULT_RES);
+fn common(
+    state: &AppState,
+    snap: &Snapshot,
+    c: &Common<'_>,
+    audience: Audience,
+) -> Result<Query, ApiError> {
+    // The public's default is the finest resolution it may ask for, at most the default.
+    let res = c.res.unwrap_or_else(|| {
+        audience
+            .public()
+            .map_or(DEFAULT_RES, |r| DEFAULT_RES.min(u8::from(r.max_res)))
+    });
     if !(5..=11).contains(&res) {
         return Err(ApiError::param("res", format!("{res} is outside 5–11")));
     }
     let res = Resolution::try_from(res).map_err(|e| ApiError::param("res", e.to_string()))?;
     let csv = c.format == Some(AnalysisFormat::Csv);
-    let filter = incident_filter(
+    let mut filter = incident_filter(
         snap,
         &state.zone,
         &FilterText {
@@ -250,6 +323,22 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
         },
     )?;
     let weight = c.weight.unwrap_or_default();
+    let mut selection = Selection::default();
+    if let Some(rules) = audience.public() {
+        public::check(
+            rules,
+            &state.zone,
+            &PublicQuery {
+                from: filter.from,
+                to: filter.to,
+                category: c.category.as_deref(),
+                severity: c.severity.as_deref(),
+                res,
+                harm: weight == Weight::Harm,
+            },
+        )?;
+        selection = Selection::take(&mut filter);
+    }
     let weighting = Weighting::new(weight, &snap.catalogue.harm, snap.incidents.categories());
     let weights = (weight == Weight::Harm).then(|| WeightsNote::of(&snap.catalogue.harm));
     Ok(Query {
@@ -258,6 +347,8 @@ fn common(state: &AppState, snap: &Snapshot, c: &Common<'_>) -> Result<Query, Ap
         csv,
         weighting,
         weights,
+        audience,
+        selection,
     })
 }
 
@@ -269,35 +360,28 @@ struct Job<'a> {
     csv: bool,
     /// The harm weights the answer is weighed with.
     weights: Option<&'a WeightsNote>,
+    audience: &'a Audience,
 }
 
-/// Everything an analysis handler shares: auth and disclosure, cache, ETag, provenance,
-/// off-runtime computation. `snap` is the snapshot the handler parsed its filter against:
-/// the key, the ETag and the computation all use that one version.
+/// Everything an analysis handler shares: cache, ETag, provenance (with the audience's
+/// disclosure), off-runtime computation, and the last guard of public answers. `snap` is the
+/// snapshot the handler parsed its filter against: the key, the ETag and the computation
+/// all use that one version.
 async fn serve_analysis<F: Feature + Send + 'static>(
     state: AppState,
     snap: Arc<Snapshot>,
-    caller: Caller,
     headers: &HeaderMap,
     job: Job<'_>,
-    compute: impl FnOnce(Arc<Snapshot>, bool) -> Result<(Vec<F>, Map<String, Value>), ApiError>
+    compute: impl FnOnce(Arc<Snapshot>) -> Result<(Vec<F>, Map<String, Value>), ApiError>
     + Send
     + 'static,
 ) -> Result<Response, ApiError> {
     let csv = job.csv;
-    let settings = Arc::clone(&state.analysis);
-    let withhold = match caller.0 {
-        Some(_) => false,
-        None if settings.public_aggregates => true,
-        None => {
-            caller.require(Role::Viewer)?;
-            false
-        }
-    };
     let (endpoint, raw_query) = (job.endpoint, job.query);
     let key = format!(
-        "{endpoint}?{raw_query}&v={}&withhold={withhold}{}",
+        "{endpoint}?{raw_query}&v={}&audience={}{}",
         snap.version,
+        job.audience.key(),
         job.weights
             .map_or(String::new(), |w| format!("&weights={}", w.digest))
     );
@@ -324,22 +408,15 @@ async fn serve_analysis<F: Feature + Send + 'static>(
             "data_version": snap.version,
             "computed_at": jiff::Timestamp::now().to_string(),
             "software_version": env!("CARGO_PKG_VERSION"),
-            "small_cells_withheld_below": if withhold { Some(settings.min_cell_count) } else { None },
             "weights": job.weights.map_or(json!({"kind": "count"}), |w| w.provenance.clone()),
+            "disclosure": job.audience.provenance(),
         });
-        let min = settings.min_cell_count;
-        let (rows, warnings) = tokio::task::spawn_blocking(move || {
-            compute(snap, withhold).map(|(rows, w)| {
-                let rows = if withhold {
-                    rows.into_iter().filter(|r| r.disclosable(min)).collect()
-                } else {
-                    rows
-                };
-                (rows, w)
-            })
-        })
-        .await
-        .map_err(ApiError::internal)??;
+        let (rows, warnings) = tokio::task::spawn_blocking(move || compute(snap))
+            .await
+            .map_err(ApiError::internal)??;
+        if let Some(rules) = job.audience.public() {
+            guard(endpoint, &rows, rules)?;
+        }
         let b = Arc::new(if csv {
             render::csv(&rows)?
         } else {
@@ -360,6 +437,22 @@ async fn serve_analysis<F: Feature + Send + 'static>(
     Ok(res)
 }
 
+/// Defence in depth behind the perturbation: a public answer with a feature standing for
+/// 1…js incidents is a bug, answered 500 (and logged) rather than published.
+fn guard<F: Feature>(endpoint: &str, rows: &[F], rules: &PublicRules) -> Result<(), ApiError> {
+    let below = u64::from(rules.min_count);
+    match rows
+        .iter()
+        .find(|r| r.incidents().is_some_and(|n| n > 0 && n < below))
+    {
+        Some(r) => Err(ApiError::internal(format!(
+            "{endpoint}: a public feature ({:?}) stands for fewer than {below} incidents",
+            serde_json::to_string(&r.id()).unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn cost_check(max_cost: u64, cells: usize, slices: usize) -> Result<(), ApiError> {
     let cost = (cells as u64).saturating_mul(slices as u64);
     if cost > max_cost {
@@ -375,7 +468,7 @@ fn over_cost(cost: u64, max_cost: u64) -> ApiError {
 }
 
 #[utoipa::path(get, path = "/api/v1/density", tag = "analysis", params(DensityParams),
-    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit.",
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). Anonymous answers are computed from perturbed counts (the cell-key method) of one whole calendar month, quarter or year (or all time), at most one category and one class, res up to the public limit (default 9), bbox and area selecting whole cells; other anonymous queries are 400 naming the parameter (README, \"What anonymous visitors see\"); `diemnong.disclosure` says which. 422 when the request is over the cost limit.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "One hexagon per occupied cell: h3, count, per_km2 (GeoJSON, or CSV with format=csv)", content_type = "application/geo+json", body = Object),
@@ -392,23 +485,38 @@ pub(crate) async fn get_density(
     Params(p): Params<DensityParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let audience = state.audience(&caller)?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight), audience.clone())?;
     let weights = q.weights.clone();
     let csv = q.csv;
     let max_cost = state.analysis.max_cost;
     serve_analysis(
         state.clone(),
         snap,
-        caller,
         &headers,
         Job {
             endpoint: "density",
             query: uri.query().unwrap_or(""),
             csv,
             weights: weights.as_ref(),
+            audience: &audience,
         },
-        move |snap, _| {
-            let cells = density(&snap.incidents, &q.filter, q.res, &q.weighting);
+        move |snap| {
+            let cells = match q.audience.public() {
+                None => density(&snap.incidents, &q.filter, q.res, &q.weighting),
+                // Published counts: the density of what anonymous callers see.
+                Some(_) => q
+                    .occupied(&snap)
+                    .into_iter()
+                    .filter(|(c, _)| q.selection.keeps(*c))
+                    .map(|(cell, t)| DensityCell {
+                        cell,
+                        count: t.count,
+                        per_km2: f64::from(t.count) / cell.area_km2(),
+                        harm: None,
+                    })
+                    .collect(),
+            };
             cost_check(max_cost, cells.len(), 1)?;
             let rows: Vec<DensityFeature> = cells.into_iter().map(Into::into).collect();
             Ok((rows, Map::new()))
@@ -418,7 +526,7 @@ pub(crate) async fn get_density(
 }
 
 #[utoipa::path(get, path = "/api/v1/hotspots", tag = "analysis", params(HotspotParams),
-    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit, or there are too few cells or no variance for Gi*.",
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). Anonymous answers are computed from perturbed counts (the cell-key method) of one whole calendar month, quarter or year (or all time), at most one category and one class, res up to the public limit (default 9), bbox and area selecting whole cells; other anonymous queries are 400 naming the parameter (README, \"What anonymous visitors see\"); `diemnong.disclosure` says which. 422 when the request is over the cost limit, or there are too few cells or no variance for Gi*.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Getis-Ord Gi* per cell of the study set: h3, count, gi_z, gi_p (two-sided), gi_q (Benjamini–Hochberg), gi_bin (−3…3)", content_type = "application/geo+json", body = Object),
@@ -435,28 +543,30 @@ pub(crate) async fn get_hotspots(
     Params(p): Params<HotspotParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let audience = state.audience(&caller)?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight), audience.clone())?;
     let weights = q.weights.clone();
     let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let csv = q.csv;
     serve_analysis(
         state.clone(),
         snap,
-        caller,
         &headers,
         Job {
             endpoint: "hotspots",
             query: uri.query().unwrap_or(""),
             csv,
             weights: weights.as_ref(),
+            audience: &audience,
         },
-        move |snap, _| {
+        move |snap| {
             let harm = q.weighting.harm().is_some();
             let gi = gi.compute(&snap, &q)?;
             let rows: Vec<HotspotFeature> = gi
                 .cells
                 .iter()
                 .zip(&gi.bins)
+                .filter(|(c, _)| q.selection.keeps(c.cell))
                 .map(|(c, bin)| HotspotFeature::new(c, *bin, harm))
                 .collect();
             Ok((rows, Map::new()))
@@ -498,7 +608,8 @@ impl GiSpec {
         })
     }
 
-    /// Gi* of the query's incidents, refusing a study set over the cost limit first.
+    /// Gi* of the query's occupied cells ([`Query::occupied`]: exact, or published), refusing
+    /// a study set over the cost limit first.
     fn compute(&self, snap: &Snapshot, q: &Query) -> Result<Hotspots, ApiError> {
         let params = GiParams {
             res: q.res,
@@ -507,7 +618,7 @@ impl GiSpec {
             bin_by: self.bin_by,
             max_cells: Some(self.max_cost),
         };
-        hotspots_weighted(&snap.incidents, &q.filter, &params, &q.weighting).map_err(|e| match e {
+        hotspots_on(&q.occupied(snap), &params).map_err(|e| match e {
             HotspotError::TooLarge { cells, .. } => over_cost(cells as u64, self.max_cost),
             HotspotError::Gi(e) => ApiError::Unprocessable(e.to_string()),
         })
@@ -535,7 +646,7 @@ analysis_params!(
 });
 
 #[utoipa::path(get, path = "/api/v1/hotspots/zones", tag = "analysis", params(ZoneParams),
-    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit, or there are too few cells or no variance for Gi*.",
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). Anonymous answers are computed from perturbed counts (the cell-key method) of one whole calendar month, quarter or year (or all time), at most one category and one class, res up to the public limit (default 9), bbox and area selecting whole cells; other anonymous queries are 400 naming the parameter (README, \"What anonymous visitors see\"); `diemnong.disclosure` says which. 422 when the request is over the cost limit, or there are too few cells or no variance for Gi*.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Hotspot zones: contiguous hot cells dissolved into polygons, largest first, with id (stable), incidents, share, area_km2, top_categories, busiest_hours, busiest_weekdays, cameras, models, wards, complex_areas", content_type = "application/geo+json", body = Object),
@@ -552,7 +663,8 @@ pub(crate) async fn get_zones(
     Params(p): Params<ZoneParams>,
 ) -> Result<Response, ApiError> {
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let audience = state.audience(&caller)?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight), audience.clone())?;
     let weights = q.weights.clone();
     let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let min_bin = p.min_bin.unwrap_or(2);
@@ -567,16 +679,16 @@ pub(crate) async fn get_zones(
     serve_analysis(
         state.clone(),
         snap,
-        caller,
         &headers,
         Job {
             endpoint: "hotspots/zones",
             query: uri.query().unwrap_or(""),
             csv,
             weights: weights.as_ref(),
+            audience: &audience,
         },
-        move |snap, _| {
-            use crate::analysis::zones::{ZoneParams, zones_weighted};
+        move |snap| {
+            use crate::analysis::zones::{Published, ZoneParams, zones_published, zones_weighted};
             let cells = gi.compute(&snap, &q)?.cells;
             let params = ZoneParams {
                 filter: &q.filter,
@@ -587,8 +699,24 @@ pub(crate) async fn get_zones(
                 },
                 tz: &tz,
             };
-            let rows: Vec<ZoneFeature> = zones_weighted(&snap, &cells, &params, q.weighting.harm())
+            let zones = match q.audience.public() {
+                None => zones_weighted(&snap, &cells, &params, q.weighting.harm()),
+                Some(rules) => {
+                    let counts = published_counts(&snap.incidents, &q.filter, q.res, &rules.ptable);
+                    zones_published(
+                        &snap,
+                        &cells,
+                        &params,
+                        Published {
+                            ptable: &rules.ptable,
+                            counts: &counts,
+                        },
+                    )
+                }
+            };
+            let rows: Vec<ZoneFeature> = zones
                 .into_iter()
+                .filter(|z| q.selection.keeps_any(&z.cells))
                 .map(Into::into)
                 .collect();
             Ok((rows, Map::new()))
@@ -608,7 +736,7 @@ analysis_params!(
     res: Option<u8>,
     /// Radius of the H3 disk of neighbours, 1–5 (default 1).
     k: Option<u32>,
-    /// `week`, `month` (default) or `quarter`, in the committee's zone.
+    /// `week`, `month` (default) or `quarter`, in the committee's zone (`week` needs a sign-in).
     #[param(inline)]
     slice: Option<crate::analysis::cube::Slice>,
     /// Previous slices in the time window of each bin, 0–12 (default 1).
@@ -616,7 +744,7 @@ analysis_params!(
 });
 
 #[utoipa::path(get, path = "/api/v1/hotspots/emerging", tag = "analysis", params(EmergingParams),
-    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit (cells × slices), or there is no data in the range.",
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). Anonymous answers are computed from perturbed counts (the cell-key method) of one whole calendar month, quarter or year (or all time), at most one category and one class, res up to the public limit (default 9), bbox and area selecting whole cells; other anonymous queries are 400 naming the parameter (README, \"What anonymous visitors see\"); `diemnong.disclosure` says which. 422 when the request is over the cost limit (cells × slices), or there is no data in the range.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Emerging hot spots: per cell its category (ArcGIS's seventeen), Mann-Kendall trend of its Gi* z series (trend_z, trend_p, trend_tau) and per-slice counts, z and bins (+1 hot, −1 cold, 0)", content_type = "application/geo+json", body = Object),
@@ -632,12 +760,19 @@ pub(crate) async fn get_emerging(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<EmergingParams>,
 ) -> Result<Response, ApiError> {
-    use crate::analysis::cube::{CubeParams, Slice, emerging};
+    use crate::analysis::cube::{CubeParams, Slice, emerging, emerging_published};
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let audience = state.audience(&caller)?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight), audience.clone())?;
     let weights = q.weights.clone();
     let k = GiSpec::parse(p.k, None, None, state.analysis.max_cost)?.k;
     let slice = p.slice.unwrap_or(Slice::Month);
+    if slice == Slice::Week && audience.public().is_some() {
+        return Err(ApiError::param(
+            "slice",
+            "without a sign-in, slices are months or quarters: a week of a cell holds too few incidents to publish",
+        ));
+    }
     let time_k = p.time_k.unwrap_or(1);
     if time_k > 12 {
         return Err(ApiError::param(
@@ -652,10 +787,9 @@ pub(crate) async fn get_emerging(
     serve_analysis(
         state.clone(),
         snap,
-        caller,
         &headers,
-        Job { endpoint: "hotspots/emerging", query: uri.query().unwrap_or(""), csv, weights: weights.as_ref() },
-        move |snap, _| {
+        Job { endpoint: "hotspots/emerging", query: uri.query().unwrap_or(""), csv, weights: weights.as_ref(), audience: &audience },
+        move |snap| {
             // Refuse before building: occupied cells grown by their k-disks, times slices.
             let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
             let span = match (from, to) {
@@ -664,7 +798,10 @@ pub(crate) async fn get_emerging(
             };
             cost_check(max_cost, study_set_bound(occupied, k, Study::Kring), span.max(1))?;
             let params = CubeParams { res: q.res, k, time_k, slice, range: (from, to) };
-            let cube = emerging(&snap.incidents, &q.filter, &params, zone.tz(), &q.weighting)
+            let cube = match q.audience.public() {
+                None => emerging(&snap.incidents, &q.filter, &params, zone.tz(), &q.weighting),
+                Some(rules) => emerging_published(&snap.incidents, &q.filter, &params, zone.tz(), &rules.ptable),
+            }
                 .ok_or_else(|| ApiError::Unprocessable("no incidents match in this range: there is no cube to analyse".into()))?;
             let slices = cube.bounds.len() - 1;
             cost_check(max_cost, cube.cells.len(), slices)?;
@@ -675,7 +812,22 @@ pub(crate) async fn get_emerging(
                 ));
             }
             let starts: Vec<String> = cube.bounds[..slices].iter().map(|t| zone.format(*t)).collect();
-            let rows: Vec<EmergingFeature> = cube.cells.iter().map(Into::into).collect();
+            let mut rows: Vec<EmergingFeature> = cube
+                .cells
+                .iter()
+                .filter(|c| q.selection.keeps(c.cell))
+                .map(Into::into)
+                .collect();
+            if let Some(rules) = q.audience.public() {
+                // A cell's count over the range is the published count of that set, as
+                // density publishes it (perturbation does not add up over the slices).
+                let totals = published_counts(&snap.incidents, &q.filter, q.res, &rules.ptable);
+                for r in &mut rows {
+                    r.count = totals
+                        .binary_search_by_key(&r.h3, |(c, _)| *c)
+                        .map_or(0, |j| u64::from(totals[j].1));
+                }
+            }
             let mut extra = Map::new();
             extra.insert("slices".into(), json!(starts));
             if !warnings.is_empty() {
@@ -712,7 +864,7 @@ analysis_params!(
 pub const PERMUTATIONS: std::ops::RangeInclusive<u32> = 99..=9_999;
 
 #[utoipa::path(get, path = "/api/v1/outliers", tag = "analysis", params(OutlierParams),
-    description = "Local Moran's I (Anselin 1995) per cell, with the same H3 k-disk neighbours and study sets as Gi* (row-standardised weights, as esda's `Moran_Local`), conditional-permutation pseudo p-values (reproducible with `seed`) and Benjamini–Hochberg q. HH and LL cells are clusters of high and low values; HL and LH cells are outliers (high among low, low among high). Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit (study-set cells × thousands of permutations), or there are too few cells or no variance.",
+    description = "Local Moran's I (Anselin 1995) per cell, with the same H3 k-disk neighbours and study sets as Gi* (row-standardised weights, as esda's `Moran_Local`), conditional-permutation pseudo p-values (reproducible with `seed`) and Benjamini–Hochberg q. HH and LL cells are clusters of high and low values; HL and LH cells are outliers (high among low, low among high). Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). Anonymous answers are computed from perturbed counts (the cell-key method) of one whole calendar month, quarter or year (or all time), at most one category and one class, res up to the public limit (default 9), bbox and area selecting whole cells; other anonymous queries are 400 naming the parameter (README, \"What anonymous visitors see\"); `diemnong.disclosure` says which. 422 when the request is over the cost limit (study-set cells × thousands of permutations), or there are too few cells or no variance.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "One hexagon per cell of the study set: h3, count, local_i, p_sim, q_fdr, quadrant (HH, LH, LL, HL), significant", content_type = "application/geo+json", body = Object),
@@ -728,11 +880,11 @@ pub(crate) async fn get_outliers(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<OutlierParams>,
 ) -> Result<Response, ApiError> {
-    use crate::analysis::cells::cell_values;
     use crate::analysis::gistar::study_set;
     use crate::analysis::moran::{MoranParams, local_moran};
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let audience = state.audience(&caller)?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight), audience.clone())?;
     let weights = q.weights.clone();
     let gi = GiSpec::parse(p.k, p.study, p.fdr, state.analysis.max_cost)?;
     let permutations = p.permutations.unwrap_or(999);
@@ -753,16 +905,16 @@ pub(crate) async fn get_outliers(
     serve_analysis(
         state.clone(),
         snap,
-        caller,
         &headers,
         Job {
             endpoint: "outliers",
             query: uri.query().unwrap_or(""),
             csv,
             weights: weights.as_ref(),
+            audience: &audience,
         },
-        move |snap, _| {
-            let occupied = cell_values(&snap.incidents, &q.filter, q.res, &q.weighting);
+        move |snap| {
+            let occupied = q.occupied(&snap);
             // Each permutation redraws every cell's neighbourhood: cells × thousands of
             // permutations, refused before the study set is built.
             let bound = study_set_bound(occupied.len(), gi.k, gi.study);
@@ -776,6 +928,7 @@ pub(crate) async fn get_outliers(
             let rows: Vec<MoranFeature> = cells
                 .iter()
                 .zip(&set)
+                .filter(|(c, _)| q.selection.keeps(c.cell))
                 .map(|(c, (_, t))| MoranFeature::new(c, t.count, harm))
                 .collect();
             Ok((rows, Map::new()))
@@ -809,7 +962,7 @@ pub const MAX_BANDWIDTH_M: f64 = 10_000.0;
 pub const MIN_PUBLIC_BANDWIDTH_M: f64 = 250.0;
 
 #[utoipa::path(get, path = "/api/v1/kde", tag = "analysis", params(KdeParams),
-    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit, or there are too few incidents for a default bandwidth.",
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). Anonymous answers are computed from perturbed counts (the cell-key method) of one whole calendar month, quarter or year (or all time), at most one category and one class, res up to the public limit (default 9), bbox and area selecting whole cells; other anonymous queries are 400 naming the parameter (README, \"What anonymous visitors see\"); `diemnong.disclosure` says which. 422 when the request is over the cost limit, or there are too few incidents for a default bandwidth.",
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "Kernel density at the centre of every cell with positive density: h3, density (incidents per km²); great-circle distances on the sphere of radius 6,371,008.8 m; the bandwidth used is in the `diemnong` member", content_type = "application/geo+json", body = Object),
@@ -825,9 +978,12 @@ pub(crate) async fn get_kde(
     OriginalUri(uri): OriginalUri,
     Params(p): Params<KdeParams>,
 ) -> Result<Response, ApiError> {
-    use crate::analysis::kde::{Kernel, kde, silverman_bandwidth_m};
+    use crate::analysis::kde::{
+        Kernel, kde, kde_of_masses, silverman_bandwidth_m, silverman_of_masses,
+    };
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(p.res, p.weight))?;
+    let audience = state.audience(&caller)?;
+    let q = common(&state, &snap, &p.common(p.res, p.weight), audience.clone())?;
     let weights = q.weights.clone();
     let kernel = p.kernel.unwrap_or(Kernel::Quartic);
     if let Some(b) = p.bandwidth_m
@@ -844,11 +1000,19 @@ pub(crate) async fn get_kde(
     serve_analysis(
         state.clone(),
         snap,
-        caller,
         &headers,
-        Job { endpoint: "kde", query: uri.query().unwrap_or(""), csv, weights: weights.as_ref() },
-        move |snap, withhold| {
-            if withhold && given.is_some_and(|h| h < MIN_PUBLIC_BANDWIDTH_M) {
+        Job { endpoint: "kde", query: uri.query().unwrap_or(""), csv, weights: weights.as_ref(), audience: &audience },
+        move |snap| {
+            let public = q.audience.public().is_some();
+            // For the public, the masses are the published counts at their cell centres: no
+            // incident's position enters the surface.
+            let masses: Option<Vec<(h3o::CellIndex, f64)>> = q.audience.public().map(|rules| {
+                published_counts(&snap.incidents, &q.filter, q.res, &rules.ptable)
+                    .into_iter()
+                    .map(|(c, n)| (c, f64::from(n)))
+                    .collect()
+            });
+            if public && given.is_some_and(|h| h < MIN_PUBLIC_BANDWIDTH_M) {
                 return Err(ApiError::param(
                     "bandwidth_m",
                     format!("below {MIN_PUBLIC_BANDWIDTH_M} m needs a viewer token (a narrow kernel shows single incidents)"),
@@ -857,19 +1021,29 @@ pub(crate) async fn get_kde(
             let (h, rule) = match given {
                 Some(h) => (h, "given"),
                 None => (
-                    silverman_bandwidth_m(&snap.incidents, &q.filter)
+                    masses
+                        .as_deref()
+                        .map_or_else(|| silverman_bandwidth_m(&snap.incidents, &q.filter), silverman_of_masses)
                         .ok_or_else(|| ApiError::Unprocessable("a default bandwidth needs at least 2 incidents at distinct places; give bandwidth_m".into()))?
-                        .clamp(if withhold { MIN_PUBLIC_BANDWIDTH_M } else { 10.0 }, MAX_BANDWIDTH_M),
+                        .clamp(if public { MIN_PUBLIC_BANDWIDTH_M } else { 10.0 }, MAX_BANDWIDTH_M),
                     "arcgis_spatial_silverman",
                 ),
             };
             // Cells examined: each occupied cell grown by a disk covering the kernel's support.
-            let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
+            let occupied = match &masses {
+                Some(m) => m.len(),
+                None => crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len(),
+            };
             #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a small positive ratio")]
             let k = (kernel.support_m(h) / (q.res.edge_length_m() * 1.5)).ceil() as usize + 1;
             cost_check(max_cost, occupied.saturating_mul(disk_size(k)), 1)?;
-            let rows: Vec<KdeFeature> = kde(&snap.incidents, &q.filter, q.res, h, kernel, &q.weighting)
+            let cells = match &masses {
+                Some(m) => kde_of_masses(m, q.res, h, kernel),
+                None => kde(&snap.incidents, &q.filter, q.res, h, kernel, &q.weighting),
+            };
+            let rows: Vec<KdeFeature> = cells
                 .into_iter()
+                .filter(|c| q.selection.keeps(c.cell))
                 .map(Into::into)
                 .collect();
             let mut extra = Map::new();
@@ -885,18 +1059,19 @@ pub(crate) async fn get_kde(
 analysis_params!(
     /// Query of `GET /api/v1/clusters`.
     ClusterParams {
-    /// Neighbourhood radius in great-circle metres, 1–5,000 (default 100).
+    /// Neighbourhood radius in great-circle metres, 1–5,000 (default 100); without a sign-in
+    /// a multiple of 50 from 100.
     eps_m: Option<f64>,
     /// Points within eps (the point itself included) that make a core point, 2–10,000
-    /// (default 10).
+    /// (default 10); without a sign-in at least the smallest published count (3).
     min_points: Option<usize>,
 });
 
 #[utoipa::path(get, path = "/api/v1/clusters", tag = "analysis", params(ClusterParams),
-    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). 422 when the request is over the cost limit (points).",
+    description = "Needs a viewer token unless the server runs with `--public-aggregates` (401 without one). Anonymous answers are computed from perturbed counts (the cell-key method) of one whole calendar month, quarter or year (or all time), at most one category and one class, res up to the public limit (default 9), bbox and area selecting whole cells; other anonymous queries are 400 naming the parameter (README, \"What anonymous visitors see\"); `diemnong.disclosure` says which. 422 when the request is over the cost limit (points).",
     security(("bearer" = []), ()),
     responses(
-        (status = 200, description = "DBSCAN clusters (great-circle metres; min_points counts the point itself): each as the convex hull of its members (a counter-clockwise Polygon; when the members are coincident or collinear, whose hull has no area, a small valid polygon covering them instead: octagons of 5 m radius around the point, or around both ends of the segment, and the strip between) with id, count, core, first and last occurred_at, top_categories; noise left out. format=csv lists the members instead", content_type = "application/geo+json", body = Object),
+        (status = 200, description = "DBSCAN clusters (great-circle metres; min_points counts the point itself): each as the convex hull of its members (a counter-clockwise Polygon; when the members are coincident or collinear, whose hull has no area, a small valid polygon covering them instead: octagons of 5 m radius around the point, or around both ends of the segment, and the strip between) with id, count, core, first and last occurred_at, top_categories; noise left out. Anonymous callers get each cluster as the H3 cells (at the public resolution) holding its members, dissolved, with id, cells, incidents (the sum of the cells' published counts) and top_categories, and no times. format=csv lists the members instead (viewers only)", content_type = "application/geo+json", body = Object),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
         (status = 400, response = super::error::responses::BadRequest),
         (status = 401, response = super::error::responses::Unauthorized),
@@ -912,7 +1087,8 @@ pub(crate) async fn get_clusters(
     use crate::analysis::clusters::{members, summaries};
     use crate::analysis::dbscan::dbscan;
     let snap = state.snapshots.current();
-    let q = common(&state, &snap, &p.common(None, None))?;
+    let audience = state.audience(&caller)?;
+    let q = common(&state, &snap, &p.common(None, None), audience.clone())?;
     let eps = p.eps_m.unwrap_or(100.0);
     if !(eps.is_finite() && (1.0..=5_000.0).contains(&eps)) {
         return Err(ApiError::param(
@@ -926,6 +1102,9 @@ pub(crate) async fn get_clusters(
             "min_points",
             format!("{min_points} is outside 2–10,000"),
         ));
+    }
+    if let Some(rules) = audience.public() {
+        public_cluster_params(rules, eps, min_points)?;
     }
     let max_cost = state.analysis.max_cost;
     if q.csv {
@@ -962,30 +1141,141 @@ pub(crate) async fn get_clusters(
         let body = w.into_inner().map_err(ApiError::internal)?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }
+    let job = Job {
+        endpoint: "clusters",
+        query: uri.query().unwrap_or(""),
+        csv: false,
+        weights: None,
+        audience: &audience,
+    };
+    if let Some(rules) = audience.public() {
+        let rules = Arc::new(PublicClusterRules {
+            res: rules.max_res,
+            eps,
+            min_points,
+            max_cost,
+        });
+        return serve_analysis(state.clone(), snap, &headers, job, move |snap| {
+            public_clusters(&snap, &q, &rules)
+        })
+        .await;
+    }
     let zone = Arc::clone(&state.zone);
-    serve_analysis(
-        state.clone(),
-        snap,
-        caller,
-        &headers,
-        Job {
-            endpoint: "clusters",
-            query: uri.query().unwrap_or(""),
-            csv: false,
-            weights: None,
-        },
-        move |snap, _| {
-            let c = dbscan(&snap.incidents, &q.filter, eps, min_points);
-            cost_check(max_cost, c.ids.len(), 1)?;
-            let rows: Vec<ClusterFeature> = summaries(&snap.incidents, &q.filter, &c)
-                .into_iter()
-                .map(|cl| ClusterFeature::new(cl, &zone))
-                .collect();
-            let mut extra = Map::new();
-            extra.insert("clusters".into(), json!(c.clusters));
-            extra.insert("noise".into(), json!(c.noise()));
-            Ok((rows, extra))
-        },
-    )
+    serve_analysis(state.clone(), snap, &headers, job, move |snap| {
+        let c = dbscan(&snap.incidents, &q.filter, eps, min_points);
+        cost_check(max_cost, c.ids.len(), 1)?;
+        let rows: Vec<ClusterFeature> = summaries(&snap.incidents, &q.filter, &c)
+            .into_iter()
+            .map(|cl| ClusterFeature::new(cl, &zone))
+            .collect();
+        let mut extra = Map::new();
+        extra.insert("clusters".into(), json!(c.clusters));
+        extra.insert("noise".into(), json!(c.noise()));
+        Ok((rows, extra))
+    })
     .await
+}
+
+/// The public's DBSCAN parameters: a radius on a 50 m grid from 100 m (a finer sweep would
+/// read the distances between incidents off the moments clusters merge), and a core of at
+/// least the smallest published count.
+fn public_cluster_params(rules: &PublicRules, eps: f64, min_points: usize) -> Result<(), ApiError> {
+    use super::public::EPS_STEP_M;
+    if eps < 2.0 * EPS_STEP_M || eps % EPS_STEP_M != 0.0 {
+        return Err(ApiError::param(
+            "eps_m",
+            format!(
+                "without a sign-in, eps_m is a multiple of {EPS_STEP_M} m from {} m; {eps} is not",
+                2.0 * EPS_STEP_M
+            ),
+        ));
+    }
+    if min_points < rules.min_count as usize {
+        return Err(ApiError::param(
+            "min_points",
+            format!(
+                "without a sign-in, min_points is at least {}; {min_points} is not",
+                rules.min_count
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What [`public_clusters`] needs besides the query.
+struct PublicClusterRules {
+    res: Resolution,
+    eps: f64,
+    min_points: usize,
+    max_cost: u64,
+}
+
+/// DBSCAN clusters as anonymous callers see them: each the set of cells at the public
+/// resolution holding its members ([`crate::analysis::clusters::cell_sets`]), keeping the
+/// cells with a positive published count, dissolved into an outline of H3 edges; its
+/// incidents and top categories added up from published counts. No member count, core
+/// count or times: a small cluster's first and last are single incidents' times.
+fn public_clusters(
+    snap: &Snapshot,
+    q: &Query,
+    r: &PublicClusterRules,
+) -> Result<(Vec<PublicClusterFeature>, Map<String, Value>), ApiError> {
+    use crate::analysis::cells::keyed_by_category;
+    use crate::analysis::clusters::{TOP_CATEGORIES, cell_sets};
+    use crate::analysis::dbscan::dbscan;
+    let Some(rules) = q.audience.public() else {
+        return Err(ApiError::internal("public clusters for a viewer"));
+    };
+    let c = dbscan(&snap.incidents, &q.filter, r.eps, r.min_points);
+    cost_check(r.max_cost, c.ids.len(), 1)?;
+    let counts = published_counts(&snap.incidents, &q.filter, r.res, &rules.ptable);
+    let count_of = |cell: &h3o::CellIndex| {
+        counts
+            .binary_search_by_key(cell, |(c, _)| *c)
+            .map_or(0, |j| counts[j].1)
+    };
+    let sets: Vec<Vec<h3o::CellIndex>> = cell_sets(&snap.incidents, &q.filter, &c, r.res)
+        .into_iter()
+        .map(|set| set.into_iter().filter(|cell| count_of(cell) > 0).collect())
+        .collect();
+    let mut owner: Vec<(h3o::CellIndex, usize)> = sets
+        .iter()
+        .enumerate()
+        .flat_map(|(id, set)| set.iter().map(move |cell| (*cell, id)))
+        .collect();
+    owner.sort_unstable();
+    let cells: Vec<h3o::CellIndex> = owner.iter().map(|(c, _)| *c).collect();
+    let mut cats: Vec<HashMap<String, u64>> = vec![HashMap::new(); sets.len()];
+    for ((cell, cat), k) in keyed_by_category(&snap.incidents, &q.filter, r.res, &cells) {
+        let n = rules.ptable.perturb(k.count, k.key);
+        if n > 0
+            && let Ok(j) = cells.binary_search(&cell)
+        {
+            *cats[owner[j].1]
+                .entry(snap.incidents.categories().code(cat).to_owned())
+                .or_default() += u64::from(n);
+        }
+    }
+    let solvent = h3o::geom::SolventBuilder::new().build();
+    let mut rows = Vec::new();
+    for (id, (set, cats)) in sets.into_iter().zip(cats).enumerate() {
+        if set.is_empty() || !q.selection.keeps_any(&set) {
+            continue;
+        }
+        let mut top: Vec<(String, u64)> = cats.into_iter().collect();
+        top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(TOP_CATEGORIES);
+        rows.push(PublicClusterFeature::new(
+            id,
+            set.iter().map(|cell| u64::from(count_of(cell))).sum(),
+            top,
+            solvent
+                .dissolve(set.iter().copied())
+                .map_err(ApiError::internal)?,
+            set.len(),
+        ));
+    }
+    let mut extra = Map::new();
+    extra.insert("clusters".into(), json!(rows.len()));
+    Ok((rows, extra))
 }

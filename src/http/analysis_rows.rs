@@ -337,3 +337,48 @@ impl Feature for ClusterFeature {
         Some(u64::try_from(self.count).unwrap_or(u64::MAX))
     }
 }
+
+/// A DBSCAN cluster as anonymous callers see it (issue 18): the cells holding its members,
+/// dissolved; their published counts added up. No member count, core or times.
+#[derive(Debug, Serialize)]
+pub struct PublicClusterFeature {
+    pub id: usize,
+    /// Cells (at the public resolution) the outline is made of.
+    pub cells: usize,
+    /// The sum of the cells' published counts.
+    pub incidents: u64,
+    pub top_categories: Vec<CategoryCount>,
+    #[serde(skip)]
+    pub outline: MultiPolygon<f64>,
+}
+
+impl PublicClusterFeature {
+    #[must_use]
+    pub fn new(
+        id: usize,
+        incidents: u64,
+        top_categories: Vec<(String, u64)>,
+        outline: MultiPolygon<f64>,
+        cells: usize,
+    ) -> Self {
+        Self {
+            id,
+            cells,
+            incidents,
+            top_categories: categories(top_categories),
+            outline,
+        }
+    }
+}
+
+impl Feature for PublicClusterFeature {
+    fn id(&self) -> FeatureId<'_> {
+        FeatureId::Number(u64::try_from(self.id).unwrap_or(u64::MAX))
+    }
+    fn geometry(&self) -> Geometry<'_> {
+        Geometry::Polygons(&self.outline)
+    }
+    fn incidents(&self) -> Option<u64> {
+        Some(self.incidents)
+    }
+}

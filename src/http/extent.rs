@@ -33,7 +33,7 @@ const PUBLIC_BBOX_STEP: f64 = 0.01;
 #[utoipa::path(get, path = "/api/v1/extent", tag = "service",
     description = "Takes no parameters: any given is a 400.",
     responses(
-        (status = 200, description = "The committee's time zone and today in it; the incidents' time span in whole months and their bounding box (rounded outward to 0.01° without a token; exact, with the count and the first and last times, with a viewer token), `null` with no incidents; the years with designations in the conversion programme", body = Object),
+        (status = 200, description = "The committee's time zone and today in it; the incidents' time span in whole months and their bounding box (rounded outward to 0.01° without a token; exact, with the count and the first and last times, with a viewer token), `null` with no incidents; the years with designations in the conversion programme; on a server with public aggregates, `public`: what anonymous callers may ask (periods, max_res, min_count, eps_m_step) and that their figures are perturbed", body = Object),
         (status = 400, response = super::error::responses::BadRequest),
     ))]
 pub(crate) async fn get_extent(
@@ -53,13 +53,18 @@ pub(crate) async fn get_extent(
     let mut years: Vec<i16> = snap.programme.all().iter().map(|d| d.year).collect();
     years.sort_unstable();
     years.dedup();
-    let body = json!({
+    let mut body = json!({
         "time_zone": zone.name(),
         "today": zone.today().to_string(),
         "incidents": extent.map_or(Value::Null, |e| incidents(zone, &e, exact)),
         "programme_years": years,
         "data_version": snap.version,
     });
+    if let Some(rules) = &state.public {
+        // What a signed-out page may ask for (issue 18): the same for every caller, so that
+        // a signed-in page knows what signing out changes.
+        body["public"] = rules.extent_member();
+    }
     Ok((
         [
             (header::CACHE_CONTROL, "no-cache"),

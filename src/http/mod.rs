@@ -13,6 +13,7 @@ pub mod extract;
 pub mod features;
 pub mod filter;
 pub mod openapi;
+pub mod public;
 pub mod render;
 pub mod report;
 pub mod session;

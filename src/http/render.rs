@@ -23,15 +23,10 @@ pub trait Feature: Serialize {
     fn id(&self) -> FeatureId<'_>;
     /// Where it is; written only in GeoJSON.
     fn geometry(&self) -> Geometry<'_>;
-    /// The incidents the small-cell disclosure rule judges this feature by: a cell's,
-    /// zone's or cluster's count. `None` for a smoothed surface (KDE), which has no count
-    /// and enforces its own floor (a minimum bandwidth) instead.
+    /// The incidents this feature stands for: a cell's, zone's or cluster's count; `None`
+    /// for a smoothed surface (KDE). The last guard of public answers reads it (no public
+    /// feature may stand for 1…js incidents).
     fn incidents(&self) -> Option<u64>;
-
-    /// Whether an anonymous caller may see this feature, at `min` incidents per feature.
-    fn disclosable(&self, min: u32) -> bool {
-        self.incidents().is_none_or(|c| c >= u64::from(min))
-    }
 }
 
 /// A feature's `id` member.
@@ -267,17 +262,6 @@ mod tests {
             maybe: None,
             incidents,
         }
-    }
-
-    /// The small-cell rule reads the typed count, never the properties: a feature whose
-    /// properties say 7 is still judged by its count, and a surface without one (KDE) is
-    /// left to its own floor.
-    #[test]
-    fn the_rule_reads_the_features_count() {
-        assert!(!counted(Some(2)).disclosable(3));
-        assert!(counted(Some(3)).disclosable(3));
-        assert!(counted(None).disclosable(3));
-        assert!(counted(Some(0)).disclosable(0));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct AppState {
     /// Writes (imports, catalogue, tokens, the programme), each refreshing `snapshots`.
     pub service: Arc<Service>,
     pub analysis: Arc<analysis::AnalysisSettings>,
+    /// The disclosure rules for anonymous callers, when aggregates are public.
+    pub public: Option<Arc<super::public::PublicRules>>,
     /// Rendered analysis responses of the current data version.
     pub cache: Arc<analysis::ResultCache>,
     /// Hexagon outlines as GeoJSON (they never change).
@@ -33,6 +35,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Who `caller` is to the analyses: a viewer (any valid token or session), the public
+    /// (anonymous, on a public server).
+    ///
+    /// # Errors
+    /// 401 for an anonymous caller when aggregates are not public.
+    pub fn audience(
+        &self,
+        caller: &super::extract::Caller,
+    ) -> Result<super::public::Audience, super::error::ApiError> {
+        use super::public::Audience;
+        match (&caller.0, &self.public) {
+            (Some(_), _) => Ok(Audience::Viewer),
+            (None, Some(rules)) => Ok(Audience::Public(Arc::clone(rules))),
+            (None, None) => caller
+                .require(crate::auth::Role::Viewer)
+                .map(|_| Audience::Viewer),
+        }
+    }
+
     /// State with the default analysis settings (aggregates need a token).
     #[must_use]
     pub fn new(service: Arc<Service>) -> Self {
@@ -40,8 +61,17 @@ impl AppState {
     }
 
     #[must_use]
+    ///
+    /// Perturbation parameters that make no p-table leave anonymous callers refused (401), as
+    /// if aggregates were not public, and log why; the command line checks them first
+    /// ([`analysis::AnalysisSettings::public_rules`]) and stops with the message.
     pub fn with_settings(service: Arc<Service>, settings: analysis::AnalysisSettings) -> Self {
+        let public = settings.public_rules().unwrap_or_else(|e| {
+            tracing::error!("public aggregates are off: {e}");
+            None
+        });
         Self {
+            public: public.map(Arc::new),
             snapshots: Arc::clone(service.snapshots()),
             store: service.store().clone(),
             zone: Arc::new(service.zone().clone()),

@@ -42,7 +42,7 @@ const GEOJSON: &str = "application/geo+json";
 struct Sample {
     service: Arc<Service>,
     viewer: String,
-    /// Public aggregates, small cells withheld from anonymous callers.
+    /// Public aggregates: anonymous callers get perturbed counts.
     base: String,
     /// The defaults: aggregates need a token.
     private_base: String,
@@ -60,6 +60,9 @@ async fn sample() -> &'static Sample {
         common::import_file(&service, Layer::Cameras, "sample-data/cameras.csv").await;
         common::import_file(&service, Layer::Models, "sample-data/models.csv").await;
         common::import_file(&service, Layer::Incidents, "sample-data/incidents.csv").await;
+        // Keys from the ids: public answers are checked exactly against the keyed truth.
+        drop(service);
+        let service = common::set_record_keys(&db).await;
         let viewer = service
             .create_token("analysis endpoints test", Role::Viewer)
             .await
@@ -376,27 +379,61 @@ async fn kde_bad_parameters_are_400_naming_them() {
     }
 }
 
-/// Anonymous callers on a public server: no narrow kernels, a floor on the default.
+/// The published counts of the sample at `res` over `filter` (the keys of
+/// `common::set_record_keys`, the default p-table).
+fn published(filter: &Filter, res: Resolution) -> Vec<(h3o::CellIndex, u32)> {
+    use diemnong::analysis::disclosure::{PTable, PTableParams};
+    static TRUTH: std::sync::OnceLock<diemnong::index::IncidentIndex> = std::sync::OnceLock::new();
+    let truth = TRUTH.get_or_init(|| common::keyed_index(&common::sample_records()));
+    let pt = PTable::build(PTableParams::default()).unwrap();
+    diemnong::analysis::cells::published_counts(truth, filter, res, &pt)
+}
+
+/// Anonymous callers on a public server: no narrow kernels, and the surface is that of the
+/// published counts at the cell centres (no incident's position enters it), its default
+/// bandwidth the weighted Silverman rule on them with a floor of 250 m.
 #[tokio::test]
-async fn kde_anonymous_callers_get_no_narrow_kernels_and_a_floor_on_the_default() {
+async fn kde_anonymous_callers_get_the_surface_of_published_counts() {
+    use diemnong::analysis::kde::{kde_of_masses, silverman_of_masses};
     let sample = sample().await;
     let api = Api::new(sample.base.clone());
-    let snap = sample.service.snapshot();
-    let all = Filter::default();
-    let silverman = silverman_bandwidth_m(&snap.incidents, &all).unwrap();
     api.get("/api/v1/kde?res=9&bandwidth_m=100", None)
         .await
         .bad_param("bandwidth_m");
+    let masses: Vec<(h3o::CellIndex, f64)> = published(&Filter::default(), Resolution::Nine)
+        .into_iter()
+        .map(|(c, n)| (c, f64::from(n)))
+        .collect();
     let fc = api
         .get("/api/v1/kde?res=9&bandwidth_m=500", None)
         .await
         .geojson();
-    assert!(!features(&fc).is_empty());
-    assert_eq!(fc["diemnong"]["small_cells_withheld_below"], 3);
+    assert_eq!(fc["diemnong"]["disclosure"]["audience"], "public");
+    let want = kde_of_masses(&masses, Resolution::Nine, 500.0, Kernel::Quartic);
+    assert_eq!(features(&fc).len(), want.len());
+    for (f, w) in features(&fc).iter().zip(&want) {
+        assert_eq!(f["properties"]["h3"], w.cell.to_string());
+        let d = f["properties"]["density"].as_f64().unwrap();
+        assert!(close(d, w.density, 1e-12), "{f} vs {w:?}");
+    }
+    // Not the viewers' surface.
+    let v = Some(sample.viewer.as_str());
+    let exact = api
+        .get("/api/v1/kde?res=9&bandwidth_m=500", v)
+        .await
+        .geojson();
+    assert_ne!(features(&exact), features(&fc));
     let fc = api.get("/api/v1/kde?res=9", None).await.geojson();
     let h = fc["diemnong"]["bandwidth_m"].as_f64().unwrap();
+    let want = silverman_of_masses(&masses).unwrap().clamp(250.0, 10_000.0);
     assert!(h >= 250.0, "anonymous default bandwidth {h}");
-    assert!(close(h, silverman.clamp(250.0, 10_000.0), 1e-12), "{h}");
+    assert!(close(h, want, 1e-12), "{h} vs {want}");
+    let snap = sample.service.snapshot();
+    let points = silverman_bandwidth_m(&snap.incidents, &Filter::default()).unwrap();
+    assert!(
+        !close(h, points.clamp(250.0, 10_000.0), 1e-9),
+        "the points' rule: {points}"
+    );
 }
 
 #[tokio::test]
@@ -773,19 +810,74 @@ async fn emerging_hotspots_csv_has_h3_first_then_the_count() {
 }
 
 #[tokio::test]
-async fn emerging_hotspots_anonymous_callers_see_no_cell_under_3() {
+async fn emerging_hotspots_anonymous_callers_get_published_counts() {
     let sample = sample().await;
     let api = Api::new(sample.base.clone());
-    // Anonymous callers see no cell with fewer than 3 incidents.
+    let zone = diemnong::domain::Zone::default();
+    // Each bin is the cell-month's published count; `count` the cell's over the range.
     let fc = api
-        .get("/api/v1/hotspots/emerging?res=8", None)
+        .get(
+            "/api/v1/hotspots/emerging?res=8&from=2024-01-01&to=2025-01-01",
+            None,
+        )
         .await
         .geojson();
     assert!(!features(&fc).is_empty());
+    assert_eq!(fc["diemnong"]["disclosure"]["audience"], "public");
+    let months: Vec<i64> = (1..=13)
+        .map(|m| {
+            let d = if m == 13 {
+                "2025-01-01".to_owned()
+            } else {
+                format!("2024-{m:02}-01")
+            };
+            zone.parse_instant("t", &d).unwrap()
+        })
+        .collect();
+    let per_month: Vec<std::collections::BTreeMap<h3o::CellIndex, u32>> = months
+        .windows(2)
+        .map(|w| {
+            let f = Filter {
+                from: Some(w[0]),
+                to: Some(w[1]),
+                ..Filter::default()
+            };
+            published(&f, Resolution::Eight).into_iter().collect()
+        })
+        .collect();
+    let year: std::collections::BTreeMap<h3o::CellIndex, u32> = published(
+        &Filter {
+            from: Some(months[0]),
+            to: Some(months[12]),
+            ..Filter::default()
+        },
+        Resolution::Eight,
+    )
+    .into_iter()
+    .collect();
+    let mut positive = 0;
     for f in features(&fc) {
-        let c = f["properties"]["count"].as_u64().unwrap();
-        assert!(c >= 3, "anonymous sees {f}");
+        let p = &f["properties"];
+        let cell: h3o::CellIndex = p["h3"].as_str().unwrap().parse().unwrap();
+        let counts = p["counts"].as_array().unwrap();
+        assert_eq!(counts.len(), 12);
+        for (s, n) in counts.iter().enumerate() {
+            let n = u32::try_from(n.as_u64().unwrap()).unwrap();
+            assert!(n == 0 || n >= 3, "anonymous sees {f}");
+            assert_eq!(
+                n,
+                per_month[s].get(&cell).copied().unwrap_or(0),
+                "{cell} month {s}"
+            );
+            positive += usize::from(n > 0);
+        }
+        assert_eq!(
+            p["count"].as_u64(),
+            Some(u64::from(year.get(&cell).copied().unwrap_or(0))),
+            "{f}"
+        );
     }
+    assert!(positive > 50, "{positive}");
 }
 
 #[tokio::test]
@@ -910,16 +1002,32 @@ async fn outliers_check_their_parameters_cost_and_small_cells() {
     let tight = Api::new(sample.tight_base.clone());
     let p = tight.get("/api/v1/outliers?res=9", v).await.problem(422);
     assert!(p["detail"].as_str().unwrap().contains("limit"), "{p}");
-    // Anonymous callers see no cell under the minimum count; the CSV starts with h3.
+    // Anonymous callers get the statistic of the published counts (study-set cells with
+    // none are 0); the CSV starts with h3.
     let anon = api
         .get("/api/v1/outliers?res=9&permutations=99", None)
         .await
         .geojson();
-    assert!(
-        features(&anon)
-            .iter()
-            .all(|f| f["properties"]["count"].as_u64().unwrap() >= 3)
-    );
+    let published: std::collections::BTreeMap<String, u64> =
+        published(&Filter::default(), Resolution::Nine)
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), u64::from(n)))
+            .collect();
+    assert!(!features(&anon).is_empty());
+    for f in features(&anon) {
+        let p = &f["properties"];
+        let n = p["count"].as_u64().unwrap();
+        assert_eq!(
+            Some(n),
+            Some(
+                published
+                    .get(p["h3"].as_str().unwrap())
+                    .copied()
+                    .unwrap_or(0)
+            ),
+            "{f}"
+        );
+    }
     let csv = api
         .get("/api/v1/outliers?res=9&permutations=99&format=csv", v)
         .await;

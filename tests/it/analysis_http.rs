@@ -84,8 +84,10 @@ struct Sample {
 }
 
 async fn build_sample(db: TestDb) -> Sample {
-    let service = db.service().await;
-    load_sample(&service).await;
+    load_sample(&*db.service().await).await;
+    // Record keys from the ids, so that the public answers can be checked exactly against
+    // `common::keyed_index` (production keys are random).
+    let service = common::set_record_keys(&db).await;
     let viewer = token(&service, Role::Viewer).await;
     let base = common::spawn_server(Arc::clone(&service)).await;
     let public_base = common::spawn_server_with(Arc::clone(&service), public_settings()).await;
@@ -1148,10 +1150,36 @@ async fn density_of_an_area_counts_a_recent_write_inside_the_polygon_only() {
 // 5. Disclosure
 // ---------------------------------------------------------------------------------------
 
-/// On the server with public aggregates, an anonymous caller of `endpoint?q` sees exactly the
-/// viewer's cells of 3 and more, with identical values (Gi* computed with the withheld cells),
-/// under another ETag, and the CSV follows the same rule.
+/// The sample's truth with the keys the shared servers hold (`common::set_record_keys`).
+fn keyed_truth() -> &'static diemnong::index::IncidentIndex {
+    static TRUTH: std::sync::OnceLock<diemnong::index::IncidentIndex> = std::sync::OnceLock::new();
+    TRUTH.get_or_init(|| common::keyed_index(&common::sample_records()))
+}
+
+/// The filter a query string of `res`, `category`, `from`, `to` asks for, on `index`.
+fn filter_of(index: &diemnong::index::IncidentIndex, q: &str) -> diemnong::index::Filter {
+    let zone = diemnong::domain::Zone::new(ZONE).unwrap();
+    let mut f = diemnong::index::Filter::default();
+    for (k, v) in q.split('&').filter_map(|kv| kv.split_once('=')) {
+        match k {
+            "category" => f.categories = Some(vec![index.categories().get(v).unwrap()]),
+            "from" => f.from = Some(zone.parse_instant("from", v).unwrap()),
+            "to" => f.to = Some(zone.parse_instant("to", v).unwrap()),
+            _ => {}
+        }
+    }
+    f
+}
+
+/// On the server with public aggregates, an anonymous caller of `endpoint?q` gets exactly
+/// the answer computed on the published counts — each cell's count perturbed by the default
+/// p-table at its cell key, computed here on the truth with the same keys — never a 1 or 2,
+/// under another ETag than a viewer's, with the method in its provenance; the CSV says the
+/// same. A viewer of the same URL gets the exact counts.
 async fn check_anonymous(endpoint: &str, q: &str) {
+    use diemnong::analysis::cells::{Tally, count_cells, published_counts};
+    use diemnong::analysis::disclosure::{PTable, PTableParams};
+    use diemnong::analysis::gistar::{BinBy, GiParams, Study, hotspots_on};
     let sample = sqlite_sample().await;
     let viewer = &sample.viewer;
     let public = api(sample.public_base.clone());
@@ -1171,22 +1199,23 @@ async fn check_anonymous(endpoint: &str, q: &str) {
         rv.etag(),
         "{path}: anonymous and signed-in results differ, so must their ETags"
     );
-    // An anonymous caller's ETag does not validate the viewer's fuller result.
+    // An anonymous caller's ETag does not validate the viewer's exact result.
     let r = public
         .get_if_none_match(&path, Some(viewer), &ra.etag())
         .await;
     assert_eq!(r.status, 200, "{path}");
-    assert_eq!(
-        anon_fc["diemnong"]["small_cells_withheld_below"], 3,
-        "{path}: provenance says cells were withheld"
-    );
+    let d = &anon_fc["diemnong"]["disclosure"];
+    assert_eq!(d["audience"], "public", "{path}: {d}");
+    assert_eq!(d["ptable"]["D"], 5, "{path}: {d}");
+    assert_eq!(d["ptable"]["js"], 2, "{path}: {d}");
+    assert_eq!(viewer_fc["diemnong"]["disclosure"]["audience"], "viewer");
     let anon = check_cells(&format!("anonymous {path}"), &anon_fc, res);
     let full = check_cells(&format!("viewer {path}"), &viewer_fc, res);
     let count = |p: &Map<String, Value>| p["count"].as_u64().unwrap();
     assert!(!anon.is_empty(), "{path}");
     for (h3, p) in &anon {
         assert!(
-            count(p) >= 3,
+            !(1..=2).contains(&count(p)),
             "anonymous {path}: {h3} has count {}",
             count(p)
         );
@@ -1197,51 +1226,89 @@ async fn check_anonymous(endpoint: &str, q: &str) {
             "viewer {path}: a cell with count {small} is shown"
         );
     }
-    // Exactly the viewer's cells of 3 and more, with identical values.
-    let want: BTreeSet<&String> = full
-        .iter()
-        .filter(|(_, p)| count(p) >= 3)
-        .map(|(h, _)| h)
+    // The expected answer, from the truth.
+    let truth = keyed_truth();
+    let filter = filter_of(truth, q);
+    let r = Resolution::try_from(res).unwrap();
+    let pt = PTable::build(PTableParams::default()).unwrap();
+    let published = published_counts(truth, &filter, r, &pt);
+    let exact: BTreeMap<String, u64> = count_cells(truth, &filter, r)
+        .into_iter()
+        .map(|(c, n)| (c.to_string(), u64::from(n)))
         .collect();
-    assert_eq!(
-        anon.keys().collect::<BTreeSet<_>>(),
-        want,
-        "anonymous {path}: exactly the cells of ≥ 3"
-    );
-    for (h3, p) in &anon {
-        assert_eq!(p, &full[h3], "{path} {h3}: values differ between callers");
-    }
-    if endpoint == "hotspots" {
-        // gi_z identical (above), and not trivially so: Gi* computed on the shown cells
-        // only would give other z-scores — the withheld cells were part of the input.
-        assert!(anon.values().all(|p| p["gi_z"].is_f64()), "{path}");
-        if q.contains("study=occupied") {
-            let shown: Vec<(CellIndex, u32)> = anon
-                .iter()
-                .map(|(h, p)| {
-                    (
-                        h.parse().unwrap(),
-                        u32::try_from(p["count"].as_u64().unwrap()).unwrap(),
-                    )
-                })
-                .collect();
-            let k = if q.contains("k=2") { 2 } else { 1 };
-            let naive = diemnong::analysis::gistar::gi_star(&shown, k).unwrap();
-            let differ = naive
-                .iter()
-                .filter(|c| {
-                    let z = anon[&c.cell.to_string()]["gi_z"].as_f64().unwrap();
-                    (c.z - z).abs() > 1e-6
-                })
-                .count();
+    let want: BTreeMap<String, u64> = if endpoint == "density" {
+        published
+            .iter()
+            .map(|(c, n)| (c.to_string(), u64::from(*n)))
+            .collect()
+    } else {
+        let k = if q.contains("k=2") { 2 } else { 1 };
+        let study = if q.contains("study=occupied") {
+            Study::Occupied
+        } else {
+            Study::Kring
+        };
+        let tallies: Vec<(CellIndex, Tally)> = published
+            .iter()
+            .map(|(c, n)| {
+                (
+                    *c,
+                    Tally {
+                        count: *n,
+                        value: f64::from(*n),
+                    },
+                )
+            })
+            .collect();
+        let gi = hotspots_on(
+            &tallies,
+            &GiParams {
+                res: r,
+                k,
+                study,
+                bin_by: BinBy::FdrQ,
+                max_cells: None,
+            },
+        )
+        .unwrap();
+        for (c, bin) in gi.cells.iter().zip(&gi.bins) {
+            let p = &anon[&c.cell.to_string()];
+            let z = p["gi_z"].as_f64().unwrap();
             assert!(
-                differ > shown.len() / 2,
-                "{path}: the served z-scores look computed on the shown cells only ({differ} of {} differ)",
-                shown.len()
+                (z - c.z).abs() <= 1e-12 * c.z.abs().max(1.0),
+                "{path} {}: z {z} vs {}",
+                c.cell,
+                c.z
+            );
+            assert_eq!(
+                p["gi_bin"].as_i64(),
+                Some(i64::from(*bin)),
+                "{path} {}",
+                c.cell
             );
         }
+        gi.cells
+            .iter()
+            .map(|c| (c.cell.to_string(), u64::from(c.count)))
+            .collect()
+    };
+    let got: BTreeMap<String, u64> = anon.iter().map(|(h, p)| (h.clone(), count(p))).collect();
+    assert_eq!(got, want, "anonymous {path}: the published counts");
+    // Perturbed, not exact: many occupied cells are published with another count.
+    let differ = exact
+        .iter()
+        .filter(|(h, n)| got.get(*h).copied().unwrap_or(0) != **n)
+        .count();
+    assert!(
+        differ * 4 > exact.len(),
+        "{path}: only {differ} of {} cells differ",
+        exact.len()
+    );
+    // The viewer's answer is the exact one.
+    for (h, n) in &exact {
+        assert_eq!(full.get(h).map(count), Some(*n), "viewer {path} {h}");
     }
-    // CSV follows the same rule.
+    // CSV says the same.
     let r = public.get(&format!("{path}&format=csv"), None).await;
     assert_eq!(r.status, 200, "{path} csv: {}", r.text());
     let text = r.text();
@@ -1255,39 +1322,117 @@ async fn check_anonymous(endpoint: &str, q: &str) {
     let mut n = 0;
     for row in rdr.records() {
         let row = row.unwrap();
-        assert!(row[ci].parse::<u64>().unwrap() >= 3, "{path} csv: {row:?}");
+        assert_eq!(
+            Some(row[ci].parse::<u64>().unwrap()),
+            got.get(&row[0]).copied(),
+            "{path} csv: {row:?}"
+        );
         n += 1;
     }
     assert_eq!(n, anon.len(), "{path}: CSV rows");
 }
 
 #[tokio::test]
-async fn anonymous_callers_see_no_small_density_cells_when_aggregates_are_public() {
+async fn anonymous_callers_get_published_density_counts_when_aggregates_are_public() {
     check_anonymous("density", "res=9").await;
 }
 
 #[tokio::test]
-async fn anonymous_callers_see_no_small_density_cells_of_a_category() {
-    check_anonymous("density", "res=10&category=theft").await;
+async fn anonymous_callers_get_published_density_counts_of_a_category() {
+    check_anonymous("density", "res=9&category=theft").await;
 }
 
 #[tokio::test]
-async fn anonymous_callers_see_no_small_hotspot_cells_kring() {
+async fn anonymous_hotspots_are_gi_of_the_published_counts_kring() {
     check_anonymous("hotspots", "res=9").await;
 }
 
 #[tokio::test]
-async fn anonymous_callers_see_no_small_hotspot_cells_occupied_and_gi_uses_the_withheld_cells() {
+async fn anonymous_hotspots_are_gi_of_the_published_counts_occupied() {
     check_anonymous("hotspots", "res=9&k=2&study=occupied").await;
 }
 
 #[tokio::test]
-async fn anonymous_callers_see_no_small_hotspot_cells_of_theft_in_2024() {
+async fn anonymous_hotspots_of_theft_in_2024_are_gi_of_its_published_counts() {
     check_anonymous(
         "hotspots",
         "category=theft&from=2024-01-01&to=2025-01-01&res=9",
     )
     .await;
+}
+
+/// What anonymous callers may not ask, each refusal naming its parameter; a viewer may.
+#[tokio::test]
+async fn anonymous_callers_get_coarse_queries_only() {
+    let sample = sqlite_sample().await;
+    let public = api(sample.public_base.clone());
+    for (q, param) in [
+        ("density?res=10", "res"),
+        ("density?res=9&from=2024-03-05&to=2024-03-06", "from"),
+        ("density?res=9&from=2024-01-01&to=2024-07-01", "to"),
+        ("density?res=9&from=2024-01-01", "to"),
+        ("density?res=9&category=theft,robbery", "category"),
+        ("density?res=9&severity=serious,very_serious", "severity"),
+        ("density?res=9&weight=harm", "weight"),
+        ("hotspots?res=9&weight=harm", "weight"),
+        ("hotspots/emerging?res=8&slice=week", "slice"),
+        ("clusters?eps_m=20&min_points=3", "eps_m"),
+        ("clusters?eps_m=125&min_points=3", "eps_m"),
+        ("clusters?eps_m=100&min_points=2", "min_points"),
+    ] {
+        let path = format!("/api/v1/{q}");
+        let p = public.get(&path, None).await.problem(400);
+        assert_eq!(p["parameter"], param, "anonymous {path}: {p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("sign"),
+            "anonymous {path}: the detail says a sign-in allows it: {p}"
+        );
+        let r = public.get(&path, Some(&sample.viewer)).await;
+        assert_eq!(r.status, 200, "viewer {path}: {}", r.text());
+    }
+    for q in [
+        "density?res=9&from=2024-03-01&to=2024-04-01",
+        "density?res=9&from=2024-04-01&to=2024-07-01",
+        "density?res=9&from=2024-01-01T00:00:00%2B07:00&to=2025-01-01",
+        "density?res=9&severity=serious",
+        "hotspots/emerging?res=8&slice=quarter&from=2023-01-01&to=2024-01-01",
+        "clusters?eps_m=150&min_points=3&from=2024-03-01&to=2024-04-01",
+    ] {
+        let path = format!("/api/v1/{q}");
+        let r = public.get(&path, None).await;
+        assert_eq!(r.status, 200, "anonymous {path}: {}", r.text());
+    }
+}
+
+/// A box selects whole cells: every cell an anonymous caller sees inside a box has the
+/// count the box-less answer gives it, and its centre lies in the box.
+#[tokio::test]
+async fn an_anonymous_box_selects_whole_cells() {
+    let sample = sqlite_sample().await;
+    let public = api(sample.public_base.clone());
+    let all = check_cells(
+        "all",
+        &public.get("/api/v1/density?res=9", None).await.geojson(),
+        9,
+    );
+    let bbox = [106.69, 10.77, 106.71, 10.79];
+    let path = format!(
+        "/api/v1/density?res=9&bbox={},{},{},{}",
+        bbox[0], bbox[1], bbox[2], bbox[3]
+    );
+    let boxed = check_cells("boxed", &public.get(&path, None).await.geojson(), 9);
+    assert!(!boxed.is_empty() && boxed.len() < all.len());
+    let centred: BTreeSet<&String> = all
+        .keys()
+        .filter(|h| {
+            let c = LatLng::from(h.parse::<CellIndex>().unwrap());
+            (bbox[0]..=bbox[2]).contains(&c.lng()) && (bbox[1]..=bbox[3]).contains(&c.lat())
+        })
+        .collect();
+    assert_eq!(boxed.keys().collect::<BTreeSet<_>>(), centred, "{path}");
+    for (h, p) in &boxed {
+        assert_eq!(p, &all[h], "{path} {h}");
+    }
 }
 
 /// A bad token is refused, not treated as anonymous.

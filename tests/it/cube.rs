@@ -136,3 +136,76 @@ fn cube_matches_esda_and_pymannkendall() {
         assert!(significant > 0, "{name}: the sample has significant bins");
     }
 }
+
+/// The cube anonymous callers get (issue 18): each (cell, month) bin is exactly the count a
+/// density of that cell over that month publishes — the same incidents, the same number —
+/// and the cells are those published over the year, grown by their k-disks.
+#[test]
+fn the_published_cube_bins_are_the_published_month_counts() {
+    use diemnong::analysis::cells::published_counts;
+    use diemnong::analysis::cube::emerging_published;
+    use diemnong::analysis::disclosure::{PTable, PTableParams};
+    let index = IncidentIndex::from_records(&common::sample_records());
+    let zone = Zone::default();
+    let pt = PTable::build(PTableParams::default()).unwrap();
+    let at = |d: &str| zone.parse_instant("t", d).unwrap();
+    let (from, to) = (at("2024-01-01"), at("2025-01-01"));
+    let res = h3o::Resolution::Nine;
+    let filter = Filter {
+        from: Some(from),
+        to: Some(to),
+        ..Filter::default()
+    };
+    let params = CubeParams {
+        res,
+        k: 1,
+        time_k: 1,
+        slice: Slice::Month,
+        range: (Some(from), Some(to)),
+    };
+    let cube = emerging_published(&index, &filter, &params, zone.tz(), &pt).unwrap();
+    assert_eq!(cube.bounds.len(), 13);
+    let year = published_counts(&index, &filter, res, &pt);
+    let published_cells: std::collections::BTreeSet<_> = year.iter().map(|(c, _)| *c).collect();
+    let in_cube: std::collections::BTreeSet<_> = cube.cells.iter().map(|c| c.cell).collect();
+    assert!(published_cells.is_subset(&in_cube));
+    let mut positive = 0;
+    for s in 0..12 {
+        let month = Filter {
+            from: Some(cube.bounds[s]),
+            to: Some(cube.bounds[s + 1]),
+            ..Filter::default()
+        };
+        let counts: std::collections::BTreeMap<_, _> = published_counts(&index, &month, res, &pt)
+            .into_iter()
+            .collect();
+        for c in &cube.cells {
+            let n = c.counts[s];
+            assert!(n == 0 || n >= 3, "{} month {s}: {n}", c.cell);
+            assert_eq!(
+                n,
+                counts.get(&c.cell).copied().unwrap_or(0),
+                "{} month {s}",
+                c.cell
+            );
+            positive += usize::from(n > 0);
+        }
+    }
+    assert!(positive > 100, "{positive} published bins");
+    // And not the exact counts: some bins differ from the viewers' cube.
+    let exact = emerging(
+        &index,
+        &filter,
+        &params,
+        zone.tz(),
+        &diemnong::analysis::weights::Weighting::Count,
+    )
+    .unwrap();
+    let differ = exact
+        .cells
+        .iter()
+        .filter_map(|e| cube.cells.iter().find(|c| c.cell == e.cell).map(|c| (e, c)))
+        .filter(|(e, c)| e.counts != c.counts)
+        .count();
+    assert!(differ > 10, "{differ}");
+}

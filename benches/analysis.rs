@@ -152,9 +152,25 @@ fn public(
         ..Filter::default()
     };
     for (what, f) in [("all time", Filter::default()), ("2024", year.clone())] {
+        // The same incidents with `to` one second later than the last one (a range off the
+        // quarter hours): the counting pass, not the time cube.
+        let scan = Filter {
+            to: Some(f.to.unwrap_or(i64::MAX - 1) + 1),
+            ..f.clone()
+        };
         for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
-            let (plain, cells) = median(|| count_cells(index, &f, res).len());
-            let (keyed, _) = median(|| keyed_counts(index, &f, res).len());
+            let (plain, cells) = median(|| count_cells(index, &scan, res).len());
+            let (keyed, _) = median(|| keyed_counts(index, &scan, res).len());
+            let (plain_cube, _) = median(|| count_cells(index, &f, res).len());
+            let (keyed_cube, _) = median(|| keyed_counts(index, &f, res).len());
+            println!(
+                "time cube: count res {} {what}: {cells} cells, pass {:.2} ms, cube {:.3} ms; keyed pass {:.2} ms, keyed cube {:.3} ms",
+                u8::from(res),
+                plain.as_secs_f64() * 1e3,
+                plain_cube.as_secs_f64() * 1e3,
+                keyed.as_secs_f64() * 1e3,
+                keyed_cube.as_secs_f64() * 1e3
+            );
             let (published, shown) = median(|| published_counts(index, &f, res, &pt).len());
             let sum: u64 = published_counts(index, &f, res, &pt)
                 .iter()
@@ -327,6 +343,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "containment, resolutions 5-11: {:.1} bytes/incident",
         containment_bytes as f64 / index.len() as f64
     );
+    // Time cubes (issue 21): built per resolution on first use; their time and memory.
+    for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
+        let before = index.time_cube_bytes();
+        let t = Instant::now();
+        index.warm_time_cubes(&[res]);
+        println!(
+            "time cube res {}: built in {:.0} ms, {:.1} bytes/incident",
+            u8::from(res),
+            t.elapsed().as_secs_f64() * 1e3,
+            (index.time_cube_bytes() - before) as f64 / index.len() as f64
+        );
+    }
     for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
         let (d, cells) = median(|| density(&index, &all, res, &Weighting::Count).len());
         println!(

@@ -6,12 +6,12 @@ import * as api from './api.js';
 import { countClasses, quantileBounds, share, sig2, sig2Digits, stepExpression, valueClasses } from './classes.js';
 import { h } from './dom.js';
 import { dateTime, dayText, label, num, t } from './i18n.js';
-import { addDays, filterParams, weightParams } from './state.js';
+import { addDays, EPS_DEFAULT, filterParams, weightParams } from './state.js';
 
 /** @import { ExpressionSpecification, LayerSpecification, Map as MapLibreMap, SourceSpecification, StyleSpecification } from 'maplibre-gl' */
 /** @import { ColourClass } from './classes.js' */
 /** @import { Child } from './dom.js' */
-/** @import { Extent, Range, State } from './state.js' */
+/** @import { Extent, PublicRules, Range, State } from './state.js' */
 
 /**
  * A GeoJSON feature as the API sends it.
@@ -40,6 +40,7 @@ import { addDays, filterParams, weightParams } from './state.js';
  * @property {State} s  the view
  * @property {number} res  the H3 resolution in effect
  * @property {boolean} signedIn
+ * @property {PublicRules | null} rules  the public rules the requests follow (signed out on a public server), or null
  * @property {number[] | null} bbox  the box the incidents are asked for
  * @property {Extent | null} extent
  * @property {number | null} dataVersion  the extent's
@@ -287,7 +288,7 @@ export function style(basemap) {
 // ---- classes (the scheme is in classes.js) -----------------------------------------------
 
 // Whole-extent answers by (layer, resolution, category, severity, weight, data version,
-// signed in: small cells are withheld from anonymous callers): promises, so loads share one
+// signed in: anonymous answers differ, perturbed or withheld): promises, so loads share one
 // request.
 // Bounded: cleared when full.
 /** @type {Map<string, Promise<FeatureCollection>>} */
@@ -312,14 +313,18 @@ const sourceKey = (id, params, version, signedIn) =>
  * @param {Range} ext
  * @param {number | null | undefined} version
  * @param {boolean} signedIn
+ * @param {boolean} allTime  ask for all time rather than the extent's days (public rules)
  * @returns {Promise<FeatureCollection>}
  */
-function classSource(id, path, params, ext, version, signedIn) {
+function classSource(id, path, params, ext, version, signedIn, allTime) {
   const key = sourceKey(id, params, version, signedIn);
   if (!classSources.has(key)) {
     if (classSources.size > 40) classSources.clear();
-    // Not aborted with the window's request: the next window needs the same answer.
-    const p = api.get(path, { ...params, from: ext.from, to: ext.to });
+    // Not aborted with the window's request: the next window needs the same answer. Under
+    // public rules the extent's months are not one period the server answers: all time
+    // instead, which holds the same incidents.
+    const whole = allTime ? { from: null, to: null } : { from: ext.from, to: ext.to };
+    const p = api.get(path, { ...params, ...whole });
     p.catch(() => classSources.delete(key));
     classSources.set(key, p);
   }
@@ -335,11 +340,19 @@ const extentRange = (extent) => (extent?.incidents?.from && extent?.incidents?.t
 /** @param {FeatureCollection | null | undefined} fc */
 const versionOf = (fc) => fc?.diemnong?.data_version;
 /**
- * The smallest count the server discloses to this caller (cells below it are withheld).
+ * The smallest positive count the server publishes to this caller: an older server withholds
+ * cells below `small_cells_withheld_below`; a public server's perturbed counts are never
+ * below its `min_count` (1 and 2 never appear).
  * @param {FeatureCollection | null | undefined} fc
+ * @param {PublicRules | null} [rules]
  * @returns {number}
  */
-const floorOf = (fc) => Math.max(1, fc?.diemnong?.small_cells_withheld_below ?? 1);
+const floorOf = (fc, rules = null) => Math.max(1, fc?.diemnong?.small_cells_withheld_below ?? 1, rules?.minCount ?? 1);
+/**
+ * Whether the server withholds small cells from this caller (an older server's rule, said in the legend).
+ * @param {FeatureCollection | null | undefined} fc
+ */
+const withholds = (fc) => (fc?.diemnong?.small_cells_withheld_below ?? 1) > 1;
 
 /**
  * A cell layer's window answer with the whole extent's answer beside it (`source`), or
@@ -362,7 +375,7 @@ async function withClassSource(id, path, params, c, signal, { bandwidth = false 
     classSources.set(sourceKey(id, params, versionOf(fc), c.signedIn), Promise.resolve(fc));
     return { fc, source: fc, ext, f: 1 };
   }
-  let source = classSource(id, path, params, ext, c.dataVersion, c.signedIn);
+  let source = classSource(id, path, params, ext, c.dataVersion, c.signedIn, !!c.rules);
   let fc;
   if (bandwidth) {
     const bw = (await source).diemnong?.bandwidth_m;
@@ -371,7 +384,7 @@ async function withClassSource(id, path, params, c, signal, { bandwidth = false 
     [fc] = await Promise.all([api.get(path, params, { signal }), source]);
   }
   // The data changed since the extent was read: classes of the same version as the window.
-  if (versionOf(fc) != null && versionOf(await source) !== versionOf(fc)) source = classSource(id, path, params, ext, versionOf(fc), c.signedIn);
+  if (versionOf(fc) != null && versionOf(await source) !== versionOf(fc)) source = classSource(id, path, params, ext, versionOf(fc), c.signedIn, !!c.rules);
   return { fc, source: await source, ext, f: share(c.s, ext) };
 }
 
@@ -439,7 +452,7 @@ function classLegend(st, captionKey, integers) {
         ? t(st.harm ? 'classes_note_harm' : 'classes_note', { from: dayText(st.ext.from), to: dayText(through) })
         : t(st.harm ? 'classes_note_window_harm' : 'classes_note_window'),
     ),
-    st.floor > 1 ? h('p', { class: 'muted' }, t('withheld_note', { n: num(st.floor) })) : null,
+    st.withheld ? h('p', { class: 'muted' }, t('withheld_note', { n: num(st.floor) })) : null,
     h('p', { class: 'muted' }, t('cells', { n: num(st.n) })),
   );
 }
@@ -454,24 +467,28 @@ function classLegend(st, captionKey, integers) {
  * @param {string} prop
  * @param {string[]} palette
  * @param {boolean} integers
+ * @param {PublicRules | null} rules
  */
-function classesOf(r, prop, palette, integers) {
+function classesOf(r, prop, palette, integers, rules) {
   const src = r.source || r.fc;
   const bounds = quantileBounds(src.features.map((x) => x.properties[prop]));
   const f = r.source ? r.f : 1;
+  const floor = floorOf(r.fc, rules);
   // A window outside the extent has no data; its own classes keep the expression valid.
-  const classes = f > 0 ? (integers ? countClasses(bounds, f, palette, floorOf(r.fc)) : valueClasses(bounds, f, palette)) : [];
-  return { classes, fromExtent: !!r.source && f > 0, ext: r.ext };
+  const classes = f > 0 ? (integers ? countClasses(bounds, f, palette, floor) : valueClasses(bounds, f, palette)) : [];
+  return { classes, fromExtent: !!r.source && f > 0, ext: r.ext, floor, withheld: withholds(r.fc) };
 }
 
 // ---- layer definitions ---------------------------------------------------------------------
 
 /**
- * The time slice of an emerging-hotspot request: weeks for short ranges.
+ * The time slice of an emerging-hotspot request: weeks for short ranges; months under
+ * public rules (which allow months and quarters only).
  * @param {State} s
+ * @param {PublicRules | null} [rules]
  */
-export function sliceFor(s) {
-  if (!s.from || !s.to) return 'month';
+export function sliceFor(s, rules = null) {
+  if (rules || !s.from || !s.to) return 'month';
   const days = (Date.parse(s.to) - Date.parse(s.from)) / 864e5;
   return days <= 92 ? 'week' : 'month';
 }
@@ -483,6 +500,12 @@ export function sliceFor(s) {
  * @returns {CellParams}
  */
 const cellParams = (c, maxRes, extra = {}) => ({ ...filterParams(c.s), res: Math.min(c.res, maxRes), ...weightParams(c.s), ...extra });
+
+/**
+ * The clusters' request: the filters, and DBSCAN's radius when it is not the API's default.
+ * @param {LayerCtx} c
+ */
+const clusterParams = (c) => ({ ...filterParams(c.s), eps_m: c.s.eps === EPS_DEFAULT ? null : c.s.eps });
 
 /**
  * Whether an answer is weighted by harm (its provenance says so; an answer without it counts).
@@ -538,13 +561,13 @@ export const LAYERS = [
       // value the legend and the hover text name.
       const harm = isHarm(r.fc);
       const prop = harm ? 'harm_per_km2' : 'count';
-      r.fc.legendInfo = { ...classesOf(r, prop, SEQ_DENSITY, !harm), harm, prop };
+      r.fc.legendInfo = { ...classesOf(r, prop, SEQ_DENSITY, !harm, c.rules), harm, prop };
       return r.fc;
     },
     apply(map, fc) {
-      const { classes, fromExtent, ext, harm, prop } = fc.legendInfo;
+      const { classes, fromExtent, ext, harm, prop, floor, withheld } = fc.legendInfo;
       map.setPaintProperty('density-fill', 'fill-color', stepExpression(prop, classes));
-      this.stats = { n: fc.features.length, classes, fromExtent, ext, floor: floorOf(fc), harm };
+      this.stats = { n: fc.features.length, classes, fromExtent, ext, floor, withheld, harm };
     },
     legend() {
       return classLegend(this.stats, this.stats?.harm ? 'density_legend_harm' : 'density_legend', !this.stats?.harm);
@@ -673,7 +696,7 @@ export const LAYERS = [
         : `${t('zone')}: ${incidentsText(p.incidents)} (${num(p.share * 100, 1)}%)`,
   },
   {
-    ...cellLayer('emerging', '/api/v1/hotspots/emerging', 9, (c) => ({ slice: sliceFor(c.s) })),
+    ...cellLayer('emerging', '/api/v1/hotspots/emerging', 9, (c) => ({ slice: sliceFor(c.s, c.rules) })),
     filtered: true,
     apply(_map, fc) {
       /** @type {Record<string, number>} */
@@ -692,7 +715,7 @@ export const LAYERS = [
           row(swatch('transparent'), `${t('em_no_pattern')} (${num(this.stats.counts.no_pattern || 0)})`),
         ),
         this.stats.harm ? h('p', { class: 'muted weight-note' }, t('em_harm_note')) : null,
-        h('p', { class: 'muted' }, t('em_slices', { slice: t(`slice_${sliceFor(ctx.s)}`) })),
+        h('p', { class: 'muted' }, t('em_slices', { slice: t(`slice_${sliceFor(ctx.s, ctx.rules)}`) })),
       );
     },
     tip: (p) => `${t(`em_${p.category}`)} · ${incidentsText(p.count)}${p.harm != null ? ` · ${harmText(p.harm)}` : ''}`,
@@ -703,7 +726,7 @@ export const LAYERS = [
     async load(c, signal) {
       const r = await withClassSource('kde', '/api/v1/kde', cellParams(c, 9), c, signal, { bandwidth: true });
       // Under weight=harm the surface is harm-days per km²: same property, another unit.
-      r.fc.legendInfo = { ...classesOf(r, 'density', SEQ_KDE, false), harm: isHarm(r.fc) };
+      r.fc.legendInfo = { ...classesOf(r, 'density', SEQ_KDE, false, c.rules), harm: isHarm(r.fc) };
       return r.fc;
     },
     apply(map, fc) {
@@ -721,19 +744,24 @@ export const LAYERS = [
     },
   },
   {
+    // DBSCAN. Anonymous callers of a public server get each cluster as the H3 cells holding its
+    // members, with `incidents` (the cells' published counts) and `top_categories`, and no
+    // count, core, first or last: the hover text and popup say what the answer has.
     id: 'clusters',
     filtered: true,
     mapLayers: ['clusters-fill', 'clusters-line'],
-    key: (c) => api.url('/api/v1/clusters', filterParams(c.s)),
-    load: (c, signal) => api.get('/api/v1/clusters', filterParams(c.s), { signal }),
+    key: (c) => api.url('/api/v1/clusters', clusterParams(c)),
+    load: (c, signal) => api.get('/api/v1/clusters', clusterParams(c), { signal }),
     apply(_map, fc) {
-      this.stats = { n: fc.features.length, noise: fc.diemnong?.noise ?? 0 };
+      this.stats = { n: fc.features.length, noise: fc.diemnong?.noise ?? null };
     },
     legend() {
       if (!this.stats) return null;
-      return list(row(swatch('#6a3d9a', 'box', 'border:2px dashed #6a3d9a'), t('clusters_n', { n: num(this.stats.n), noise: num(this.stats.noise) })));
+      const text =
+        this.stats.noise == null ? t('clusters_cells', { n: num(this.stats.n) }) : t('clusters_n', { n: num(this.stats.n), noise: num(this.stats.noise) });
+      return list(row(swatch('#6a3d9a', 'box', 'border:2px dashed #6a3d9a'), text));
     },
-    tip: (p) => `DBSCAN #${p.id}: ${num(p.count)} ${t('incidents').toLowerCase()}`,
+    tip: (p) => `DBSCAN #${p.id}: ${incidentsText(p.count ?? p.incidents)}`,
   },
   {
     id: 'incidents',

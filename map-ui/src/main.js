@@ -13,7 +13,7 @@
 
 import * as api from './api.js';
 import * as auth from './auth.js';
-import { initControls, initHeader, renderAll, renderFilters, renderLayerList, renderPresets, renderRes, setupSlider, syncTimeControls } from './controls.js';
+import { fitViewToAccess, initControls, initHeader, renderAll, renderFilters, renderRes, setupSlider } from './controls.js';
 import { labelWards } from './geo.js';
 import { applyI18n, setLang, setZone } from './i18n.js';
 import { EMPTY } from './layers.js';
@@ -21,9 +21,9 @@ import { dropAuthData, refresh, renderLegends, reopenZoneFromUrl, setVisibility,
 import { cityCamera, createMap, initPopupKeys, reveal } from './map.js';
 import { alertError, initNotice } from './notice.js';
 import * as panels from './panels.js';
-import { initSignIn, openSignIn, renderAuth } from './signin.js';
+import { initSignIn, openSignIn } from './signin.js';
 import * as S from './state.js';
-import { DAY, HCMC, source, styleLoaded, TZ, theMap, view, writeUrl } from './view.js';
+import { DAY, HCMC, publicNow, source, styleLoaded, TZ, theMap, view, writeUrl } from './view.js';
 
 // Who is signed in decides which layers may load: ask before the first request.
 await auth.restore();
@@ -66,8 +66,11 @@ panels.init({
 initSignIn();
 auth.onChange(() => {
   dropAuthData();
-  renderAuth();
-  renderLayerList();
+  // Signed out on a public server the view follows the public rules; signed in, it gets back
+  // what they changed. Every control then shows what may be chosen now.
+  fitViewToAccess();
+  setupSlider();
+  renderAll();
   setVisibility();
   refresh();
   panels.refresh();
@@ -99,11 +102,11 @@ const extentLoaded = api
     },
   )
   .then(() => {
-    S.resolve(view.state, DAY, view.extent);
+    S.resolve(view.state, DAY, view.extent, publicNow());
+    // A signed-out visitor of a public server: only what the server answers anonymously.
+    fitViewToAccess();
     setupSlider();
-    renderPresets();
-    syncTimeControls();
-    renderLayerList();
+    renderAll();
   });
 // The layers' requests go out once the camera is placed and the time range known: the
 // camera at once for a link with a view, after the wards (whose extent is the first view)

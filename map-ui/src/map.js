@@ -180,14 +180,14 @@ function popupContent(f) {
   if (f.layer.id === 'clusters-fill') {
     /** @type {{ category: string, count: number }[]} */
     const cats = typeof p.top_categories === 'string' ? JSON.parse(p.top_categories) : p.top_categories || [];
+    // A public server's clusters carry `incidents` (published counts of their cells) and no
+    // count, first or last: say only what the answer has.
     return h(
       'div',
       null,
-      h('b', null, `DBSCAN #${p.id}: ${num(p.count)} ${t('incidents').toLowerCase()}`),
-      h('br'),
-      t('first_last', { first: dateTime(p.first, false), last: dateTime(p.last, false) }),
-      h('br'),
-      cats.map((c) => `${label(catIndex[c.category], c.category)} (${num(c.count)})`).join(', '),
+      h('b', null, `DBSCAN #${p.id}: ${num(p.count ?? p.incidents)} ${t('incidents').toLowerCase()}`),
+      p.first != null && p.last != null ? [h('br'), t('first_last', { first: dateTime(p.first, false), last: dateTime(p.last, false) })] : null,
+      cats.length ? [h('br'), cats.map((c) => `${label(catIndex[c.category], c.category)} (${num(c.count)})`).join(', ')] : null,
     );
   }
   return h('div', null, describe(f));

@@ -420,7 +420,7 @@ export function openZone(feature) {
   show('zone', p.id, `${t('zone')} · ${num(p.incidents)} ${t('incidents').toLowerCase()}`);
   ctx.select(feature.geometry);
   /** @typedef {{ category: string, count: number }} CategoryCount */
-  const maxCat = Math.max(1, ...p.top_categories.map((/** @type {CategoryCount} */ c) => c.count));
+  const maxCat = Math.max(1, ...(p.top_categories || []).map((/** @type {CategoryCount} */ c) => c.count));
   /** @param {string} code */
   const areaName = (code) => ctx.area(code)?.name || code;
   const parts = [
@@ -444,7 +444,7 @@ export function openZone(feature) {
       h(
         'ul',
         { class: 'bars' },
-        p.top_categories.map((/** @type {CategoryCount} */ c) =>
+        (p.top_categories || []).map((/** @type {CategoryCount} */ c) =>
           h(
             'li',
             null,
@@ -455,18 +455,23 @@ export function openZone(feature) {
         ),
       ),
     ),
-    section(
-      t('busiest_hours'),
-      h('p', null, p.busiest_hours.map((/** @type {{ hour: number, count: number }} */ x) => `${t('hour', { h: x.hour })} (${num(x.count)})`).join(' · ')),
-    ),
-    section(
-      t('busiest_days'),
-      h(
-        'p',
-        null,
-        p.busiest_weekdays.map((/** @type {{ iso_weekday: number, count: number }} */ x) => `${t(`wd_${x.iso_weekday}`)} (${num(x.count)})`).join(' · '),
-      ),
-    ),
+    // A public server leaves the busiest hours and weekdays out (empty lists): no section then.
+    p.busiest_hours?.length
+      ? section(
+          t('busiest_hours'),
+          h('p', null, p.busiest_hours.map((/** @type {{ hour: number, count: number }} */ x) => `${t('hour', { h: x.hour })} (${num(x.count)})`).join(' · ')),
+        )
+      : null,
+    p.busiest_weekdays?.length
+      ? section(
+          t('busiest_days'),
+          h(
+            'p',
+            null,
+            p.busiest_weekdays.map((/** @type {{ iso_weekday: number, count: number }} */ x) => `${t(`wd_${x.iso_weekday}`)} (${num(x.count)})`).join(' · '),
+          ),
+        )
+      : null,
     p.complex_areas?.length
       ? section(
           t('complex_areas'),

@@ -16,6 +16,14 @@ export const DEFAULT_LAYERS = ['density', 'complex'];
 export const WEIGHTS = ['count', 'harm'];
 export const RES_MIN = 5;
 export const RES_MAX = 11;
+/** The time choices of an anonymous visitor on a public server: one whole calendar period, or all time. */
+export const PUBLIC_PRESETS = ['month', 'quarter', 'year', 'all'];
+/** Whole calendar periods, smallest first, and their length in months. */
+export const PERIODS = /** @type {const} */ (['month', 'quarter', 'year']);
+/** @type {Record<string, number>} */
+export const PERIOD_MONTHS = { month: 1, quarter: 3, year: 12 };
+/** DBSCAN's neighbourhood radius in metres when the link does not say (the API's default). */
+export const EPS_DEFAULT = 100;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -31,6 +39,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * @property {string[]} sev  the severities ticked (none: none)
  * @property {'auto' | number} res  the H3 resolution, or 'auto' (from the zoom)
  * @property {'count' | 'harm'} weight  how the analyses weigh an incident (WEIGHTS; absent from the URL: count)
+ * @property {number} eps  the clusters' DBSCAN radius in metres (absent from the URL: EPS_DEFAULT)
  * @property {number | null} py  the programme year (null until resolve)
  * @property {Camera | null} map  the camera (null: fit the city)
  * @property {string | null} panel  the side panel: 'area:<code>' or 'zone:<id>'
@@ -47,6 +56,25 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * @property {{ from?: string, to?: string } | null} [incidents]  the incidents' days, [from, to)
  * @property {number[]} [programme_years]  the years with designations
  * @property {number} [data_version]
+ * @property {PublicWire} [public]  what an anonymous visitor may ask for (a server with --public-aggregates; absent otherwise)
+ */
+/**
+ * `public` of GET /api/v1/extent, as the server sends it.
+ * @typedef {object} PublicWire
+ * @property {string[]} [periods]  'month', 'quarter', 'year', 'all'
+ * @property {number} [max_res]  the finest H3 resolution
+ * @property {number} [min_count]  the smallest positive count published
+ * @property {boolean} [perturbed]
+ * @property {number} [eps_m_step]  the clusters' eps_m must be a multiple of this (from 100)
+ * @property {{ vi?: string, en?: string }} [note]
+ */
+/**
+ * The rules an anonymous visitor's requests follow (publicRules), every field known.
+ * @typedef {object} PublicRules
+ * @property {string[]} periods  the whole periods allowed, of PUBLIC_PRESETS
+ * @property {number} maxRes
+ * @property {number} minCount
+ * @property {number} epsStep
  */
 /** @typedef {{ from: string, to: string }} Range  [from, to) of days */
 
@@ -206,6 +234,7 @@ export function defaults() {
     sev: [...SEVERITIES],
     res: 'auto',
     weight: 'count',
+    eps: EPS_DEFAULT,
     py: null, // null until resolve(): the latest programme year of the data
     map: null,
     panel: null,
@@ -259,6 +288,8 @@ export function parse(search, day, categories = null) {
   const res = Number(q.get('res'));
   if (Number.isInteger(res) && res >= RES_MIN && res <= RES_MAX) s.res = res;
   if (q.get('weight') === 'harm') s.weight = 'harm';
+  const eps = Number(q.get('eps'));
+  if (q.get('eps') && Number.isInteger(eps) && eps >= 1 && eps <= 5000) s.eps = eps;
   const py = Number(q.get('py'));
   if (q.get('py') && Number.isInteger(py) && py >= 2000 && py <= 2100) s.py = py;
   const m = (q.get('map') || '').split('/').map(Number);
@@ -273,14 +304,16 @@ export function parse(search, day, categories = null) {
 /**
  * Fills in the defaults that follow the data (`extent`: GET /api/v1/extent, or null when it
  * could not be had): the latest 12 months with incidents ("all" without any) and the
- * programme year.
+ * programme year. Under public rules (`rules`: an anonymous visitor of a public server)
+ * "latest" is the latest calendar year with incidents instead (publicLatest).
  * @param {State} s
  * @param {string} day
  * @param {Extent | null} extent
+ * @param {PublicRules | null} [rules]
  */
-export function resolve(s, day, extent) {
+export function resolve(s, day, extent, rules = null) {
   if (s.t === 'latest') {
-    const r = latestRange(extent);
+    const r = rules ? publicLatest(extent, rules) : latestRange(extent);
     if (r) Object.assign(s, r);
     else Object.assign(s, { t: 'all', from: null, to: null });
   }
@@ -311,6 +344,7 @@ export function serialize(s, day, extent = null) {
   else if (s.sev.length < SEVERITIES.length) q.set('sev', SEVERITIES.filter((v) => s.sev.includes(v)).join(','));
   if (s.res !== 'auto') q.set('res', String(s.res));
   if (s.weight === 'harm') q.set('weight', 'harm');
+  if (s.eps !== EPS_DEFAULT) q.set('eps', String(s.eps));
   if (s.py != null && s.py !== defaultProgrammeYear(extent, day)) q.set('py', String(s.py));
   if (s.map) q.set('map', `${s.map.zoom.toFixed(2)}/${s.map.lat.toFixed(5)}/${s.map.lon.toFixed(5)}`);
   if (s.panel) q.set('panel', s.panel);
@@ -318,15 +352,17 @@ export function serialize(s, day, extent = null) {
 }
 
 /**
- * The H3 resolution that suits a zoom level.
+ * The H3 resolution that suits a zoom level, at most `max`.
  * @param {number} z
+ * @param {number} [max]
  */
-export function resForZoom(z) {
-  if (z < 9.5) return 7;
-  if (z < 11) return 8;
-  if (z < 12.5) return 9;
-  if (z < 14) return 10;
-  return 11;
+export function resForZoom(z, max = RES_MAX) {
+  let r = 11;
+  if (z < 9.5) r = 7;
+  else if (z < 11) r = 8;
+  else if (z < 12.5) r = 9;
+  else if (z < 14) r = 10;
+  return Math.min(r, max);
 }
 
 /**
@@ -364,4 +400,153 @@ export function programmePeriod(year, day) {
   const tomorrow = addDays(day, 1);
   if (tomorrow <= from || tomorrow >= end) return null;
   return { from, to: tomorrow };
+}
+
+// ---- public rules ----------------------------------------------------------------------------
+//
+// A server started with --public-aggregates answers anonymous visitors, with perturbed counts,
+// only for one whole calendar month, quarter or year (or all time), res ≤ max_res, at most one
+// category and one class, counts (no harm), and DBSCAN radii in steps of eps_m_step from 100
+// (GET /api/v1/extent says so in `public`). Signed out on such a server the page offers only
+// those choices, so it never sends a request the server would refuse; signed in, none of this
+// applies.
+
+/**
+ * The rules of `extent.public`, every field filled in (the contract's values when one is
+ * missing); null when the server is not public.
+ * @param {Extent | null | undefined} extent
+ * @returns {PublicRules | null}
+ */
+export function publicRules(extent) {
+  const p = extent?.public;
+  if (!p || typeof p !== 'object') return null;
+  const periods = Array.isArray(p.periods) ? PUBLIC_PRESETS.filter((x) => /** @type {string[]} */ (p.periods).includes(x)) : [];
+  const int = (/** @type {unknown} */ v, /** @type {number} */ d) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : d);
+  return {
+    periods: periods.length ? periods : [...PUBLIC_PRESETS],
+    maxRes: Math.max(RES_MIN, Math.min(RES_MAX, int(p.max_res, 9))),
+    minCount: int(p.min_count, 3),
+    epsStep: int(p.eps_m_step, 50),
+  };
+}
+
+/**
+ * The whole calendar period of `kind` ('month', 'quarter', 'year') holding `day`.
+ * @param {string} kind
+ * @param {string} day  YYYY-MM-DD
+ * @returns {Range}
+ */
+export function periodOf(kind, day) {
+  const y = Number(day.slice(0, 4));
+  const m = Number(day.slice(5, 7));
+  if (kind === 'year') return { from: `${y}-01-01`, to: `${y + 1}-01-01` };
+  const first = kind === 'quarter' ? m - ((m - 1) % 3) : m;
+  return { from: monthStart(y, first), to: monthStart(y, first + PERIOD_MONTHS[kind]) };
+}
+
+/**
+ * What [from, to) is: 'all' (both open), one whole 'month', 'quarter' or 'year', or null (none of them).
+ * @param {string | null} from
+ * @param {string | null} to
+ * @returns {string | null}
+ */
+export function periodKind(from, to) {
+  if (!from && !to) return 'all';
+  if (!from || !to) return null;
+  for (const k of PERIODS) {
+    const p = periodOf(k, from);
+    if (p.from === from && p.to === to) return k;
+  }
+  return null;
+}
+
+/**
+ * The smallest whole period of `periods` holding all of [from, to) (an open end: all time),
+ * with its kind; all time when no month, quarter or year holds it.
+ * @param {{ from: string | null, to: string | null }} range
+ * @param {string[]} [periods]
+ * @returns {{ kind: string, from: string | null, to: string | null }}
+ */
+export function snapToPeriod(range, periods = PUBLIC_PRESETS) {
+  if (range.from && range.to) {
+    const last = addDays(range.to, -1);
+    for (const k of PERIODS) {
+      if (!periods.includes(k)) continue;
+      const p = periodOf(k, range.from);
+      if (p.to > last) return { kind: k, ...p };
+    }
+  }
+  return { kind: 'all', from: null, to: null };
+}
+
+/**
+ * Whether an anonymous visitor may ask for [from, to) under `rules`.
+ * @param {{ from: string | null, to: string | null }} range
+ * @param {PublicRules} rules
+ */
+export function isPublicRange(range, rules) {
+  const k = periodKind(range.from, range.to);
+  return k != null && rules.periods.includes(k);
+}
+
+/**
+ * The default time of an anonymous visitor: the calendar year of the last month with incidents
+ * (the largest period allowed, when years are not); null without incidents (then all time).
+ * @param {Extent | null | undefined} extent
+ * @param {PublicRules} rules
+ * @returns {Range | null}
+ */
+export function publicLatest(extent, rules) {
+  const to = extent?.incidents?.to;
+  if (!to || !DATE.test(to)) return null;
+  const kind = [...PERIODS].reverse().find((k) => rules.periods.includes(k));
+  return kind ? periodOf(kind, addDays(to, -1)) : null;
+}
+
+/**
+ * The DBSCAN radii an anonymous visitor may choose: multiples of the step from 100 m.
+ * @param {PublicRules} rules
+ */
+export const publicEpsChoices = (rules) => [100, 150, 200, 250, 300, 400, 500].filter((v) => v % rules.epsStep === 0);
+
+/**
+ * `eps` made one an anonymous visitor may ask for: the next multiple of the step, 100 m at least.
+ * @param {number} eps
+ * @param {PublicRules} rules
+ */
+export const publicEps = (eps, rules) =>
+  Math.min(5000, Math.max(Math.ceil(100 / rules.epsStep) * rules.epsStep, Math.ceil(eps / rules.epsStep) * rules.epsStep));
+
+/** The fields of State that public rules may change (and a sign-in gives back). */
+export const PUBLIC_FIELDS = /** @type {const} */ (['t', 'from', 'to', 'cat', 'sev', 'res', 'weight', 'eps']);
+
+/**
+ * Makes `s` a view an anonymous visitor may ask for under `rules`: a range that is not one
+ * whole period becomes the smallest that holds it (the visitor is told: the kind is returned),
+ * "latest" the latest year with incidents, a resolution finer than the limit the limit, the
+ * first category and class of several, harm counts, and the DBSCAN radius the next allowed.
+ * Returns the kind the time was rounded to, or null when it was not rounded.
+ * @param {State} s
+ * @param {PublicRules} rules
+ * @param {Extent | null} extent
+ * @returns {string | null}
+ */
+export function toPublic(s, rules, extent) {
+  let rounded = null;
+  if (s.t === 'latest') {
+    const r = publicLatest(extent, rules);
+    Object.assign(s, r ? { from: r.from, to: r.to } : { t: 'all', from: null, to: null });
+  } else if (s.t === 'all' || (!s.from && !s.to)) {
+    Object.assign(s, { t: 'all', from: null, to: null });
+  } else if (!isPublicRange(s, rules)) {
+    const p = snapToPeriod(s, rules.periods);
+    rounded = p.kind;
+    Object.assign(s, { t: p.kind === 'all' ? 'all' : 'custom', from: p.from, to: p.to });
+  }
+  if (typeof s.res === 'number' && s.res > rules.maxRes) s.res = rules.maxRes;
+  if (s.cat.length > 1) s.cat = s.cat.slice(0, 1);
+  if (s.sev.length > 1 && s.sev.length < SEVERITIES.length) s.sev = s.sev.slice(0, 1);
+  s.weight = 'count';
+  s.eps = publicEps(s.eps, rules);
+  return rounded;
 }

@@ -8,7 +8,7 @@
 
 /** @import { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl' */
 /** @import { Catalogue, CatalogueEntry, FeatureCollection, LayerCtx } from './layers.js' */
-/** @import { Camera, Extent, State } from './state.js' */
+/** @import { Camera, Extent, PublicRules, State } from './state.js' */
 
 import * as auth from './auth.js';
 import { EMPTY } from './layers.js';
@@ -58,6 +58,9 @@ export const HCMC = { lon: 106.68, lat: 10.79, zoom: 11 };
  * @property {number | undefined} refreshTimer  a refresh waiting for the controls to settle
  * @property {number | undefined} urlTimer  a URL write waiting for the controls to settle
  * @property {(() => void) | null} retry  what the alert's button does (null: no button)
+ * @property {{ before: Partial<State>, after: Partial<State> } | null} publicAdjusted  what public rules changed of
+ *   the view (a link's range rounded, …), so a sign-in can give back what the visitor has not changed since
+ * @property {string | null} rounded  the kind of period a link's range was rounded to for public viewing (said under the range)
  * @property {import('maplibre-gl').Popup | null} popup  the open popup
  */
 
@@ -88,6 +91,8 @@ export const view = {
   urlTimer: undefined,
   retry: null,
   popup: null,
+  publicAdjusted: null,
+  rounded: null,
 };
 
 /** Resolves once the map's style has loaded: its sources and layers exist. */
@@ -122,8 +127,17 @@ export const theMap = () => /** @type {MapLibreMap} */ (view.map);
 export const source = (id) => /** @type {GeoJSONSource} */ (theMap().getSource(id));
 
 export const currentZoom = () => (view.map ? view.map.getZoom() : (view.camera || HCMC).zoom);
-/** The H3 resolution in effect: the chosen one, or the zoom's. */
-export const effectiveRes = () => (view.state.res === 'auto' ? S.resForZoom(currentZoom()) : view.state.res);
+
+/**
+ * The rules the page's requests follow now: the server's public rules for a visitor who is
+ * signed out (state.js: publicRules), null when signed in or the server is not public.
+ * @returns {PublicRules | null}
+ */
+export const publicNow = () => (auth.signedIn() ? null : S.publicRules(view.extent));
+/** The finest resolution the page may ask for now. */
+export const maxRes = () => publicNow()?.maxRes ?? S.RES_MAX;
+/** The H3 resolution in effect: the chosen one, or the zoom's (never finer than allowed). */
+export const effectiveRes = () => Math.min(view.state.res === 'auto' ? S.resForZoom(currentZoom()) : view.state.res, maxRes());
 
 /**
  * What the layers' requests, legends and hover texts depend on, now.
@@ -138,6 +152,7 @@ export function layerCtx() {
     s: view.state,
     res: effectiveRes(),
     signedIn: auth.signedIn(),
+    rules: publicNow(),
     bbox: view.incidentBox?.bbox ?? null,
     extent: view.extent,
     dataVersion: view.extent?.data_version ?? null,

@@ -21,6 +21,7 @@ use h3o::{CellIndex, Resolution};
 use super::disclosure::PTable;
 use super::weights::{HarmTable, Weighting};
 use crate::index::containment::Taken;
+use crate::index::timecube::TimeCube;
 use crate::index::{CategoryRef, Filter, IncidentIndex, Segment};
 
 pub(crate) use crate::index::containment::parent15;
@@ -56,6 +57,11 @@ impl AddAssign for Tally {
 trait Weigh {
     type Acc: Copy + AddAssign;
     fn one(&self, seg: &Segment, i: usize) -> Self::Acc;
+    /// A cell's accumulator from its count and key sum (a time cube's answer), for the
+    /// accumulators that are no more than those; `None` for the others (harm).
+    fn of_cube(&self, _count: u32, _key: u32) -> Option<Self::Acc> {
+        None
+    }
 }
 
 /// Counting: the hot loops add plain integers.
@@ -66,6 +72,9 @@ impl Weigh for Unit {
     #[inline]
     fn one(&self, _: &Segment, _: usize) -> u32 {
         1
+    }
+    fn of_cube(&self, count: u32, _: u32) -> Option<u32> {
+        Some(count)
     }
 }
 
@@ -108,6 +117,9 @@ impl Weigh for Keys {
             count: 1,
             key: seg.key[i],
         }
+    }
+    fn of_cube(&self, count: u32, key: u32) -> Option<Keyed> {
+        Some(Keyed { count, key })
     }
 }
 
@@ -220,6 +232,9 @@ fn count_sorted<W: Weigh>(
     res: Resolution,
     w: &W,
 ) -> Vec<(u64, W::Acc)> {
+    if let Some(counted) = from_cube(seg, filter, res, w) {
+        return counted;
+    }
     let Some(exceptions) = seg.exceptions(res) else {
         // A resolution the API does not serve: no list; ask h3 for every row.
         let mut cells = Vec::new();
@@ -272,6 +287,29 @@ fn count_sorted<W: Weigh>(
     merge(out, &merge_adjacent(listed))
 }
 
+/// The segment's counts from its time cube, when the filter is a time range on bucket starts
+/// (or nothing) and the accumulator is a count or a keyed count: O(cells) instead of a pass.
+fn from_cube<W: Weigh>(
+    seg: &Segment,
+    filter: &Filter,
+    res: Resolution,
+    w: &W,
+) -> Option<Vec<(u64, W::Acc)>> {
+    if !(filter.is_empty() || filter.is_time_only())
+        || !TimeCube::covers(filter.from, filter.to)
+        || w.of_cube(0, 0).is_none()
+    {
+        return None;
+    }
+    let cube = seg.timecube(res)?;
+    Some(
+        cube.counts(filter.from, filter.to)
+            .into_iter()
+            .filter_map(|(c, (n, k))| w.of_cube(n, k).map(|a| (c, a)))
+            .collect(),
+    )
+}
+
 fn merge_adjacent<A: Copy + AddAssign>(v: Vec<(u64, A)>) -> Vec<(u64, A)> {
     let mut out: Vec<(u64, A)> = Vec::with_capacity(v.len());
     for (c, n) in v {
@@ -322,21 +360,10 @@ mod tests {
     use super::*;
     use crate::index::{CategoryRef, IncidentRow, Scanned};
 
-    /// Whether row `r` passes `f` (time, categories, box: what these tests' filters use).
-    fn matches(f: &Filter, r: &IncidentRow) -> bool {
-        f.from.is_none_or(|x| r.occurred_at >= x)
-            && f.to.is_none_or(|x| r.occurred_at < x)
-            && f.categories
-                .as_ref()
-                .is_none_or(|c| c.contains(&r.category))
-            && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat))
-    }
-
-    /// Every filter path (none, time only, time and category, a box) against a plain count
-    /// over the rows, with rows in both the sorted main segment and the delta.
-    #[test]
-    fn counts_equal_a_plain_count_on_every_path() {
-        let rows = |first: i64, n: i64| Scanned {
+    /// Rows `first…first + n` spread over a box of the city, times `id × 1000` s, two
+    /// categories, four classes.
+    fn rows(first: i64, n: i64) -> Scanned {
+        Scanned {
             rows: (first..first + n)
                 .map(|id| {
                     #[expect(clippy::cast_precision_loss, reason = "below 1000: exact")]
@@ -358,9 +385,72 @@ mod tests {
                 })
                 .collect(),
             categories: vec!["theft".into(), "fraud".into()],
-        };
+        }
+    }
+
+    /// 3,000 rows in the sorted main segment and 500 in the delta, and all of them.
+    fn sample() -> (IncidentIndex, Vec<IncidentRow>) {
         let index = IncidentIndex::build(rows(1, 3000)).with_appended(&rows(5000, 500));
         let all: Vec<IncidentRow> = index.rows_by_id().into_iter().map(|(r, _)| r).collect();
+        (index, all)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// A time range on quarter-hour starts (either end open) is counted from the time
+        /// cube; it gives the counts and keys of a plain pass over the rows, at every
+        /// served resolution the test picks.
+        #[test]
+        fn the_time_cube_counts_as_a_plain_pass(
+            a in 0i64..7000,
+            len in 1i64..7000,
+            open in 0u8..4,
+            r in 0usize..3,
+        ) {
+            use crate::index::timecube::BUCKET_S;
+            let (index, all) = sample();
+            let res = [Resolution::Seven, Resolution::Nine, Resolution::Eleven][r];
+            let f = Filter {
+                from: (open & 1 == 0).then_some(a * BUCKET_S),
+                to: (open & 2 == 0).then_some((a + len) * BUCKET_S),
+                ..Filter::default()
+            };
+            let mut want: std::collections::BTreeMap<u64, Keyed> = std::collections::BTreeMap::new();
+            for row in &all {
+                if matches(&f, row) {
+                    let c = u64::from(h3o::LatLng::new(row.lat, row.lon).unwrap().to_cell(res));
+                    *want.entry(c).or_default() += Keyed { count: 1, key: row.key };
+                }
+            }
+            let got: std::collections::BTreeMap<u64, Keyed> = keyed_counts(&index, &f, res)
+                .into_iter()
+                .map(|(c, k)| (u64::from(c), k))
+                .collect();
+            proptest::prop_assert_eq!(&got, &want);
+            let counts: std::collections::BTreeMap<u64, u32> = count_cells(&index, &f, res)
+                .into_iter()
+                .map(|(c, n)| (u64::from(c), n))
+                .collect();
+            let want: std::collections::BTreeMap<u64, u32> = want.into_iter().map(|(c, k)| (c, k.count)).collect();
+            proptest::prop_assert_eq!(counts, want);
+        }
+    }
+
+    /// Whether row `r` passes `f` (time, categories, box: what these tests' filters use).
+    fn matches(f: &Filter, r: &IncidentRow) -> bool {
+        f.from.is_none_or(|x| r.occurred_at >= x)
+            && f.to.is_none_or(|x| r.occurred_at < x)
+            && f.categories
+                .as_ref()
+                .is_none_or(|c| c.contains(&r.category))
+            && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat))
+    }
+
+    /// Every filter path (none, time only, time and category, a box) against a plain count
+    /// over the rows, with rows in both the sorted main segment and the delta.
+    #[test]
+    fn counts_equal_a_plain_count_on_every_path() {
+        let (index, all) = sample();
         let filters = [
             Filter::default(),
             Filter {

@@ -97,7 +97,9 @@ pub async fn serve(
                 let snap = snapshots.current();
                 let version = snap.version;
                 let started = std::time::Instant::now();
-                match tokio::task::spawn_blocking(move || snap.incidents.warm_containment()).await {
+                let warmed = std::sync::Arc::clone(&snap);
+                match tokio::task::spawn_blocking(move || warmed.incidents.warm_containment()).await
+                {
                     // Said in the log so that an operator (and scripts/bench-http.sh) can
                     // tell when counting runs at full speed.
                     Ok(()) => tracing::info!(
@@ -106,6 +108,27 @@ pub async fn serve(
                         "containment lists built"
                     ),
                     Err(e) => tracing::warn!(error = %e, "building the containment lists failed"),
+                }
+                // The map's usual resolutions: time-range counts there read the cubes.
+                let started = std::time::Instant::now();
+                let res = [
+                    h3o::Resolution::Seven,
+                    h3o::Resolution::Eight,
+                    h3o::Resolution::Nine,
+                ];
+                match tokio::task::spawn_blocking(move || {
+                    snap.incidents.warm_time_cubes(&res);
+                    snap.incidents.time_cube_bytes()
+                })
+                .await
+                {
+                    Ok(bytes) => tracing::info!(
+                        data_version = version,
+                        seconds = started.elapsed().as_secs_f64(),
+                        bytes,
+                        "time cubes built"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "building the time cubes failed"),
                 }
             }
         }

@@ -37,7 +37,9 @@ pub const PERIODS: [&str; 4] = ["month", "quarter", "year", "all"];
 
 /// Step of the public DBSCAN radius, in metres: a finer sweep of `eps_m` would read the
 /// distances between incidents off the moments clusters merge.
-pub const EPS_STEP_M: f64 = 50.0;
+pub const EPS_STEP: u32 = 50;
+/// [`EPS_STEP`] as the radius is given.
+pub const EPS_STEP_M: f64 = EPS_STEP as f64;
 
 /// The disclosure rules of a public server, built once at start.
 #[derive(Debug)]
@@ -100,7 +102,7 @@ impl PublicRules {
             "max_res": u8::from(self.max_res),
             "min_count": self.min_count,
             "perturbed": true,
-            "eps_m_step": EPS_STEP_M,
+            "eps_m_step": EPS_STEP,
             "note": {"vi": NOTE_VI, "en": NOTE_EN},
         })
     }

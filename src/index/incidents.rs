@@ -26,6 +26,7 @@ use rstar::{AABB, Envelope, RTree, RTreeObject};
 
 use super::containment::{self, Exceptions, SERVED_COUNT, parent15};
 use super::rows::{CategoryRef, IncidentRow, Scanned};
+use super::timecube::TimeCube;
 use crate::domain::{Severity, SeveritySet};
 
 /// Rows per R-tree leaf page.
@@ -102,6 +103,9 @@ pub struct Segment {
     /// Per served resolution, the rows whose containing cell is not their resolution-15
     /// cell's parent; built on first use (see [`super::containment`]).
     containment: [OnceLock<Exceptions>; SERVED_COUNT],
+    /// Per served resolution, the running counts over time per cell; built on first use
+    /// (see [`super::timecube`]).
+    timecubes: [OnceLock<Option<TimeCube>>; SERVED_COUNT],
 }
 
 impl Segment {
@@ -127,6 +131,7 @@ impl Segment {
             key: Vec::with_capacity(n),
             pages: RTree::new(),
             containment: Default::default(),
+            timecubes: Default::default(),
         }
     }
 
@@ -162,6 +167,16 @@ impl Segment {
             let threads = std::thread::available_parallelism().map_or(1, usize::from);
             Exceptions::of(self, res, threads)
         }))
+    }
+
+    /// The running counts over time per containing cell at `res` (a served resolution),
+    /// built on first use.
+    #[must_use]
+    pub fn timecube(&self, res: Resolution) -> Option<&TimeCube> {
+        let slot = containment::slot(res)?;
+        self.timecubes[slot]
+            .get_or_init(|| TimeCube::of(self, res))
+            .as_ref()
     }
 
     /// The raw bits of the cell that contains row `i` at `res`: h3's `latLngToCell`, which
@@ -212,6 +227,7 @@ impl Segment {
             key: gather(&self.key, &perm),
             pages: RTree::new(),
             containment: Default::default(),
+            timecubes: Default::default(),
         };
         drop(self);
         let pages = (0..n)
@@ -518,6 +534,25 @@ impl IncidentIndex {
                 let _ = self.main.exceptions(res);
             }
         }
+    }
+
+    /// Builds the main segment's time cubes at `resolutions` (the map's usual ones), so that
+    /// the first time-range count there does not pay for them.
+    pub fn warm_time_cubes(&self, resolutions: &[Resolution]) {
+        for &res in resolutions {
+            let _ = self.main.timecube(res);
+        }
+    }
+
+    /// Heap bytes of the main segment's time cubes built so far.
+    #[must_use]
+    pub fn time_cube_bytes(&self) -> usize {
+        self.main
+            .timecubes
+            .iter()
+            .filter_map(|c| c.get().and_then(Option::as_ref))
+            .map(TimeCube::bytes)
+            .sum()
     }
 
     /// The sorted main segment (every coarser H3 cell is a contiguous run of it).

@@ -12,6 +12,7 @@ pub mod containment;
 pub mod incidents;
 pub mod points;
 pub mod rows;
+pub mod timecube;
 
 use std::sync::Arc;
 

@@ -42,7 +42,8 @@ export async function launch() {
 /**
  * A new page (own context: own cookies) opened at `query` on `page` (default: the pinned
  * demo's), signed in with `token` when given, waited on until the first view is drawn.
- * Records console errors, page errors and every /api request. `locale`: the browser's.
+ * Records console errors, page errors, every /api request and every /api response (its
+ * status: `log.responses`). `locale`: the browser's.
  */
 export async function open(browser, query = '', { token = null, viewport = { width: 1366, height: 768 }, before, locale = 'vi-VN', page: at = PAGE } = {}) {
   const context = await browser.newContext({ viewport, locale, timezoneId: TZ });
@@ -52,7 +53,7 @@ export async function open(browser, query = '', { token = null, viewport = { wid
     if (!r.ok()) throw new Error(`sign-in failed: ${r.status()}`);
   }
   const page = await context.newPage();
-  const log = { errors: [], requests: [], all: [] };
+  const log = { errors: [], requests: [], all: [], responses: [] };
   page.on('console', (m) => {
     if (m.type() === 'error') log.errors.push(m.text());
   });
@@ -61,6 +62,10 @@ export async function open(browser, query = '', { token = null, viewport = { wid
     log.all.push(r.url());
     const u = new URL(r.url());
     if (u.pathname.startsWith('/api/')) log.requests.push({ method: r.method(), path: u.pathname, params: u.searchParams, url: u.pathname + u.search });
+  });
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/api/')) log.responses.push({ status: r.status(), path: u.pathname, url: u.pathname + u.search });
   });
   if (before) await before(page);
   await page.goto(at + query);

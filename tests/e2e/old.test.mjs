@@ -16,7 +16,7 @@ after(async () => {
 });
 
 describe('a demo whose data end a year ago', () => {
-  it('the default view shows density over the last 12 months with data, not an empty range', async () => {
+  it('the default view shows density over the last 12 months with data (signed out on a public server: the last year with data), not an empty range', async () => {
     const e = (await S.api('GET', '/api/v1/extent', undefined, null)).json;
     assert.ok(e.incidents, 'the server has incidents');
     assert.ok(e.incidents.to < e.today, `data end (${e.incidents.to}) before today (${e.today})`);
@@ -26,18 +26,34 @@ describe('a demo whose data end a year ago', () => {
 
     const { page, context, log } = await open(browser, '', { page: S.PAGE });
     const q = lastRequest(log, '/api/v1/density').params;
-    assert.deepEqual([q.get('from'), q.get('to')], [from, to]);
-    assert.equal(await page.getAttribute('[data-preset=latest]', 'aria-pressed'), 'true');
-    assert.equal(await page.locator('[data-preset=latest]').innerText(), '12 tháng có dữ liệu gần nhất');
-    assert.equal(await page.locator('#range-label').innerText(), `${dmy(from)} – ${dmy(plusDays(to, -1))}`);
-    assert.equal(await page.inputValue('#d-from'), dmy(from));
-    assert.equal(await page.inputValue('#d-through'), dmy(plusDays(to, -1)));
-    // The slider's thumbs on the first and the last month of the range.
-    const [a, b] = await page.evaluate(() => [
-      document.querySelector('#m-from').getAttribute('aria-valuetext'),
-      document.querySelector('#m-to').getAttribute('aria-valuetext'),
-    ]);
-    assert.deepEqual([a, b], [`${from.slice(5, 7)}/${from.slice(0, 4)}`, `${plusDays(to, -1).slice(5, 7)}/${plusDays(to, -1).slice(0, 4)}`]);
+    if (e.public) {
+      // Signed out on a public server (issue 18): one whole period, the calendar year of the
+      // last month with data, chosen from a list rather than typed.
+      const y = Number(plusDays(to, -1).slice(0, 4));
+      assert.deepEqual([q.get('from'), q.get('to')], [`${y}-01-01`, `${y + 1}-01-01`]);
+      assert.equal(await page.getAttribute('[data-preset=year]', 'aria-pressed'), 'true');
+      assert.equal(await page.locator('#range-label').innerText(), `01/01/${y} – 31/12/${y}`);
+      assert.ok(await page.locator('#d-from').isHidden(), 'no typed dates signed out');
+      assert.equal(await page.inputValue('#d-period'), `${y}-01-01`);
+      const [a, b] = await page.evaluate(() => [
+        document.querySelector('#m-from').getAttribute('aria-valuetext'),
+        document.querySelector('#m-to').getAttribute('aria-valuetext'),
+      ]);
+      assert.deepEqual([a, b], [`01/${y}`, `12/${y}`]);
+    } else {
+      assert.deepEqual([q.get('from'), q.get('to')], [from, to]);
+      assert.equal(await page.getAttribute('[data-preset=latest]', 'aria-pressed'), 'true');
+      assert.equal(await page.locator('[data-preset=latest]').innerText(), '12 tháng có dữ liệu gần nhất');
+      assert.equal(await page.locator('#range-label').innerText(), `${dmy(from)} – ${dmy(plusDays(to, -1))}`);
+      assert.equal(await page.inputValue('#d-from'), dmy(from));
+      assert.equal(await page.inputValue('#d-through'), dmy(plusDays(to, -1)));
+      // The slider's thumbs on the first and the last month of the range.
+      const [a, b] = await page.evaluate(() => [
+        document.querySelector('#m-from').getAttribute('aria-valuetext'),
+        document.querySelector('#m-to').getAttribute('aria-valuetext'),
+      ]);
+      assert.deepEqual([a, b], [`${from.slice(5, 7)}/${from.slice(0, 4)}`, `${plusDays(to, -1).slice(5, 7)}/${plusDays(to, -1).slice(0, 4)}`]);
+    }
     const drawn = await mapPixels(page);
     const base = await open(browser, '?layers=', { page: S.PAGE });
     const empty = await mapPixels(base.page);

@@ -10,12 +10,20 @@ import {
   noSeverity,
   parse,
   parseDate,
+  periodKind,
+  periodOf,
   presetRange,
   programmePeriod,
+  publicEps,
+  publicEpsChoices,
+  publicLatest,
+  publicRules,
   resForZoom,
   resolve,
   SEVERITIES,
   serialize,
+  snapToPeriod,
+  toPublic,
   weightParams,
 } from '../../map-ui/src/state.js';
 
@@ -196,6 +204,127 @@ describe('URL state', () => {
 
 describe('resolution from zoom', () => {
   it('grows with the zoom within 7–11', () => {
-    assert.deepEqual([8, 10, 11.6, 13, 15].map(resForZoom), [7, 8, 9, 10, 11]);
+    assert.deepEqual(
+      [8, 10, 11.6, 13, 15].map((z) => resForZoom(z)),
+      [7, 8, 9, 10, 11],
+    );
+  });
+  it('stops at the public limit', () => {
+    assert.deepEqual(
+      [8, 10, 11.6, 13, 15].map((z) => resForZoom(z, 9)),
+      [7, 8, 9, 9, 9],
+    );
+  });
+});
+
+// What GET /api/v1/extent says on a server with --public-aggregates (issue 18's contract).
+const PUBLIC = {
+  ...EXTENT,
+  public: {
+    periods: ['month', 'quarter', 'year', 'all'],
+    max_res: 9,
+    min_count: 3,
+    perturbed: true,
+    eps_m_step: 50,
+    note: { vi: 'Số liệu công khai đã được làm nhiễu để bảo vệ bí mật', en: 'Public figures are perturbed to protect confidentiality' },
+  },
+};
+const RULES = publicRules(PUBLIC);
+
+describe('public rules (signed out on a public server)', () => {
+  it('are read from the extent, with the contract’s values for what is missing, and absent on a server that is not public', () => {
+    assert.deepEqual(RULES, { periods: ['month', 'quarter', 'year', 'all'], maxRes: 9, minCount: 3, epsStep: 50 });
+    assert.equal(publicRules(EXTENT), null);
+    assert.equal(publicRules(null), null);
+    assert.deepEqual(publicRules({ public: {} }), { periods: ['month', 'quarter', 'year', 'all'], maxRes: 9, minCount: 3, epsStep: 50 });
+    assert.deepEqual(publicRules({ public: { periods: ['year', 'all'], max_res: 8 } }).periods, ['year', 'all']);
+    assert.equal(publicRules({ public: { max_res: 8 } }).maxRes, 8);
+  });
+  it('whole calendar months, quarters and years', () => {
+    assert.deepEqual(periodOf('month', '2024-02-29'), { from: '2024-02-01', to: '2024-03-01' });
+    assert.deepEqual(periodOf('month', '2024-12-31'), { from: '2024-12-01', to: '2025-01-01' });
+    assert.deepEqual(periodOf('quarter', '2024-05-15'), { from: '2024-04-01', to: '2024-07-01' });
+    assert.deepEqual(periodOf('quarter', '2024-12-01'), { from: '2024-10-01', to: '2025-01-01' });
+    assert.deepEqual(periodOf('year', '2024-07-01'), { from: '2024-01-01', to: '2025-01-01' });
+    assert.equal(periodKind('2024-03-01', '2024-04-01'), 'month');
+    assert.equal(periodKind('2024-01-01', '2024-04-01'), 'quarter');
+    assert.equal(periodKind('2024-01-01', '2025-01-01'), 'year');
+    assert.equal(periodKind(null, null), 'all');
+    for (const [a, b] of [
+      ['2024-03-05', '2024-03-06'],
+      ['2024-01-01', '2024-07-01'],
+      ['2024-02-01', '2024-05-01'],
+      ['2024-01-01', null],
+      ['2024-03-01', '2024-03-31'],
+    ])
+      assert.equal(periodKind(a, b), null, `${a} – ${b}`);
+  });
+  it('a range is rounded to the smallest whole period that holds it', () => {
+    assert.deepEqual(snapToPeriod({ from: '2024-03-05', to: '2024-03-06' }), { kind: 'month', from: '2024-03-01', to: '2024-04-01' });
+    assert.deepEqual(snapToPeriod({ from: '2024-03-05', to: '2024-04-01' }), { kind: 'month', from: '2024-03-01', to: '2024-04-01' });
+    assert.deepEqual(snapToPeriod({ from: '2024-03-05', to: '2024-04-02' }), { kind: 'year', from: '2024-01-01', to: '2025-01-01' });
+    assert.deepEqual(snapToPeriod({ from: '2024-02-10', to: '2024-03-20' }), { kind: 'quarter', from: '2024-01-01', to: '2024-04-01' });
+    assert.deepEqual(snapToPeriod({ from: '2024-01-01', to: '2024-07-01' }), { kind: 'year', from: '2024-01-01', to: '2025-01-01' });
+    assert.deepEqual(snapToPeriod({ from: '2023-06-01', to: '2024-06-01' }), { kind: 'all', from: null, to: null });
+    assert.deepEqual(snapToPeriod({ from: '2024-01-01', to: null }), { kind: 'all', from: null, to: null });
+    assert.deepEqual(snapToPeriod({ from: '2024-02-10', to: '2024-03-20' }, ['year', 'all']), { kind: 'year', from: '2024-01-01', to: '2025-01-01' });
+  });
+  it('the default is the calendar year of the last month with incidents', () => {
+    assert.deepEqual(publicLatest(PUBLIC, RULES), { from: '2026-01-01', to: '2027-01-01' });
+    assert.deepEqual(publicLatest({ incidents: { from: '2023-01-01', to: '2025-01-01' } }, RULES), { from: '2024-01-01', to: '2025-01-01' });
+    assert.deepEqual(publicLatest({ incidents: { from: '2023-01-01', to: '2025-04-01' } }, RULES), { from: '2025-01-01', to: '2026-01-01' });
+    assert.equal(publicLatest({ incidents: null }, RULES), null);
+    const s = resolve(parse('', DAY), DAY, PUBLIC, RULES);
+    assert.deepEqual([s.t, s.from, s.to], ['latest', '2026-01-01', '2027-01-01']);
+    assert.equal(serialize(s, DAY, PUBLIC), '', 'still the default: not written');
+  });
+  it('DBSCAN radii are multiples of the step from 100 m', () => {
+    assert.deepEqual(publicEpsChoices(RULES), [100, 150, 200, 250, 300, 400, 500]);
+    assert.deepEqual(publicEpsChoices({ ...RULES, epsStep: 100 }), [100, 200, 300, 400, 500]);
+    assert.deepEqual(
+      [20, 50, 100, 101, 125, 150, 9999].map((e) => publicEps(e, RULES)),
+      [100, 100, 100, 150, 150, 150, 5000],
+    );
+    assert.equal(parse('eps=125', DAY).eps, 125);
+    assert.equal(parse('eps=0', DAY).eps, 100);
+    assert.equal(serialize(resolve(parse('eps=150', DAY), DAY, EXTENT), DAY, EXTENT), 'eps=150');
+  });
+  it('a viewer’s link becomes one an anonymous visitor may ask for, and says when its time was rounded', () => {
+    const s = resolve(
+      parse('t=custom&from=2024-03-05&to=2024-03-20&cat=theft,snatching&sev=serious,very_serious&res=11&weight=harm&eps=20', DAY),
+      DAY,
+      PUBLIC,
+      RULES,
+    );
+    assert.equal(toPublic(s, RULES, PUBLIC), 'month');
+    assert.deepEqual([s.t, s.from, s.to], ['custom', '2024-03-01', '2024-04-01']);
+    assert.deepEqual(s.cat, ['theft']);
+    assert.deepEqual(s.sev, ['serious']);
+    assert.equal(s.res, 9);
+    assert.equal(s.weight, 'count');
+    assert.equal(s.eps, 100);
+    assert.deepEqual(filterParams(s), { from: '2024-03-01', to: '2024-04-01', category: ['theft'], severity: ['serious'] });
+    // Already public: nothing to say.
+    const q = resolve(parse('t=custom&from=2024-01-01&to=2024-04-01&res=8', DAY), DAY, PUBLIC, RULES);
+    assert.equal(toPublic(q, RULES, PUBLIC), null);
+    assert.deepEqual([q.t, q.from, q.to, q.res], ['custom', '2024-01-01', '2024-04-01', 8]);
+    // Every class, no class and "all" stay as they are.
+    for (const sev of ['', 'sev=none']) {
+      const x = resolve(parse(sev, DAY), DAY, PUBLIC, RULES);
+      const before = [...x.sev];
+      toPublic(x, RULES, PUBLIC);
+      assert.deepEqual(x.sev, before);
+    }
+    const all = resolve(parse('t=all', DAY), DAY, PUBLIC, RULES);
+    assert.equal(toPublic(all, RULES, PUBLIC), null);
+    assert.deepEqual([all.t, all.from, all.to], ['all', null, null]);
+    // "12 tháng qua" spans two years: all time.
+    const l12 = resolve(parse('t=last_12m', DAY), DAY, PUBLIC, RULES);
+    assert.equal(toPublic(l12, RULES, PUBLIC), 'all');
+    assert.deepEqual([l12.t, l12.from, l12.to], ['all', null, null]);
+    // "Năm nay" is a whole year already.
+    const y = resolve(parse('t=this_year', DAY), DAY, PUBLIC, RULES);
+    assert.equal(toPublic(y, RULES, PUBLIC), null);
+    assert.deepEqual([y.from, y.to], ['2026-01-01', '2027-01-01']);
   });
 });

@@ -1,9 +1,11 @@
 // End-to-end tests of the weight control (count or harm) and of the local Moran's I layer
-// ("outliers"), against the pinned demo server (data 2023–2024).
+// ("outliers"), against the pinned demo server (data 2023–2024). Signed in: harm, resolution 10
+// and ranges that are not one whole period need a sign-in on a public server (issue 18), and
+// the demo is public.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { diffCount, lastRequest, launch, mapPixels, open, ready, settle } from './lib.mjs';
+import { diffCount, lastRequest, launch, mapPixels, open, ready, settle, TOKEN } from './lib.mjs';
 
 const EXTENT = { from: '2023-01-01', to: '2025-01-01' };
 // Every analysis layer that takes `weight`, and its endpoint.
@@ -66,7 +68,7 @@ async function hoverCell(page, layer, { significant = false } = {}) {
 describe('weight: count or harm', () => {
   it('switching to harm asks every analysis layer again with weight=harm, keeps it in the URL, and a reload restores it', async (t) => {
     const layers = Object.keys(WEIGHTED).join(',');
-    const { page, context, log } = await open(browser, `?layers=${layers},clusters&${QUARTER}&res=8`);
+    const { page, context, log } = await open(browser, `?layers=${layers},clusters&${QUARTER}&res=8`, { token: TOKEN });
     assert.equal(await page.locator('#weight legend').innerText(), 'Trọng số');
     assert.ok(await page.locator('#weight input[value=count]').isChecked(), 'count by default');
     for (const [id, path] of Object.entries(WEIGHTED)) {
@@ -99,7 +101,7 @@ describe('weight: count or harm', () => {
     t.diagnostic(`count → harm: ${diffCount(counted, await mapPixels(page))} pixels changed`);
 
     // A reload restores the weight, and asks for harm straight away.
-    const again = await open(browser, new URL(page.url()).search);
+    const again = await open(browser, new URL(page.url()).search, { token: TOKEN });
     assert.ok(await again.page.locator('#weight input[value=harm]').isChecked(), 'harm ticked after a reload');
     for (const [id, path] of Object.entries(WEIGHTED)) {
       assert.ok(
@@ -128,7 +130,7 @@ describe('weight: count or harm', () => {
   });
 
   it('under harm the density and KDE legends and hover texts name harm-days per km², and the colours follow harm per km²', async () => {
-    const { page, context, log } = await open(browser, `?layers=density&${QUARTER}&res=8&weight=harm`);
+    const { page, context, log } = await open(browser, `?layers=density&${QUARTER}&res=8&weight=harm`, { token: TOKEN });
     const text = await legendText(page, 'density');
     assert.match(text, /ngày thiệt hại\/km²/, 'the unit');
     assert.match(text, /1\/5 tổng thiệt hại của toàn bộ dữ liệu \(01\/01\/2023 – 31\/12\/2024\)/, 'the scheme, in harm');
@@ -147,7 +149,7 @@ describe('weight: count or harm', () => {
     assert.match(tip, /[\d.]+ ngày thiệt hại · [\d.,]+ ngày thiệt hại\/km² · [\d.]+ vụ việc/, `hover text: ${tip}`);
 
     // Counts: integers per cell, and the hover text without harm.
-    const count = await open(browser, `?layers=density&${QUARTER}&res=8`);
+    const count = await open(browser, `?layers=density&${QUARTER}&res=8`, { token: TOKEN });
     const countTip = await hoverCell(count.page, 'density-fill');
     assert.match(countTip, /vụ việc · [\d.,]+ vụ\/km²/);
     assert.doesNotMatch(countTip, /thiệt hại/);
@@ -167,7 +169,7 @@ describe('weight: count or harm', () => {
   });
 
   it("under harm a hotspot zone's panel shows its harm and its share of all the harm", async () => {
-    const { page, context, log } = await open(browser, `?layers=zones&${YEAR_2024}&res=9&weight=harm`);
+    const { page, context, log } = await open(browser, `?layers=zones&${YEAR_2024}&res=9&weight=harm`, { token: TOKEN });
     const zones = lastRequest(log, '/api/v1/hotspots/zones');
     assert.equal(zones.params.get('weight'), 'harm');
     await page.locator('#lg-zones .pick-list button').first().click();
@@ -180,7 +182,7 @@ describe('weight: count or harm', () => {
   });
 
   it('speaks English too', async () => {
-    const { page, context } = await open(browser, `?lang=en&layers=density,hotspots&${QUARTER}&res=8&weight=harm`);
+    const { page, context } = await open(browser, `?lang=en&layers=density,hotspots&${QUARTER}&res=8&weight=harm`, { token: TOKEN });
     assert.equal(await page.locator('#weight legend').innerText(), 'Weight');
     assert.deepEqual(await page.locator('#weight label').allInnerTexts(), ['Count', 'Harm']);
     assert.match(await legendText(page, 'density'), /^Harm: harm-days per km² in each cell/);
@@ -191,7 +193,7 @@ describe('weight: count or harm', () => {
 
 describe("outliers: local Moran's I", () => {
   it('loads from /api/v1/outliers, draws the significant hexagons in their quadrant colours, with a legend and hover text', async () => {
-    const { page, context, log } = await open(browser, `?layers=&${YEAR_2024}&res=10`);
+    const { page, context, log } = await open(browser, `?layers=&${YEAR_2024}&res=10`, { token: TOKEN });
     const base = await mapPixels(page);
     const label = await page.locator('li[data-layer=outliers] label').innerText();
     assert.match(label, /Cụm và điểm bất thường \(Moran cục bộ\)/);
@@ -250,7 +252,7 @@ describe("outliers: local Moran's I", () => {
   });
 
   it('its legend and layer name in English; a reload keeps it on', async () => {
-    const { page, context, log } = await open(browser, `?lang=en&layers=outliers&${YEAR_2024}&res=10`);
+    const { page, context, log } = await open(browser, `?lang=en&layers=outliers&${YEAR_2024}&res=10`, { token: TOKEN });
     assert.ok(lastRequest(log, '/api/v1/outliers'));
     assert.match(await page.locator('li[data-layer=outliers] label').innerText(), /Clusters and outliers \(local Moran's I\)/);
     const rows = await legendRows(page, 'outliers');

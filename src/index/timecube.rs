@@ -1,0 +1,141 @@
+//! Counts over time per cell, kept once per (segment, resolution), so that counting the
+//! incidents of a time range is O(cells), not O(incidents) (issue 21).
+//!
+//! Time is cut into buckets of [`BUCKET_S`] seconds (15 minutes) from the Unix epoch.
+//! Every time zone's offset from UTC is a whole number of quarter hours (India's +5:30 and
+//! Nepal's +5:45 included), so every local midnight — hence every day, month, quarter and
+//! year of any committee — starts a bucket, and the cube needs no zone. Per containing cell
+//! (h3's `latLngToCell`, through the segment's containment lists) it keeps the buckets that
+//! hold incidents, in order, with the running count and the running (wrapping) sum of the
+//! record keys up to and including each: the incidents of cell `c` in `[from, to)` are the
+//! running values at the last bucket before `to` less those at the last bucket before
+//! `from`, two binary searches.
+//!
+//! A range whose ends are not bucket starts, a box, an area, a category or a class fall
+//! back to the scan (`crate::analysis::cells`), which gives the same counts; a property test
+//! checks the two agree. Memory: at most one entry (12 bytes) per row, built on first use.
+
+use h3o::Resolution;
+
+use super::Segment;
+
+/// Bucket length in seconds: a quarter hour, the finest step of any UTC offset.
+pub const BUCKET_S: i64 = 900;
+
+/// The running counts of one segment at one resolution.
+#[derive(Debug, Default, Clone)]
+pub struct TimeCube {
+    /// Containing cells (raw bits), sorted.
+    cells: Vec<u64>,
+    /// Cell `i`'s entries are `start[i]..start[i + 1]`.
+    start: Vec<u32>,
+    /// Bucket of each entry (Unix seconds / [`BUCKET_S`], less `base`), increasing per cell.
+    bucket: Vec<u32>,
+    /// Running count and running key sum up to and including the entry's bucket.
+    running: Vec<(u32, u32)>,
+    base: i64,
+}
+
+impl TimeCube {
+    /// Builds the cube of `seg` at `res` (its containing cells, through its lists). `None`
+    /// for a segment of 2³² rows or more, or spanning 2³² quarter hours (122,000 years) or
+    /// more: the scan counts those.
+    #[must_use]
+    pub fn of(seg: &Segment, res: Resolution) -> Option<Self> {
+        let n = seg.len();
+        u32::try_from(n).ok()?;
+        if n == 0 {
+            return Some(Self::default());
+        }
+        let base = seg
+            .time
+            .iter()
+            .map(|t| t.div_euclid(BUCKET_S))
+            .min()
+            .unwrap_or(0);
+        let mut rows: Vec<(u64, u32, u32)> = (0..n)
+            .map(|i| {
+                let b = u32::try_from(seg.time[i].div_euclid(BUCKET_S) - base).ok()?;
+                Some((seg.containing_cell(i, res), b, seg.key[i]))
+            })
+            .collect::<Option<_>>()?;
+        rows.sort_unstable_by_key(|&(c, b, _)| (c, b));
+        let mut cube = Self {
+            base,
+            ..Self::default()
+        };
+        for (c, b, k) in rows {
+            let new_cell = cube.cells.last() != Some(&c);
+            if new_cell {
+                cube.cells.push(c);
+                cube.start.push(u32::try_from(cube.bucket.len()).ok()?);
+            }
+            let same_bucket = !new_cell && cube.bucket.last() == Some(&b);
+            let (count, key) = if new_cell {
+                (0, 0)
+            } else {
+                cube.running.last().copied().unwrap_or((0, 0))
+            };
+            let next = (count + 1, key.wrapping_add(k));
+            if same_bucket {
+                if let Some(last) = cube.running.last_mut() {
+                    *last = next;
+                }
+            } else {
+                cube.bucket.push(b);
+                cube.running.push(next);
+            }
+        }
+        cube.start.push(u32::try_from(cube.bucket.len()).ok()?);
+        Some(cube)
+    }
+
+    /// Whether the cube can answer `[from, to)`: each end absent or a bucket start.
+    #[must_use]
+    pub fn covers(from: Option<i64>, to: Option<i64>) -> bool {
+        from.is_none_or(|t| t.rem_euclid(BUCKET_S) == 0)
+            && to.is_none_or(|t| t.rem_euclid(BUCKET_S) == 0)
+    }
+
+    /// The position of Unix second `t` (a bucket start) among the relative buckets: the
+    /// number of buckets before it, clamped to the cube's span.
+    fn relative(&self, t: i64) -> u64 {
+        u64::try_from(t.div_euclid(BUCKET_S) - self.base).unwrap_or(0)
+    }
+
+    /// Each occupied cell's count and key sum over `[from, to)` (ends as [`Self::covers`]
+    /// accepts; `None` for open), cells with none left out, sorted by cell.
+    #[must_use]
+    pub fn counts(&self, from: Option<i64>, to: Option<i64>) -> Vec<(u64, (u32, u32))> {
+        let lo = from.map(|t| self.relative(t));
+        let hi = to.map(|t| self.relative(t));
+        let mut out = Vec::with_capacity(self.cells.len());
+        for (i, &cell) in self.cells.iter().enumerate() {
+            let (s, e) = (self.start[i] as usize, self.start[i + 1] as usize);
+            let buckets = &self.bucket[s..e];
+            let running = &self.running[s..e];
+            // Entries before `t`: those with bucket < t.
+            let before = |t: Option<u64>, open: usize| {
+                t.map_or(open, |t| buckets.partition_point(|&b| u64::from(b) < t))
+            };
+            let (a, b) = (before(lo, 0), before(hi, buckets.len()));
+            if b <= a {
+                continue;
+            }
+            let at = |j: usize| if j == 0 { (0, 0) } else { running[j - 1] };
+            let (c1, k1) = at(b);
+            let (c0, k0) = at(a);
+            out.push((cell, (c1 - c0, k1.wrapping_sub(k0))));
+        }
+        out
+    }
+
+    /// Heap bytes held.
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.cells.capacity() * 8
+            + self.start.capacity() * 4
+            + self.bucket.capacity() * 4
+            + self.running.capacity() * 8
+    }
+}

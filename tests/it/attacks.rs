@@ -199,9 +199,20 @@ async fn resolution_differencing_is_noisy() {
 // 3. Box narrowing
 // ---------------------------------------------------------------------------------------
 
+/// The features of a collection by their id.
+fn features_by_id(fc: &Value) -> HashMap<String, Value> {
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].to_string(), f.clone()))
+        .collect()
+}
+
 /// The issue: narrowing a `bbox` step by step around a 3-count cell located one incident to
 /// 1e-6° in 34 requests. Boxes now select whole cells by their centres and never change a
-/// count, and every position written is a hexagon vertex.
+/// count, and every position written is a hexagon vertex; Gi*, zones and clusters under a
+/// box are the box-less features, unchanged.
 #[tokio::test]
 async fn bbox_narrowing_finds_no_position() {
     let truth = attack::truth();
@@ -228,6 +239,14 @@ async fn bbox_narrowing_finds_no_position() {
             .iter()
             .find(|i| i.year == 2024 && i.month == 3 && i.cell(9) == cell)
             .unwrap();
+        // Gi*, zones and clusters of the month, to compare boxed answers with.
+        let mut others = Vec::new();
+        for endpoint in ["hotspots?res=9&", "hotspots/zones?res=9&", "clusters?"] {
+            let path = format!("/api/v1/{endpoint}{q}");
+            let fc = geojson(&api, &path, None).await;
+            attack::assert_no_incident_position(&path, &fc);
+            others.push((path, features_by_id(&fc)));
+        }
         let mut seen_cell = 0;
         for step in 0..34 {
             // Halving-like steps, from ±0.02° (a few km) down to ±1e-7°; the incident sits
@@ -278,6 +297,23 @@ async fn bbox_narrowing_finds_no_position() {
             }
             if got.contains_key(&cell) {
                 seen_cell += 1;
+            }
+            // Every fifth box on the other selections: each feature kept is the box-less
+            // one, to the last digit and vertex.
+            if step % 5 == 0 {
+                let bb = bbox(b.0, b.1, b.2, b.3);
+                for (whole_path, whole) in &others {
+                    let path = format!("{whole_path}&bbox={bb}");
+                    let fc = geojson(&api, &path, None).await;
+                    attack::assert_no_incident_position(&path, &fc);
+                    for (id, f) in features_by_id(&fc) {
+                        assert_eq!(
+                            Some(&f),
+                            whole.get(&id),
+                            "{path}: feature {id} differs from the box-less answer"
+                        );
+                    }
+                }
             }
         }
         // The wide boxes hold the cell's centre: the sequence did watch the cell.

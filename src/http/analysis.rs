@@ -1007,7 +1007,7 @@ pub(crate) async fn get_kde(
             if public && given.is_some_and(|h| h < MIN_PUBLIC_BANDWIDTH_M) {
                 return Err(ApiError::param(
                     "bandwidth_m",
-                    format!("below {MIN_PUBLIC_BANDWIDTH_M} m needs a viewer token (a narrow kernel shows single incidents)"),
+                    format!("without a sign-in, bandwidth_m is at least {MIN_PUBLIC_BANDWIDTH_M} m: a narrow kernel shows single incidents"),
                 ));
             }
             let (h, rule) = match given {

@@ -31,6 +31,7 @@ use super::fdr::bh_adjust;
 use super::gistar::{Globals, Study, study_set, two_sided_p};
 use super::mann_kendall::{Trend, mann_kendall};
 use super::weights::Weighting;
+use crate::index::timecube::TimeCube;
 use crate::index::{Filter, IncidentIndex};
 
 /// Calendar slice length (`week`, `month`, `quarter` in a query).
@@ -193,6 +194,11 @@ fn build(
     // Cells occupied in [from, to), then one pass that drops each incident into its bin.
     // No hashing: `main` is in H3 order, so consecutive rows share a parent and the cell's
     // position is looked up only when the parent changes.
+    //
+    // An end the range leaves open is the data's first or last time; the slices' outer
+    // bounds take in the same incidents and, being midnights, let the time cube count them.
+    let from = if range.0.is_none() { bounds[0] } else { from };
+    let to = if range.1.is_none() { bounds[t_n] } else { to };
     let mut within = filter.clone();
     within.from = Some(within.from.map_or(from, |f| f.max(from)));
     within.to = Some(within.to.map_or(to, |t| t.min(to)));
@@ -222,8 +228,33 @@ fn build(
         }
     ];
     let harm = w.harm();
+    // Each slice's edges, clipped to the range: counts (not harm) of a time-only filter on
+    // quarter hours come from the main segment's time cube, two binary searches per cell and
+    // edge; the delta (and anything else) is passed over.
+    let mut edges = bounds.clone();
+    edges[0] = edges[0].max(within.from.unwrap_or(i64::MIN));
+    edges[t_n] = edges[t_n].min(within.to.unwrap_or(i64::MAX));
+    let from_cube = harm.is_none()
+        && within.is_time_only()
+        && edges.iter().all(|e| TimeCube::covers(Some(*e), None));
+    let cube = if from_cube {
+        index.main().timecube(res)
+    } else {
+        None
+    };
+    if let Some(cube) = cube {
+        for (ci, &c) in raw.iter().enumerate() {
+            for (s, (n, key)) in cube.series(c, &edges).into_iter().enumerate() {
+                counts[ci * t_n + s] = n;
+                x[ci * t_n + s] = f64::from(n);
+                if let Some(k) = keys.get_mut(ci * t_n + s) {
+                    *k = key;
+                }
+            }
+        }
+    }
     let (mut last_parent, mut last_ci) = (u64::MAX, None);
-    index.for_each(&within, |seg, i| {
+    let mut add = |seg: &crate::index::Segment, i: usize| {
         // The containing cell (h3's latLngToCell); consecutive rows mostly share one.
         let p = seg.containing_cell(i, res);
         if p != last_parent {
@@ -241,7 +272,12 @@ fn build(
                 *k = k.wrapping_add(seg.key[i]);
             }
         }
-    });
+    };
+    if cube.is_some() {
+        IncidentIndex::for_each_in_segment(index.delta(), &within, &mut add);
+    } else {
+        index.for_each(&within, &mut add);
+    }
     if let Some(pt) = published {
         for ((n, x), k) in counts.iter_mut().zip(&mut x).zip(&keys) {
             *n = pt.perturb(*n, *k);

@@ -130,6 +130,34 @@ impl TimeCube {
         out
     }
 
+    /// The count and key sum of `cell` (raw bits) in each interval `[edges[s], edges[s + 1])`
+    /// (edges increasing, each a bucket start); zeros for a cell the cube does not hold.
+    #[must_use]
+    pub fn series(&self, cell: u64, edges: &[i64]) -> Vec<(u32, u32)> {
+        let n = edges.len().saturating_sub(1);
+        let Ok(i) = self.cells.binary_search(&cell) else {
+            return vec![(0, 0); n];
+        };
+        let (s, e) = (self.start[i] as usize, self.start[i + 1] as usize);
+        let buckets = &self.bucket[s..e];
+        let running = &self.running[s..e];
+        // The running values before each edge.
+        let before: Vec<(u32, u32)> = edges
+            .iter()
+            .map(|&t| {
+                let rel = self.relative(t);
+                match buckets.partition_point(|&b| u64::from(b) < rel) {
+                    0 => (0, 0),
+                    j => running[j - 1],
+                }
+            })
+            .collect();
+        before
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0, w[1].1.wrapping_sub(w[0].1)))
+            .collect()
+    }
+
     /// Heap bytes held.
     #[must_use]
     pub fn bytes(&self) -> usize {

@@ -209,3 +209,100 @@ fn the_published_cube_bins_are_the_published_month_counts() {
         .count();
     assert!(differ > 10, "{differ}");
 }
+
+/// The cube counted from the time cubes (a time-only filter on whole days, open ends too)
+/// is the cube counted by passing over the rows (the same query with a box around the whole
+/// world, which the time cubes do not answer): the same cells, counts, keys, z-scores, bins,
+/// trends and categories, with rows in both the sorted main segment and the delta.
+#[test]
+fn the_cube_from_time_cubes_equals_the_cube_from_a_pass() {
+    use diemnong::analysis::cube::emerging_published;
+    use diemnong::analysis::disclosure::{PTable, PTableParams};
+    use diemnong::analysis::weights::Weighting;
+    let records = common::sample_records();
+    let (mut main, mut delta) = (
+        diemnong::index::Scanned::default(),
+        diemnong::index::Scanned::default(),
+    );
+    for (id, r) in (1..).zip(&records) {
+        if id <= 18_000 {
+            main.push(id, r);
+        } else {
+            delta.push(id, r);
+        }
+    }
+    let index = IncidentIndex::build(main).with_appended(&delta);
+    assert!(!index.delta().is_empty());
+    let zone = Zone::default();
+    let at = |d: &str| zone.parse_instant("t", d).unwrap();
+    let world = diemnong::index::BBox::new(-180.0, -90.0, 180.0, 90.0).unwrap();
+    let pt = PTable::build(PTableParams::default()).unwrap();
+    for (range, slice) in [
+        (
+            (Some(at("2024-01-01")), Some(at("2025-01-01"))),
+            Slice::Month,
+        ),
+        (
+            (Some(at("2023-03-01")), Some(at("2024-07-01"))),
+            Slice::Quarter,
+        ),
+        ((None, None), Slice::Month),
+        ((Some(at("2023-06-15")), None), Slice::Week),
+    ] {
+        let params = CubeParams {
+            res: h3o::Resolution::Eight,
+            k: 1,
+            time_k: 1,
+            slice,
+            range,
+        };
+        let timed = Filter {
+            from: range.0,
+            to: range.1,
+            ..Filter::default()
+        };
+        let boxed = Filter {
+            bbox: Some(world),
+            ..timed.clone()
+        };
+        let pairs = [
+            (
+                emerging(&index, &timed, &params, zone.tz(), &Weighting::Count).unwrap(),
+                emerging(&index, &boxed, &params, zone.tz(), &Weighting::Count).unwrap(),
+            ),
+            (
+                emerging_published(&index, &timed, &params, zone.tz(), &pt).unwrap(),
+                emerging_published(&index, &boxed, &params, zone.tz(), &pt).unwrap(),
+            ),
+        ];
+        for (a, b) in &pairs {
+            assert_eq!(a.bounds, b.bounds, "{range:?}");
+            assert_eq!(a.cells.len(), b.cells.len(), "{range:?}");
+            assert!(
+                a.cells
+                    .iter()
+                    .map(|c| c.counts.iter().sum::<u32>())
+                    .sum::<u32>()
+                    > 100
+            );
+            for (x, y) in a.cells.iter().zip(&b.cells) {
+                assert_eq!(x.cell, y.cell);
+                assert_eq!(x.counts, y.counts, "{} {range:?}", x.cell);
+                assert_eq!(x.z, y.z, "{} {range:?}", x.cell);
+                assert_eq!(x.bins, y.bins, "{} {range:?}", x.cell);
+                assert_eq!(
+                    x.category.as_str(),
+                    y.category.as_str(),
+                    "{} {range:?}",
+                    x.cell
+                );
+                assert_eq!(
+                    x.trend.as_ref().map(|t| (t.z, t.p, t.tau)),
+                    y.trend.as_ref().map(|t| (t.z, t.p, t.tau)),
+                    "{} {range:?}",
+                    x.cell
+                );
+            }
+        }
+    }
+}

@@ -57,8 +57,11 @@ impl AddAssign for Tally {
 trait Weigh {
     type Acc: Copy + AddAssign;
     fn one(&self, seg: &Segment, i: usize) -> Self::Acc;
-    /// A cell's accumulator from its count and key sum (a time cube's answer), for the
-    /// accumulators that are no more than those; `None` for the others (harm).
+    /// Whether [`Weigh::of_cube`] answers: the accumulator is no more than a count and a
+    /// key sum, which a time cube holds (not harm).
+    const CUBED: bool = false;
+    /// A cell's accumulator from its count and key sum (a time cube's answer); `None` unless
+    /// [`Weigh::CUBED`].
     fn of_cube(&self, _count: u32, _key: u32) -> Option<Self::Acc> {
         None
     }
@@ -73,6 +76,7 @@ impl Weigh for Unit {
     fn one(&self, _: &Segment, _: usize) -> u32 {
         1
     }
+    const CUBED: bool = true;
     fn of_cube(&self, count: u32, _: u32) -> Option<u32> {
         Some(count)
     }
@@ -118,6 +122,7 @@ impl Weigh for Keys {
             key: seg.key[i],
         }
     }
+    const CUBED: bool = true;
     fn of_cube(&self, count: u32, key: u32) -> Option<Keyed> {
         Some(Keyed { count, key })
     }
@@ -295,10 +300,7 @@ fn from_cube<W: Weigh>(
     res: Resolution,
     w: &W,
 ) -> Option<Vec<(u64, W::Acc)>> {
-    if !(filter.is_empty() || filter.is_time_only())
-        || !TimeCube::covers(filter.from, filter.to)
-        || w.of_cube(0, 0).is_none()
-    {
+    if !W::CUBED || !filter.is_time_only() || !TimeCube::covers(filter.from, filter.to) {
         return None;
     }
     let cube = seg.timecube(res)?;

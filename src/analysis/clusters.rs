@@ -140,50 +140,76 @@ pub fn summaries(index: &IncidentIndex, filter: &Filter, c: &Clustering) -> Vec<
         .collect()
 }
 
-/// Each cluster of `c` as the cells at `res` that hold its members, sorted (issue 18: what
-/// anonymous callers are shown instead of points). A cell holding members of two clusters
-/// goes to the one with more of them there, ties to the lower label, so each cell is in at
-/// most one set. Clusters without a cell are empty sets; labels index the result.
+/// DBSCAN of published cell counts (issue 18: what anonymous callers get): each cell of
+/// `masses` (cells at one resolution with their published counts) is a point at its centre
+/// weighing its count. A cell is core when the cells whose centres lie within `eps_m` of its
+/// own (great-circle, itself included) weigh `min_points` or more together; clusters are the
+/// core cells joined through those neighbourhoods, with the non-core cells they reach
+/// (each to the first cluster that reaches it, clusters seeded in cell order). Nothing but
+/// the published counts and the cells' public centres enters, so no sweep of `eps_m` or
+/// `min_points` can tell more than the counts already say. Clusters come in the order of
+/// their first core cell, each sorted.
 #[must_use]
-pub fn cell_sets(
-    index: &IncidentIndex,
-    filter: &Filter,
-    c: &Clustering,
-    res: h3o::Resolution,
+pub fn cell_dbscan(
+    masses: &[(h3o::CellIndex, u32)],
+    eps_m: f64,
+    min_points: u32,
 ) -> Vec<Vec<h3o::CellIndex>> {
-    let pos: HashMap<i64, usize> = c.ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
-    // (cell, label) → members.
-    let mut held: HashMap<(u64, usize), u32> = HashMap::new();
-    index.for_each(filter, |seg, i| {
-        if let Some(&k) = pos.get(&seg.id[i])
-            && let Ok(label) = usize::try_from(c.labels[k])
-        {
-            *held
-                .entry((seg.containing_cell(i, res), label))
-                .or_default() += 1;
-        }
-    });
-    let mut claims: Vec<((u64, usize), u32)> = held.into_iter().collect();
-    // By cell, then most members first, then lower label: the first claim of a cell wins.
-    claims.sort_unstable_by(|a, b| {
-        a.0.0
-            .cmp(&b.0.0)
-            .then(b.1.cmp(&a.1))
-            .then(a.0.1.cmp(&b.0.1))
-    });
-    let mut out = vec![Vec::new(); c.clusters];
-    let mut last = None;
-    for ((cell, label), _) in claims {
-        if last == Some(cell) {
-            continue;
-        }
-        last = Some(cell);
-        if let (Ok(cell), Some(set)) = (h3o::CellIndex::try_from(cell), out.get_mut(label)) {
-            set.push(cell);
+    let mut cells: Vec<(h3o::CellIndex, u32)> = masses.to_vec();
+    cells.sort_unstable();
+    let centres: Vec<(f64, f64)> = cells
+        .iter()
+        .map(|(c, _)| {
+            let ll = h3o::LatLng::from(*c);
+            (ll.lng(), ll.lat())
+        })
+        .collect();
+    // Neighbours by a sweep over latitude: a centre within eps is within eps/R radians of
+    // latitude (plus a margin for rounding).
+    let mut by_lat: Vec<usize> = (0..cells.len()).collect();
+    by_lat.sort_unstable_by(|&a, &b| centres[a].1.total_cmp(&centres[b].1));
+    let dlat = (eps_m / super::geodesy::M_PER_DEG) * 1.000_001 + 1e-9;
+    let mut near: Vec<Vec<usize>> = (0..cells.len()).map(|i| vec![i]).collect();
+    for (a, &i) in by_lat.iter().enumerate() {
+        for &j in &by_lat[a + 1..] {
+            if centres[j].1 - centres[i].1 > dlat {
+                break;
+            }
+            let (lon1, lat1) = centres[i];
+            let (lon2, lat2) = centres[j];
+            if super::geodesy::haversine_m(lon1, lat1, lon2, lat2) <= eps_m {
+                near[i].push(j);
+                near[j].push(i);
+            }
         }
     }
-    for set in &mut out {
-        set.sort_unstable();
+    let core: Vec<bool> = near
+        .iter()
+        .map(|n| n.iter().map(|&j| u64::from(cells[j].1)).sum::<u64>() >= u64::from(min_points))
+        .collect();
+    let mut label: Vec<Option<usize>> = vec![None; cells.len()];
+    let mut out: Vec<Vec<h3o::CellIndex>> = Vec::new();
+    for seed in 0..cells.len() {
+        if !core[seed] || label[seed].is_some() {
+            continue;
+        }
+        let id = out.len();
+        let mut members = vec![cells[seed].0];
+        label[seed] = Some(id);
+        let mut queue = vec![seed];
+        while let Some(c) = queue.pop() {
+            for &j in &near[c] {
+                if label[j].is_none() {
+                    label[j] = Some(id);
+                    members.push(cells[j].0);
+                    if core[j] {
+                        queue.push(j);
+                    }
+                }
+            }
+        }
+        members.sort_unstable();
+        out.push(members);
     }
     out
 }
@@ -245,43 +271,48 @@ mod tests {
         geo::Point::new(x, y)
     }
 
-    /// Each cell goes to the cluster with most members in it, ties to the lower label; noise
-    /// claims nothing.
+    /// Published cells weigh their counts: two groups of cells 5 km apart make two clusters
+    /// at eps 500 m; an isolated cell lighter than `min_points` is noise, heavier is a
+    /// cluster of its own; a light cell next to a core one joins it as a border.
     #[test]
-    fn a_cell_goes_to_the_cluster_with_most_members_there() {
+    fn cells_cluster_by_their_published_weight() {
         use h3o::{LatLng, Resolution};
         let res = Resolution::Nine;
         let a = LatLng::new(10.78, 106.70).unwrap().to_cell(res);
-        let b = a
+        let b = LatLng::new(10.78, 106.746).unwrap().to_cell(res);
+        let lone = LatLng::new(10.70, 106.60).unwrap().to_cell(res);
+        let far_east = LatLng::new(10.70, 106.80).unwrap().to_cell(res);
+        let mut masses: Vec<(h3o::CellIndex, u32)> = Vec::new();
+        for (centre, w) in [(a, 4), (b, 3)] {
+            for c in centre.grid_disk::<Vec<_>>(1) {
+                masses.push((c, w));
+            }
+        }
+        masses.push((lone, 3));
+        masses.push((far_east, 12));
+        let out = cell_dbscan(&masses, 500.0, 10);
+        assert_eq!(out.len(), 3, "{out:?}");
+        let mut ring_a: Vec<_> = a.grid_disk::<Vec<_>>(1);
+        ring_a.sort_unstable();
+        let mut ring_b: Vec<_> = b.grid_disk::<Vec<_>>(1);
+        ring_b.sort_unstable();
+        assert!(out.contains(&ring_a) && out.contains(&ring_b) && out.contains(&vec![far_east]));
+        assert!(!out.iter().flatten().any(|c| *c == lone));
+        // Heavier thresholds drop the lighter group, then everything.
+        assert_eq!(cell_dbscan(&masses, 500.0, 22).len(), 2);
+        assert!(cell_dbscan(&masses, 500.0, 1000).is_empty());
+        // A light cell within reach of a core cell is its border.
+        let edge = a
             .grid_disk::<Vec<_>>(2)
             .into_iter()
-            .find(|n| a.grid_distance(*n).ok() == Some(2))
+            .find(|c| a.grid_distance(*c).ok() == Some(2))
             .unwrap();
-        let at = |c: h3o::CellIndex| {
-            let ll = LatLng::from(c);
-            (ll.lng(), ll.lat())
-        };
-        // ids 1–3 in a, 4–5 in b, 6 in a (noise).
-        let index = crate::index::index_at(&[at(a), at(a), at(a), at(b), at(b), at(a)]);
-        // Cluster 0: ids 1, 4, 5 (one in a, two in b); cluster 1: ids 2, 3 (two in a).
-        let c = Clustering {
-            ids: vec![1, 2, 3, 4, 5, 6],
-            labels: vec![0, 1, 1, 0, 0, -1],
-            core: vec![true; 6],
-            clusters: 2,
-        };
-        let sets = cell_sets(&index, &Filter::default(), &c, res);
-        assert_eq!(sets, vec![vec![b], vec![a]]);
-        // A tie (one member each in a) goes to the lower label.
-        let c = Clustering {
-            ids: vec![1, 2, 4, 5],
-            labels: vec![1, 0, 1, 1],
-            core: vec![true; 4],
-            clusters: 2,
-        };
-        let mut want = vec![vec![a], vec![b]];
-        want[1].sort_unstable();
-        assert_eq!(cell_sets(&index, &Filter::default(), &c, res), want);
+        masses.push((edge, 1));
+        let out = cell_dbscan(&masses, 500.0, 10);
+        assert!(
+            out.iter().any(|c| c.contains(&edge) && c.contains(&a)),
+            "{out:?}"
+        );
     }
 
     /// Twice the signed area of a ring (positive when counter-clockwise).

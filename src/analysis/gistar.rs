@@ -74,7 +74,7 @@ impl HotRule {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GiCell {
     pub cell: CellIndex,
-    /// Incidents in the cell (what the small-cell rule reads, whatever the weighing).
+    /// Incidents in the cell, whatever the weighing (published counts for the public).
     pub count: u32,
     /// The value Gi* compared: the count again, or the cell's harm.
     pub value: f64,

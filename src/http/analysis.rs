@@ -125,8 +125,8 @@ pub fn router() -> axum::Router<AppState> {
         .route("/outliers", axum::routing::get(get_outliers))
 }
 
-/// Rendered responses (body, content type) by (endpoint, parameters, whether small cells
-/// are withheld), for the data version they were computed on.
+/// Rendered responses (body, content type) by (endpoint, parameters, audience), for the
+/// data version they were computed on.
 pub type ResultCache = VersionedCache<String, (String, String)>;
 
 /// The body an analysis answer is written as.
@@ -425,6 +425,10 @@ async fn serve_analysis<F: Feature + Send + 'static>(
     );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         res.headers_mut().insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&job.audience.header()) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("diemnong-disclosure"), v);
     }
     Ok(res)
 }
@@ -772,7 +776,20 @@ pub(crate) async fn get_emerging(
             format!("{time_k} is outside 0–12"),
         ));
     }
-    let (from, to) = (q.filter.from, q.filter.to);
+    let (mut from, mut to) = (q.filter.from, q.filter.to);
+    if audience.public().is_some() && from.is_none() && to.is_none() {
+        // All time, for the public: the whole months of all the incidents, not the span of
+        // the filtered ones (whose first and last months would tell where a few lie).
+        let all = {
+            let snap = Arc::clone(&snap);
+            tokio::task::spawn_blocking(move || snap.incidents.extent())
+                .await
+                .map_err(ApiError::internal)?
+        };
+        if let Some((f, t)) = all.and_then(|e| super::extent::month_span(&state.zone, &e)) {
+            (from, to) = (Some(f), Some(t));
+        }
+    }
     let csv = q.csv;
     let max_cost = state.analysis.max_cost;
     let zone = Arc::clone(&state.zone);
@@ -782,8 +799,9 @@ pub(crate) async fn get_emerging(
         &headers,
         Job { endpoint: "hotspots/emerging", query: uri.query().unwrap_or(""), csv, weights: weights.as_ref(), audience: &audience },
         move |snap| {
-            // Refuse before building: occupied cells grown by their k-disks, times slices.
-            let occupied = crate::analysis::cells::count_cells(&snap.incidents, &q.filter, q.res).len();
+            // Refuse before building: occupied cells grown by their k-disks, times slices
+            // (for the public, the published cells: a refusal says nothing exact either).
+            let occupied = q.occupied(&snap).len();
             let span = match (from, to) {
                 (Some(f), Some(t)) => crate::analysis::cube::slice_bounds(f, t, slice, zone.tz()).len().saturating_sub(1),
                 _ => 0,
@@ -987,6 +1005,14 @@ pub(crate) async fn get_kde(
         ));
     }
     let given = p.bandwidth_m;
+    if audience.public().is_some() && given.is_some_and(|h| h < MIN_PUBLIC_BANDWIDTH_M) {
+        return Err(ApiError::param(
+            "bandwidth_m",
+            format!(
+                "without a sign-in, bandwidth_m is at least {MIN_PUBLIC_BANDWIDTH_M} m: a narrow kernel shows single incidents"
+            ),
+        ));
+    }
     let csv = q.csv;
     let max_cost = state.analysis.max_cost;
     serve_analysis(
@@ -1004,12 +1030,6 @@ pub(crate) async fn get_kde(
                     .map(|(c, n)| (c, f64::from(n)))
                     .collect()
             });
-            if public && given.is_some_and(|h| h < MIN_PUBLIC_BANDWIDTH_M) {
-                return Err(ApiError::param(
-                    "bandwidth_m",
-                    format!("without a sign-in, bandwidth_m is at least {MIN_PUBLIC_BANDWIDTH_M} m: a narrow kernel shows single incidents"),
-                ));
-            }
             let (h, rule) = match given {
                 Some(h) => (h, "given"),
                 None => (
@@ -1168,9 +1188,9 @@ pub(crate) async fn get_clusters(
     .await
 }
 
-/// The public's DBSCAN parameters: a radius on a 50 m grid from 100 m (a finer sweep would
-/// read the distances between incidents off the moments clusters merge), and a core of at
-/// least the smallest published count.
+/// The public's DBSCAN parameters: a radius on a 50 m grid from 100 m (cells of the public
+/// resolution are some 350 m across, so a finer step changes nothing; a grid keeps the
+/// public answers few and cached), and a weight of at least the smallest published count.
 fn public_cluster_params(rules: &PublicRules, eps: f64, min_points: usize) -> Result<(), ApiError> {
     use super::public::EPS_STEP_M;
     if eps < 2.0 * EPS_STEP_M || eps % EPS_STEP_M != 0.0 {
@@ -1202,34 +1222,34 @@ struct PublicClusterRules {
     max_cost: u64,
 }
 
-/// DBSCAN clusters as anonymous callers see them: each the set of cells at the public
-/// resolution holding its members ([`crate::analysis::clusters::cell_sets`]), keeping the
-/// cells with a positive published count, dissolved into an outline of H3 edges; its
-/// incidents and top categories added up from published counts. No member count, core
-/// count or times: a small cluster's first and last are single incidents' times.
+/// DBSCAN as anonymous callers get it: of the published counts at the public resolution,
+/// each cell a point at its centre weighing its count
+/// ([`crate::analysis::clusters::cell_dbscan`]), never of the incidents — on the incidents,
+/// sweeping `min_points` would tell a cell's exact count by when its cluster vanishes.
+/// Each cluster is its cells dissolved, with their published counts added up; ids follow
+/// the clusters' first cells.
 fn public_clusters(
     snap: &Snapshot,
     q: &Query,
     r: &PublicClusterRules,
 ) -> Result<(Vec<PublicClusterFeature>, Map<String, Value>), ApiError> {
     use crate::analysis::cells::keyed_by_category;
-    use crate::analysis::clusters::{TOP_CATEGORIES, cell_sets};
-    use crate::analysis::dbscan::dbscan;
+    use crate::analysis::clusters::{TOP_CATEGORIES, cell_dbscan};
     let Some(rules) = q.audience.public() else {
         return Err(ApiError::internal("public clusters for a viewer"));
     };
-    let c = dbscan(&snap.incidents, &q.filter, r.eps, r.min_points);
-    cost_check(r.max_cost, c.ids.len(), 1)?;
     let counts = published_counts(&snap.incidents, &q.filter, r.res, &rules.ptable);
+    cost_check(r.max_cost, counts.len(), 1)?;
     let count_of = |cell: &h3o::CellIndex| {
         counts
             .binary_search_by_key(cell, |(c, _)| *c)
             .map_or(0, |j| counts[j].1)
     };
-    let sets: Vec<Vec<h3o::CellIndex>> = cell_sets(&snap.incidents, &q.filter, &c, r.res)
-        .into_iter()
-        .map(|set| set.into_iter().filter(|cell| count_of(cell) > 0).collect())
-        .collect();
+    let sets = cell_dbscan(
+        &counts,
+        r.eps,
+        u32::try_from(r.min_points).unwrap_or(u32::MAX),
+    );
     let mut owner: Vec<(h3o::CellIndex, usize)> = sets
         .iter()
         .enumerate()
@@ -1251,7 +1271,7 @@ fn public_clusters(
     let solvent = h3o::geom::SolventBuilder::new().build();
     let mut rows = Vec::new();
     for (id, (set, cats)) in sets.into_iter().zip(cats).enumerate() {
-        if set.is_empty() || !q.selection.keeps_any(&set) {
+        if !q.selection.keeps_any(&set) {
             continue;
         }
         let mut top: Vec<(String, u64)> = cats.into_iter().collect();

@@ -5,8 +5,8 @@
 //! float is written as the shortest decimal that reads back to the same double; rounding is
 //! the map page's and the report's job); here their results take the shape of the API:
 //! cells as their hexadecimal index, times in the committee's zone, lists of pairs as
-//! objects. With `weight=harm` the features gain the harm (days) beside the counts; the
-//! small-cell rule reads the counts whatever the weighing.
+//! objects. With `weight=harm` the features gain the harm (days) beside the counts; the last
+//! guard of public answers reads the counts.
 
 use geo::MultiPolygon;
 use h3o::CellIndex;

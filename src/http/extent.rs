@@ -75,13 +75,35 @@ pub(crate) async fn get_extent(
         .into_response())
 }
 
-fn incidents(zone: &Zone, e: &Extent, exact: bool) -> Value {
+/// The first day of the first month with an incident and the first day after the last
+/// one's month, in `zone`: what anyone may know of the data's span.
+fn months(zone: &Zone, e: &Extent) -> (jiff::civil::Date, jiff::civil::Date) {
     let first_month = zone.date_of(e.first).first_of_month();
     let after_last_month = zone
         .date_of(e.last)
         .last_of_month()
         .tomorrow()
         .unwrap_or_else(|_| zone.date_of(e.last));
+    (first_month, after_last_month)
+}
+
+/// [`months`] as Unix seconds (local midnights): the span an anonymous emerging-hotspot
+/// analysis without `from`/`to` covers, so that its first and last slices come from all the
+/// incidents, not from the few of one category or class.
+#[must_use]
+pub fn month_span(zone: &Zone, e: &Extent) -> Option<(i64, i64)> {
+    let (a, b) = months(zone, e);
+    let at = |d: jiff::civil::Date| {
+        d.to_datetime(jiff::civil::Time::midnight())
+            .to_zoned_datetime(zone.tz().clone())
+            .ok()
+            .map(|z| z.timestamp().as_second())
+    };
+    Some((at(a)?, at(b)?))
+}
+
+fn incidents(zone: &Zone, e: &Extent, exact: bool) -> Value {
+    let (first_month, after_last_month) = months(zone, e);
     let mut out = json!({
         "from": first_month.to_string(),
         "to": after_last_month.to_string(),

@@ -143,6 +143,22 @@ impl Audience {
         }
     }
 
+    /// The `Diemnong-Disclosure` header of every analysis answer: what a CSV, which has no
+    /// provenance member, says of its numbers.
+    #[must_use]
+    pub fn header(&self) -> String {
+        match self {
+            Self::Viewer => "viewer; exact".to_owned(),
+            Self::Public(r) => {
+                let PTableParams { d, v, js } = r.ptable.params();
+                format!(
+                    "public; cell-key perturbation; D={d}; V={v}; js={js}; max-res={}",
+                    u8::from(r.max_res)
+                )
+            }
+        }
+    }
+
     /// What the cache key and ETag carry.
     #[must_use]
     pub fn key(&self) -> String {

@@ -60,11 +60,12 @@ impl AppState {
         Self::with_settings(service, analysis::AnalysisSettings::default())
     }
 
-    #[must_use]
+    /// State with `settings`.
     ///
     /// Perturbation parameters that make no p-table leave anonymous callers refused (401), as
     /// if aggregates were not public, and log why; the command line checks them first
     /// ([`analysis::AnalysisSettings::public_rules`]) and stops with the message.
+    #[must_use]
     pub fn with_settings(service: Arc<Service>, settings: analysis::AnalysisSettings) -> Self {
         let public = settings.public_rules().unwrap_or_else(|e| {
             tracing::error!("public aggregates are off: {e}");

@@ -2,9 +2,11 @@
 //! incidents of a time range is O(cells), not O(incidents) (issue 21).
 //!
 //! Time is cut into buckets of [`BUCKET_S`] seconds (15 minutes) from the Unix epoch.
-//! Every time zone's offset from UTC is a whole number of quarter hours (India's +5:30 and
-//! Nepal's +5:45 included), so every local midnight — hence every day, month, quarter and
-//! year of any committee — starts a bucket, and the cube needs no zone. Per containing cell
+//! Every time zone's offset from UTC today is a whole number of quarter hours (India's +5:30
+//! and Nepal's +5:45 included), so every local midnight — hence every day, month, quarter
+//! and year of any committee — starts a bucket, and the cube needs no zone. (Some zones'
+//! historic offsets were not, e.g. Monrovia's −0:44:30 until 1972; a range whose ends are
+//! not bucket starts is simply counted by the scan.) Per containing cell
 //! (h3's `latLngToCell`, through the segment's containment lists) it keeps the buckets that
 //! hold incidents, in order, with the running count and the running (wrapping) sum of the
 //! record keys up to and including each: the incidents of cell `c` in `[from, to)` are the
@@ -97,8 +99,7 @@ impl TimeCube {
             && to.is_none_or(|t| t.rem_euclid(BUCKET_S) == 0)
     }
 
-    /// The position of Unix second `t` (a bucket start) among the relative buckets: the
-    /// number of buckets before it, clamped to the cube's span.
+    /// The bucket of Unix second `t` relative to the cube's first, 0 for any before it.
     fn relative(&self, t: i64) -> u64 {
         u64::try_from(t.div_euclid(BUCKET_S) - self.base).unwrap_or(0)
     }

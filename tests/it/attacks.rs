@@ -1264,3 +1264,106 @@ async fn extent_says_what_anonymous_callers_may_ask() {
         }
     }
 }
+
+/// Clusters for the public are DBSCAN of the published counts, never of the incidents:
+/// every answer, for every `eps_m` and `min_points` a sweep might try, is the clustering of
+/// the anonymous density's cells (points at their centres weighing their counts), computed
+/// here by brute force. On the incidents, the `min_points` at which a lone cell's cluster
+/// vanishes would be its exact count.
+#[tokio::test]
+async fn clusters_are_a_function_of_published_counts() {
+    let q = month_q(2024, 3);
+    for s in attack::samples().await {
+        let api = s.api();
+        let cells: Vec<(CellIndex, u32)> = density(&api, PUBLIC_MAX_RES, &q, None)
+            .await
+            .into_iter()
+            .collect();
+        for (eps, min_points) in [
+            (100.0, 3),
+            (100.0, 4),
+            (100.0, 5),
+            (150.0, 8),
+            (300.0, 12),
+            (500.0, 40),
+        ] {
+            // Brute force: neighbourhoods within eps (self included), cores by weight, and
+            // clusters as the cores joined through neighbourhoods with the cells they reach.
+            let near = |i: usize| -> Vec<usize> {
+                (0..cells.len())
+                    .filter(|&j| haversine_m(centre(cells[i].0), centre(cells[j].0)) <= eps)
+                    .collect()
+            };
+            let hood: Vec<Vec<usize>> = (0..cells.len()).map(near).collect();
+            let core: Vec<bool> = hood
+                .iter()
+                .map(|h| h.iter().map(|&j| cells[j].1).sum::<u32>() >= min_points)
+                .collect();
+            // Connected components of the cores; each cluster = its cores and their
+            // neighbours. (A border cell two clusters reach is counted in both here; the
+            // server gives it to one, so sums are compared on the cores only.)
+            let mut seen = vec![false; cells.len()];
+            let mut want: Vec<(usize, u32)> = Vec::new();
+            for seed in 0..cells.len() {
+                if !core[seed] || seen[seed] {
+                    continue;
+                }
+                let mut stack = vec![seed];
+                seen[seed] = true;
+                let (mut n, mut sum) = (0, 0);
+                while let Some(c) = stack.pop() {
+                    n += 1;
+                    sum += cells[c].1;
+                    for &j in &hood[c] {
+                        if core[j] && !seen[j] {
+                            seen[j] = true;
+                            stack.push(j);
+                        }
+                    }
+                }
+                want.push((n, sum));
+            }
+            want.sort_unstable();
+            let path = format!("/api/v1/clusters?eps_m={eps}&min_points={min_points}&{q}");
+            let fc = geojson(&api, &path, None).await;
+            let features = fc["features"].as_array().unwrap();
+            assert_eq!(features.len(), want.len(), "{} {path}: clusters", s.backend);
+            // Each served cluster: its cores are the brute-force component; its cells and
+            // incidents add its border cells on top.
+            let mut got: Vec<(u64, u64)> = features
+                .iter()
+                .map(|f| {
+                    (
+                        f["properties"]["cells"].as_u64().unwrap(),
+                        f["properties"]["incidents"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            got.sort_unstable();
+            let cores: u64 = want.iter().map(|w| w.0 as u64).sum();
+            let served: u64 = got.iter().map(|g| g.0).sum();
+            assert!(
+                served >= cores,
+                "{} {path}: {served} cells for {cores} cores",
+                s.backend
+            );
+            let in_reach: std::collections::BTreeSet<usize> = (0..cells.len())
+                .filter(|&i| core[i])
+                .flat_map(|i| hood[i].clone())
+                .collect();
+            assert_eq!(
+                served,
+                in_reach.len() as u64,
+                "{} {path}: cores and the cells they reach",
+                s.backend
+            );
+            let weight: u64 = in_reach.iter().map(|&i| u64::from(cells[i].1)).sum();
+            assert_eq!(
+                got.iter().map(|g| g.1).sum::<u64>(),
+                weight,
+                "{} {path}: published weight",
+                s.backend
+            );
+        }
+    }
+}

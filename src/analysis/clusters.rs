@@ -298,8 +298,10 @@ mod tests {
         ring_b.sort_unstable();
         assert!(out.contains(&ring_a) && out.contains(&ring_b) && out.contains(&vec![far_east]));
         assert!(!out.iter().flatten().any(|c| *c == lone));
-        // Heavier thresholds drop the lighter group, then everything.
-        assert_eq!(cell_dbscan(&masses, 500.0, 22).len(), 2);
+        // Heavier thresholds drop the lone 12, then the lighter group (its centre's
+        // neighbourhood weighs 7 × 3 = 21, the heavier one's 7 × 4 = 28), then everything.
+        assert_eq!(cell_dbscan(&masses, 500.0, 13).len(), 2);
+        assert_eq!(cell_dbscan(&masses, 500.0, 22).len(), 1);
         assert!(cell_dbscan(&masses, 500.0, 1000).is_empty());
         // A light cell within reach of a core cell is its border.
         let edge = a

@@ -744,8 +744,8 @@ export const LAYERS = [
     },
   },
   {
-    // DBSCAN. Anonymous callers of a public server get each cluster as the H3 cells holding its
-    // members, with `incidents` (the cells' published counts) and `top_categories`, and no
+    // DBSCAN. Anonymous callers of a public server get DBSCAN of the published cell counts, each
+    // cluster as its H3 cells, with `incidents` (the cells' published counts) and `top_categories`, and no
     // count, core, first or last: the hover text and popup say what the answer has.
     id: 'clusters',
     filtered: true,

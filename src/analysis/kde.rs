@@ -207,7 +207,7 @@ pub fn kde(
         return Vec::new();
     }
     let pts = Points::collect(index, filter, w.harm());
-    evaluate(&pts, candidates, bandwidth_m, kernel)
+    evaluate(&pts, &candidates, bandwidth_m, kernel)
 }
 
 /// The density of masses placed at cell centres — for anonymous callers, the published count
@@ -238,7 +238,7 @@ pub fn kde_of_masses(
     let split = lat.len();
     let w = sorted.iter().map(|(_, m)| *m).collect();
     let pts = Points::build(&lat, &lon, Some(w), split);
-    evaluate(&pts, candidates, bandwidth_m, kernel)
+    evaluate(&pts, &candidates, bandwidth_m, kernel)
 }
 
 /// ArcGIS's spatial Silverman bandwidth for masses at cell centres (weighted: n is the total
@@ -305,7 +305,7 @@ fn silverman(n: f64, sd: f64, dm: f64) -> Option<f64> {
 }
 
 /// The kernel sum of `pts` at the centre of each candidate cell, positive densities only.
-fn evaluate(pts: &Points, candidates: Vec<CellIndex>, h: f64, kernel: Kernel) -> Vec<KdeCell> {
+fn evaluate(pts: &Points, candidates: &[CellIndex], h: f64, kernel: Kernel) -> Vec<KdeCell> {
     let s = kernel.support_m(h);
     let norm = match kernel {
         Kernel::Quartic => 3.0 / (std::f64::consts::PI * h * h),
@@ -323,8 +323,33 @@ fn evaluate(pts: &Points, candidates: Vec<CellIndex>, h: f64, kernel: Kernel) ->
         kernel,
     };
     let dlat = angle_of_distance_m(s) * 1.01 + 1e-11;
+    // Every centre's sum is its own: contiguous runs of the candidates on every core, joined
+    // in order, give the same cells and values as one thread.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = candidates.len().div_ceil(threads).max(1);
+    let (sum, norm) = (&sum, norm);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = candidates
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || densities(pts, part, sum, norm, dlat)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// [`evaluate`] for one run of the candidates.
+fn densities(
+    pts: &Points,
+    candidates: &[CellIndex],
+    sum: &Summer,
+    norm: f64,
+    dlat: f64,
+) -> Vec<KdeCell> {
     let mut out = Vec::new();
-    for cell in candidates {
+    for &cell in candidates {
         let c = LatLng::from(cell);
         // Through degrees, as every client reads a cell's centre (h3-py, GeoJSON): the
         // radians differ in the last bit, which moves a kernel's value near the edge of its

@@ -194,12 +194,15 @@ fn zones_of(
         .map(|c| c.cell)
         .collect();
     let comps = components(&hot);
-    let mut zone_of: HashMap<u64, usize> = HashMap::new();
-    for (z, comp) in comps.iter().enumerate() {
-        for c in comp {
-            zone_of.insert(u64::from(*c), z);
-        }
-    }
+    // (cell, zone), sorted: consecutive rows of the cell-sorted segment mostly share a cell,
+    // so the zone is looked up only when the cell changes.
+    let mut zone_of: Vec<(u64, usize)> = comps
+        .iter()
+        .enumerate()
+        .flat_map(|(z, comp)| comp.iter().map(move |c| (u64::from(*c), z)))
+        .collect();
+    zone_of.sort_unstable();
+    let mut last: (u64, Option<usize>) = (u64::MAX, None);
     let mut total = 0u64;
     let mut total_harm = 0f64;
     let mut harms = vec![0f64; comps.len()];
@@ -215,17 +218,30 @@ fn zones_of(
             total += 1;
             let h = harm.map_or(0.0, |t| t.of(seg, i));
             total_harm += h;
-            if let Some(&z) = zone_of.get(&seg.containing_cell(i, res)) {
+            let c = seg.containing_cell(i, res);
+            if c != last.0 {
+                last = (
+                    c,
+                    zone_of
+                        .binary_search_by_key(&c, |(cell, _)| *cell)
+                        .ok()
+                        .map(|j| zone_of[j].1),
+                );
+            }
+            if let Some(z) = last.1 {
                 incidents[z] += 1;
                 harms[z] += h;
                 *categories[z].entry(seg.category[i]).or_default() += 1;
                 if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {
-                    let dt = tz.to_datetime(ts);
-                    *hours[z]
-                        .entry(u8::try_from(dt.hour()).unwrap_or(0))
-                        .or_default() += 1;
+                    // The local time by the zone's offset at that instant (no civil date-time
+                    // per row): hour of the day, and the ISO weekday from the day count
+                    // (1970-01-01 was a Thursday, 4).
+                    let local = seg.time[i] + i64::from(tz.to_offset(ts).seconds());
+                    let hour = local.rem_euclid(86_400) / 3_600;
+                    let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7) + 1;
+                    *hours[z].entry(u8::try_from(hour).unwrap_or(0)).or_default() += 1;
                     *weekdays[z]
-                        .entry(u8::try_from(dt.weekday().to_monday_one_offset()).unwrap_or(0))
+                        .entry(u8::try_from(weekday).unwrap_or(0))
                         .or_default() += 1;
                 }
             }

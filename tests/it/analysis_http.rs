@@ -240,31 +240,7 @@ fn area_polygon(code: &str) -> geo::MultiPolygon<f64> {
         .iter()
         .find(|f| f["properties"]["code"] == code)
         .unwrap_or_else(|| panic!("no area {code}"));
-    let ring = |r: &Value| -> geo::LineString<f64> {
-        r.as_array()
-            .unwrap()
-            .iter()
-            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
-            .collect::<Vec<_>>()
-            .into()
-    };
-    let polygon = |rings: &Value| {
-        let rings = rings.as_array().unwrap();
-        geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
-    };
-    let g = &f["geometry"];
-    match g["type"].as_str().unwrap() {
-        "Polygon" => geo::MultiPolygon(vec![polygon(&g["coordinates"])]),
-        "MultiPolygon" => geo::MultiPolygon(
-            g["coordinates"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(polygon)
-                .collect(),
-        ),
-        other => panic!("{code}: {other}"),
-    }
+    common::multipolygon(&f["geometry"])
 }
 
 fn complex_area_codes() -> Vec<String> {

@@ -397,28 +397,6 @@ async fn clusters_give_no_points_or_times() {
 // 5. Averaging: the same set, many shapes
 // ---------------------------------------------------------------------------------------
 
-/// The (multi)polygon of a GeoJSON geometry.
-fn multipolygon(g: &Value) -> geo::MultiPolygon<f64> {
-    let ring =
-        |r: &Value| -> geo::LineString<f64> { positions(r).into_iter().collect::<Vec<_>>().into() };
-    let polygon = |rings: &Value| {
-        let rings = rings.as_array().unwrap();
-        geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
-    };
-    match g["type"].as_str().unwrap() {
-        "Polygon" => geo::MultiPolygon(vec![polygon(&g["coordinates"])]),
-        "MultiPolygon" => geo::MultiPolygon(
-            g["coordinates"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(polygon)
-                .collect(),
-        ),
-        other => panic!("{other}: not a polygon"),
-    }
-}
-
 /// The codes of the sample's areas whose polygon holds (lon, lat).
 fn areas_holding(lon: f64, lat: f64) -> Vec<String> {
     let fc: Value = serde_json::from_slice(
@@ -429,7 +407,7 @@ fn areas_holding(lon: f64, lat: f64) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| multipolygon(&a["geometry"]).contains(&geo::Point::new(lon, lat)))
+        .filter(|a| common::multipolygon(&a["geometry"]).contains(&geo::Point::new(lon, lat)))
         .map(|a| a["properties"]["code"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -630,7 +608,7 @@ async fn check_zone(
         .as_array()
         .unwrap()
         .iter()
-        .find(|z| multipolygon(&z["geometry"]).contains(&geo::Point::new(cx, cy)))
+        .find(|z| common::multipolygon(&z["geometry"]).contains(&geo::Point::new(cx, cy)))
         .unwrap_or_else(|| panic!("{path}: no zone holds the hot cell {target}"));
     let p = &zone["properties"];
     let cells = component(hot, target);

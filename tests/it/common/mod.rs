@@ -138,6 +138,35 @@ pub fn keyed_index(records: &[diemnong::domain::NewIncident]) -> diemnong::index
     diemnong::index::IncidentIndex::build(scanned)
 }
 
+/// The (multi)polygon of a GeoJSON `Polygon` or `MultiPolygon` geometry.
+#[must_use]
+pub fn multipolygon(g: &serde_json::Value) -> geo::MultiPolygon<f64> {
+    let ring = |r: &serde_json::Value| -> geo::LineString<f64> {
+        r.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect::<Vec<_>>()
+            .into()
+    };
+    let polygon = |rings: &serde_json::Value| {
+        let rings = rings.as_array().unwrap();
+        geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+    };
+    match g["type"].as_str().unwrap() {
+        "Polygon" => geo::MultiPolygon(vec![polygon(&g["coordinates"])]),
+        "MultiPolygon" => geo::MultiPolygon(
+            g["coordinates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(polygon)
+                .collect(),
+        ),
+        other => panic!("{other}: not a polygon"),
+    }
+}
+
 fn hex_id() -> String {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).unwrap();

@@ -37,8 +37,7 @@ use super::filter::{FilterText, incident_filter};
 use super::public::{self, Audience, PublicQuery, PublicRules, Selection};
 use super::render::{self, Feature};
 use crate::analysis::cells::{Tally, cell_values, published_counts};
-use crate::analysis::density::DensityCell;
-use crate::analysis::density::density;
+use crate::analysis::density::{density, density_of};
 use crate::analysis::gistar::{
     BinBy, GiParams, HotRule, HotspotError, Hotspots, Study, disk_size, hotspots_on,
     study_set_bound,
@@ -498,20 +497,17 @@ pub(crate) async fn get_density(
             audience: &audience,
         },
         move |snap| {
-            let cells = match q.audience.public() {
-                None => density(&snap.incidents, &q.filter, q.res, &q.weighting),
+            let cells = if q.audience.public().is_some() {
                 // Published counts: the density of what anonymous callers see.
-                Some(_) => q
-                    .occupied(&snap)
-                    .into_iter()
-                    .filter(|(c, _)| q.selection.keeps(*c))
-                    .map(|(cell, t)| DensityCell {
-                        cell,
-                        count: t.count,
-                        per_km2: f64::from(t.count) / cell.area_km2(),
-                        harm: None,
-                    })
-                    .collect(),
+                density_of(
+                    q.occupied(&snap)
+                        .into_iter()
+                        .filter(|(c, _)| q.selection.keeps(*c))
+                        .collect(),
+                    false,
+                )
+            } else {
+                density(&snap.incidents, &q.filter, q.res, &q.weighting)
             };
             cost_check(max_cost, cells.len(), 1)?;
             let rows: Vec<DensityFeature> = cells.into_iter().map(Into::into).collect();

@@ -6,7 +6,7 @@ import * as api from './api.js';
 import { countClasses, quantileBounds, share, sig2, sig2Digits, stepExpression, valueClasses } from './classes.js';
 import { h } from './dom.js';
 import { dateTime, dayText, label, num, t } from './i18n.js';
-import { addDays, EPS_DEFAULT, filterParams, weightParams } from './state.js';
+import { addDays, filterParams, weightParams } from './state.js';
 
 /** @import { ExpressionSpecification, LayerSpecification, Map as MapLibreMap, SourceSpecification, StyleSpecification } from 'maplibre-gl' */
 /** @import { ColourClass } from './classes.js' */
@@ -502,10 +502,11 @@ export function sliceFor(s, rules = null) {
 const cellParams = (c, maxRes, extra = {}) => ({ ...filterParams(c.s), res: Math.min(c.res, maxRes), ...weightParams(c.s), ...extra });
 
 /**
- * The clusters' request: the filters, and DBSCAN's radius when it is not the API's default.
+ * The clusters' request: the filters, and DBSCAN's radius always (the API's default differs
+ * for anonymous callers, 400 m, and the control shows the radius asked for).
  * @param {LayerCtx} c
  */
-const clusterParams = (c) => ({ ...filterParams(c.s), eps_m: c.s.eps === EPS_DEFAULT ? null : c.s.eps });
+const clusterParams = (c) => ({ ...filterParams(c.s), eps_m: c.s.eps });
 
 /**
  * Whether an answer is weighted by harm (its provenance says so; an answer without it counts).

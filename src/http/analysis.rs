@@ -1068,7 +1068,7 @@ analysis_params!(
     /// Query of `GET /api/v1/clusters`.
     ClusterParams {
     /// Neighbourhood radius in great-circle metres, 1–5,000 (default 100); without a sign-in
-    /// a multiple of 50 from 100.
+    /// a multiple of 50 from 100 (default 400: the public clusters res-9 cells, ~370 m apart).
     eps_m: Option<f64>,
     /// Points within eps (the point itself included) that make a core point, 2–10,000
     /// (default 10); without a sign-in at least the smallest published count (3).
@@ -1097,7 +1097,13 @@ pub(crate) async fn get_clusters(
     let snap = state.snapshots.current();
     let audience = state.audience(&caller)?;
     let q = common(&state, &snap, &p.common(None, None), audience.clone())?;
-    let eps = p.eps_m.unwrap_or(100.0);
+    // The public clusters cells, whose centres are some 370 m apart at res 9: at 100 m each
+    // heavy cell would be a cluster of its own.
+    let eps = p.eps_m.unwrap_or(if audience.public().is_some() {
+        super::public::PUBLIC_EPS_DEFAULT_M
+    } else {
+        100.0
+    });
     if !(eps.is_finite() && (1.0..=5_000.0).contains(&eps)) {
         return Err(ApiError::param(
             "eps_m",
@@ -1185,7 +1191,7 @@ pub(crate) async fn get_clusters(
 }
 
 /// The public's DBSCAN parameters: a radius on a 50 m grid from 100 m (cells of the public
-/// resolution are some 350 m across, so a finer step changes nothing; a grid keeps the
+/// resolution are some 400 m across, so a finer step changes nothing; a grid keeps the
 /// public answers few and cached), and a weight of at least the smallest published count.
 fn public_cluster_params(rules: &PublicRules, eps: f64, min_points: usize) -> Result<(), ApiError> {
     use super::public::EPS_STEP_M;

@@ -38,6 +38,10 @@ pub const PERIODS: [&str; 4] = ["month", "quarter", "year", "all"];
 /// Step of the public DBSCAN radius, in metres: a finer sweep of `eps_m` would read the
 /// distances between incidents off the moments clusters merge.
 pub const EPS_STEP: u32 = 50;
+/// The public's default DBSCAN radius: a little more than the distance between neighbouring
+/// res-9 cell centres (H3 cells vary in size: 371–376 m in Ho Chi Minh City, 302 m on
+/// average), so that neighbouring cells can join.
+pub const PUBLIC_EPS_DEFAULT_M: f64 = 400.0;
 /// [`EPS_STEP`] as the radius is given.
 pub const EPS_STEP_M: f64 = EPS_STEP as f64;
 

@@ -1372,6 +1372,45 @@ async fn anonymous_callers_get_coarse_queries_only() {
     }
 }
 
+/// The public's clusters default to a radius of 400 m: res-9 centres are ~370 m apart, so
+/// neighbouring cells join, where at 100 m every cluster is one cell.
+#[tokio::test]
+async fn anonymous_clusters_default_to_400_m() {
+    let sample = sqlite_sample().await;
+    let public = api(sample.public_base.clone());
+    let q = "min_points=30";
+    let features = |fc: &Value| fc["features"].as_array().unwrap().clone();
+    let cells = |f: &Value| f["properties"]["cells"].as_u64().unwrap();
+    let default = features(
+        &public
+            .get(&format!("/api/v1/clusters?{q}"), None)
+            .await
+            .geojson(),
+    );
+    let at_400 = features(
+        &public
+            .get(&format!("/api/v1/clusters?eps_m=400&{q}"), None)
+            .await
+            .geojson(),
+    );
+    let at_100 = features(
+        &public
+            .get(&format!("/api/v1/clusters?eps_m=100&{q}"), None)
+            .await
+            .geojson(),
+    );
+    assert!(!default.is_empty() && !at_100.is_empty());
+    assert_eq!(default, at_400);
+    assert!(
+        at_100.iter().all(|f| cells(f) == 1),
+        "at 100 m no two cells are neighbours"
+    );
+    assert!(
+        default.iter().any(|f| cells(f) > 1),
+        "at 400 m neighbouring cells join"
+    );
+}
+
 /// A box selects whole cells: every cell an anonymous caller sees inside a box has the
 /// count the box-less answer gives it, and its centre lies in the box.
 #[tokio::test]

@@ -603,14 +603,23 @@ impl GiSpec {
     /// Gi* of the query's occupied cells ([`Query::occupied`]: exact, or published), refusing
     /// a study set over the cost limit first.
     fn compute(&self, snap: &Snapshot, q: &Query) -> Result<Hotspots, ApiError> {
+        self.compute_on(&q.occupied(snap), q.res)
+    }
+
+    /// [`Self::compute`] on occupied cells already counted.
+    fn compute_on(
+        &self,
+        occupied: &[(h3o::CellIndex, Tally)],
+        res: Resolution,
+    ) -> Result<Hotspots, ApiError> {
         let params = GiParams {
-            res: q.res,
+            res,
             k: self.k,
             study: self.study,
             bin_by: self.bin_by,
             max_cells: Some(self.max_cost),
         };
-        hotspots_on(&q.occupied(snap), &params).map_err(|e| match e {
+        hotspots_on(occupied, &params).map_err(|e| match e {
             HotspotError::TooLarge { cells, .. } => over_cost(cells as u64, self.max_cost),
             HotspotError::Gi(e) => ApiError::Unprocessable(e.to_string()),
         })
@@ -681,7 +690,8 @@ pub(crate) async fn get_zones(
         },
         move |snap| {
             use crate::analysis::zones::{Published, ZoneParams, zones_published, zones_weighted};
-            let cells = gi.compute(&snap, &q)?.cells;
+            let occupied = q.occupied(&snap);
+            let cells = gi.compute_on(&occupied, q.res)?.cells;
             let params = ZoneParams {
                 filter: &q.filter,
                 res: q.res,
@@ -694,7 +704,9 @@ pub(crate) async fn get_zones(
             let zones = match q.audience.public() {
                 None => zones_weighted(&snap, &cells, &params, q.weighting.harm()),
                 Some(rules) => {
-                    let counts = published_counts(&snap.incidents, &q.filter, q.res, &rules.ptable);
+                    // The published counts Gi* ran on, not counted again.
+                    let counts: Vec<(h3o::CellIndex, u32)> =
+                        occupied.iter().map(|(c, t)| (*c, t.count)).collect();
                     zones_published(
                         &snap,
                         &cells,

@@ -153,6 +153,7 @@ async fn serve_with(
             .map(|_| args.basemap_attribution.clone()),
         timezone: service.zone().name().to_owned(),
     };
+    crate::parallel::set_limit(args.analysis_threads);
     let settings = AnalysisSettings {
         // The demo is public by design: its data is synthetic.
         public_aggregates: args.public_aggregates || demo,

@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// Largest cells × slices one analysis request may compute (larger ones get 422).
     #[arg(long, env = "DIEMNONG_MAX_COST", default_value_t = 2_000_000)]
     pub max_cost: u64,
+    /// Threads one analysis may use (KDE, DBSCAN, Local Moran's I and the index's per-
+    /// resolution tables split their work); 0 means every core. Results do not depend on it.
+    #[arg(long, env = "DIEMNONG_ANALYSIS_THREADS", default_value_t = 0)]
+    pub analysis_threads: usize,
     /// Analysis results kept in memory per server (0 turns the result cache off: every
     /// request computes, as the benchmarks' "computed" column measures).
     #[arg(long, env = "DIEMNONG_CACHE_ENTRIES", default_value_t = 64)]

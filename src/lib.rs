@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod index;
 pub mod ingest;
+pub mod parallel;
 pub mod programme;
 pub mod report;
 pub mod sample;

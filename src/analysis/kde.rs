@@ -325,7 +325,7 @@ fn evaluate(pts: &Points, candidates: &[CellIndex], h: f64, kernel: Kernel) -> V
     let dlat = angle_of_distance_m(s) * 1.01 + 1e-11;
     // Every centre's sum is its own: contiguous runs of the candidates on every core, joined
     // in order, give the same cells and values as one thread.
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = crate::parallel::threads();
     let chunk = candidates.len().div_ceil(threads).max(1);
     let (sum, norm) = (&sum, norm);
     std::thread::scope(|scope| {

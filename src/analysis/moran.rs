@@ -168,7 +168,7 @@ pub fn local_moran(
     k: u32,
     params: &MoranParams,
 ) -> Result<Vec<MoranCell>, MoranError> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = crate::parallel::threads();
     local_moran_on(set, k, params, threads)
 }
 

@@ -164,7 +164,7 @@ impl Segment {
     pub fn exceptions(&self, res: Resolution) -> Option<&Exceptions> {
         let slot = containment::slot(res)?;
         Some(self.containment[slot].get_or_init(|| {
-            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            let threads = crate::parallel::threads();
             Exceptions::of(self, res, threads)
         }))
     }

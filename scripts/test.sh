@@ -23,6 +23,9 @@ command -v python3 >/dev/null || need+=(python3 python3-venv)
 command -v chromium >/dev/null || need+=(chromium)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+# The instruction-count check (scripts/instructions.sh, below) runs the hot paths under
+# callgrind.
+if [ $# -eq 0 ]; then command -v valgrind >/dev/null || need+=(valgrind); fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # The external GeoJSON validator (scripts/validate_geojson.py; tests/it/geojson_valid.rs runs
@@ -78,4 +81,8 @@ if [ $# -eq 0 ]; then
   # are too noisy for a timed test, so the budget here only catches a page that hangs.
   DIEMNONG_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/diemnong" DN_E2E_SERVE=server DN_SKIP_BUILD=1 DN_DOCS= \
     DN_FIRST_VIEW_MAX_MS="${DN_FIRST_VIEW_MAX_MS:-30000}" bash tests/e2e/run.sh
+  # Instruction counts of the hot paths against benches/instructions.txt: a path more than
+  # 10% over its committed count fails (a release build of the benchmark, then ~40 s of
+  # callgrind).
+  bash scripts/instructions.sh
 fi

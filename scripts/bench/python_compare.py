@@ -20,6 +20,10 @@ of every other figure, as the Rust bench leaves out its CSV parsing and index bu
   and res 8 (emerging): each incident goes to the cell that contains it, as the server and
   every H3 tool count it. Timed on its own (one h3-py call a point) and left out of the
   computations below, as the Rust bench leaves out its index build.
+* counts per res-9 cell, all incidents and category = theft: np.unique over the res-9 cells
+  (given, as the Rust index and the PostGIS column hold them; the theft filter on the
+  category's integer codes is timed with it), to stand beside the Rust's pass and time
+  cube and PostGIS's GROUP BY (scripts/bench/postgis_compare.py).
 * Gi*, res 9, k 1, study set "kring": counting per cell (np.unique), the study set
   (every occupied cell and its k-disk, empty cells count 0), a libpysal W built from
   h3.grid_disk (binary, self included), esda G_Local(transform='B', star=True,

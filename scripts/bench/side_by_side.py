@@ -125,9 +125,12 @@ def postgis_result(key: str, c: dict, r: dict | None) -> str:
         rc, rn = r["match"]
         if (c["clusters"], c["noise"]) == (rc, rn):
             return "same"
-        return (f"{fmt_n(c['clusters'])} clusters ({signed(c['clusters'] - rc)}, "
-                f"{pct(c['clusters'] - rc, rc)}), {fmt_n(c['noise'])} noise "
-                f"({signed(c['noise'] - rn)}, {pct(c['noise'] - rn, rn)})")
+
+        def diff(got: int, want: int) -> str:
+            return "same" if got == want else f"{signed(got - want)}, {pct(got - want, want)}"
+
+        return (f"{fmt_n(c['clusters'])} clusters ({diff(c['clusters'], rc)}), "
+                f"{fmt_n(c['noise'])} noise ({diff(c['noise'], rn)})")
     if key == "count_hexgrid":
         return (f"{fmt_n(c['cells'])} hexagons of edge {c['edge_m']:.0f} m "
                 f"(another grid), sum {fmt_n(c['sum'])}")
@@ -219,9 +222,10 @@ def main() -> int:
         extra.append(f"PostGIS DBSCAN is planar in UTM 48N, the Rust's haversine on a sphere: "
                      f"50 m of haversine at the data's centre is {u['north_south']:.2f} m in "
                      f"UTM north-south and {u['east_west']:.2f} m east-west")
-        for key in ("dbscan", "dbscan100"):
-            if key in pgc and pgc[key]["runs"] == 1:
-                extra.append(f"PostGIS {key}: one run")
+        one = [k for k in ("dbscan", "dbscan100", "dbscan_sphere") if pgc.get(k, {}).get("runs") == 1]
+        if one:
+            extra.append(f"PostGIS {', '.join(one)}: one run each (a run took over 10 s); the "
+                         "counts: median of " + str(pgc.get("count_h3", {}).get("runs", "?")))
     for line in extra:
         print(line)
     return 0

@@ -4,6 +4,8 @@
 # request to last byte: "computed" with the result cache off (--cache-entries 0, median of 5
 # requests), "cached" with the cache on (median of 5 requests after a first one), and the
 # size of the body.
+# Then the map page's first view in chromium on the same database (scripts/bench-first-view.sh;
+# SKIP_FIRST_VIEW=1 leaves it out).
 # Usage: bash scripts/bench-http.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,15 +16,8 @@ PORT=18124
 mkdir -p "$OUT"
 cargo build --release --locked -q
 
-DB="$OUT/bench-$N.db"
-if [ ! -f "$DB" ]; then
-  echo "generating and importing $N incidents…" >&2
-  $BIN sample --out "$OUT/data" --incidents "$N" --end 2024-12-31 2>/dev/null
-  $BIN --database-url "sqlite://$DB" import areas "$OUT/data/areas.geojson" 2>/dev/null
-  $BIN --database-url "sqlite://$DB" import incidents "$OUT/data/incidents.csv" 2>/dev/null
-  $BIN --database-url "sqlite://$DB" import cameras "$OUT/data/cameras.csv" 2>/dev/null
-  $BIN --database-url "sqlite://$DB" import models "$OUT/data/models.csv" 2>/dev/null
-fi
+. scripts/bench/sample-db.sh
+DB=$(sample_db "$BIN" "$OUT" "$N")
 TOKEN=$($BIN --database-url "sqlite://$DB" token create --role viewer --name bench-http 2>/dev/null)
 
 # Two years, city-wide, as in the analysis bench.
@@ -120,3 +115,8 @@ PY
 )
 echo
 echo "| \`/api/v1/extent\` ($N incidents) | $extent_ms ms | body $extent_size B | Python sqlite3, same aggregate, same file: $py_ms ms |"
+
+if [ -z "${SKIP_FIRST_VIEW:-}" ]; then
+  echo
+  bash scripts/bench-first-view.sh "$N"
+fi

@@ -20,6 +20,10 @@ of every other figure, as the Rust bench leaves out its CSV parsing and index bu
   and res 8 (emerging): each incident goes to the cell that contains it, as the server and
   every H3 tool count it. Timed on its own (one h3-py call a point) and left out of the
   computations below, as the Rust bench leaves out its index build.
+* counts per res-9 cell, all incidents and category = theft: np.unique over the res-9 cells
+  (given, as the Rust index and the PostGIS column hold them; the theft filter on the
+  category's integer codes is timed with it), to stand beside the Rust's pass and time
+  cube and PostGIS's GROUP BY (scripts/bench/postgis_compare.py).
 * Gi*, res 9, k 1, study set "kring": counting per cell (np.unique), the study set
   (every occupied cell and its k-disk, empty cells count 0), a libpysal W built from
   h3.grid_disk (binary, self included), esda G_Local(transform='B', star=True,
@@ -107,7 +111,8 @@ def sha256(path: str) -> str:
 
 
 def load(path: str):
-    """lon, lat (degrees), occurred_at (Unix seconds) as numpy arrays.
+    """lon, lat (degrees), occurred_at (Unix seconds), harm (days) as numpy arrays, and the
+    category as a pandas Categorical (integer codes, as an analyst would keep it).
 
     The header is external_id, occurred_at, category, severity, solved, lon, lat, address,
     ward; the bench reads the same columns (1, 5, 6). occurred_at is RFC 3339 with an offset
@@ -116,13 +121,14 @@ def load(path: str):
 
     df = pd.read_csv(
         path,
-        usecols=["occurred_at", "severity", "lon", "lat"],
-        dtype={"lon": np.float64, "lat": np.float64, "occurred_at": str, "severity": str},
+        usecols=["occurred_at", "category", "severity", "lon", "lat"],
+        dtype={"lon": np.float64, "lat": np.float64, "occurred_at": str, "severity": str,
+               "category": "category"},
     )
     t = pd.to_datetime(df["occurred_at"], format="ISO8601", utc=True)
     secs = t.dt.tz_convert(None).to_numpy().astype("datetime64[s]").astype(np.int64)
     harm = df["severity"].map(HARM_DAYS).to_numpy(dtype=np.float64)
-    return df["lon"].to_numpy(), df["lat"].to_numpy(), secs, harm
+    return df["lon"].to_numpy(), df["lat"].to_numpy(), secs, harm, df["category"].array
 
 
 # diemnong's default harm weights in days, by class (src/domain/harm.rs).
@@ -575,7 +581,7 @@ def main() -> int:
     from scipy.spatial import cKDTree
 
     t0 = time.perf_counter()
-    lon, lat, secs, harm = load(path)
+    lon, lat, secs, harm, category = load(path)
     res["load_seconds"] = time.perf_counter() - t0
     res["incidents"] = n = len(lon)
     print(f"{n} incidents from {path} (sha256 {res['csv_sha256'][:16]}…), "
@@ -589,6 +595,17 @@ def main() -> int:
     s8, r8, cells8 = timed(lambda: assign_cells(lat, lon, 8), 1)
     record("cell_assignment_res8", "cell assignment, latlng_to_cell res 8", s8, r8,
            f"{n} points", checks={"occupied_cells_res8": len(np.unique(cells8))})
+
+    # 0. Counts per res-9 cell, the cells given (as the Rust index and the PostGIS column
+    # hold them): np.unique over the cell column, all incidents and category = theft.
+    s, r, (occ, cnt) = timed(lambda: np.unique(cells9, return_counts=True), args.runs)
+    record("count_res9", "count per res-9 cell, all incidents (cells given)", s, r,
+           f"{len(occ)} cells", cells=len(occ), sum=int(cnt.sum()))
+    theft = category.categories.get_loc("theft")
+    s, r, (occ, cnt) = timed(
+        lambda: np.unique(cells9[category.codes == theft], return_counts=True), args.runs)
+    record("count_res9_theft", "count per res-9 cell, category = theft (cells given)", s, r,
+           f"{len(occ)} cells", cells=len(occ), sum=int(cnt.sum()))
 
     # 1. Gi*
     s, r, g = timed(lambda: gi_star(cells9), args.runs)

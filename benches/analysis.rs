@@ -385,6 +385,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             d.as_secs_f64() * 1e3
         );
     }
+    // Zones (`/hotspots/zones`' defaults: res 9, k 1, kring, hot at bin ≥ 2 on the BH q) with
+    // every layer the statistics look up: cameras, models and areas from the sample files.
+    let ctx = Context::defaults();
+    let snap = diemnong::index::Snapshot {
+        incidents: index.clone(),
+        cameras: std::sync::Arc::new(diemnong::index::PointLayer::new(
+            (1..)
+                .zip(diemnong::ingest::read_file(&dir.join("cameras.csv"), &ctx)?)
+                .map(|(id, data)| diemnong::domain::Camera { id, data })
+                .collect(),
+        )),
+        models: std::sync::Arc::new(diemnong::index::PointLayer::new(
+            (1..)
+                .zip(diemnong::ingest::read_file(&dir.join("models.csv"), &ctx)?)
+                .map(|(id, data)| diemnong::domain::Model { id, data })
+                .collect(),
+        )),
+        areas: std::sync::Arc::new(diemnong::index::AreaLayer::new(
+            (1..)
+                .zip(diemnong::ingest::read_file(
+                    &dir.join("areas.geojson"),
+                    &ctx,
+                )?)
+                .map(|(id, data)| diemnong::domain::Area { id, data })
+                .collect(),
+        )),
+        ..diemnong::index::Snapshot::default()
+    };
+    let tz = zone.tz().clone();
+    let zp = diemnong::analysis::zones::ZoneParams {
+        filter: &all,
+        res: Resolution::Nine,
+        hot: diemnong::analysis::gistar::HotRule {
+            by: diemnong::analysis::gistar::BinBy::FdrQ,
+            min_bin: 2,
+        },
+        tz: &tz,
+    };
+    let occ = count_cells(&index, &all, Resolution::Nine);
+    let gi = gi_star(&study_set(&occ, 1, Study::Kring), 1)?;
+    let (d, zones) = median(|| diemnong::analysis::zones::zones(&snap, &gi, &zp).len());
+    println!(
+        "zones res 9 (statistics and dissolve, after Gi*): {zones} zones, {:.2} ms",
+        d.as_secs_f64() * 1e3
+    );
     // Harm-weighted (weight=harm, the default weights): the same passes adding a weight
     // looked up per row.
     let harm = Weighting::Harm(HarmTable::new(

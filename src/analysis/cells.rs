@@ -21,7 +21,6 @@ use h3o::{CellIndex, Resolution};
 use super::disclosure::PTable;
 use super::weights::{HarmTable, Weighting};
 use crate::index::containment::Taken;
-use crate::index::timecube::TimeCube;
 use crate::index::{CategoryRef, Filter, IncidentIndex, Segment};
 
 pub(crate) use crate::index::containment::parent15;
@@ -300,10 +299,10 @@ fn from_cube<W: Weigh>(
     res: Resolution,
     w: &W,
 ) -> Option<Vec<(u64, W::Acc)>> {
-    if !W::CUBED || !filter.is_time_only() || !TimeCube::covers(filter.from, filter.to) {
+    if !W::CUBED {
         return None;
     }
-    let cube = seg.timecube(res)?;
+    let cube = seg.cube_for(filter, res)?;
     Some(
         cube.counts(filter.from, filter.to)
             .into_iter()
@@ -399,22 +398,40 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
-        /// A time range on quarter-hour starts (either end open) is counted from the time
-        /// cube; it gives the counts and keys of a plain pass over the rows, at every
-        /// served resolution the test picks.
+        /// A time range on quarter-hour starts (either end open), with or without categories
+        /// and classes, is counted from a time cube; it gives the counts and keys of a plain
+        /// pass over the rows, at every served resolution the test picks.
         #[test]
         fn the_time_cube_counts_as_a_plain_pass(
             a in 0i64..7000,
             len in 1i64..7000,
             open in 0u8..4,
             r in 0usize..3,
+            cats in 0u8..5,
+            sev in proptest::option::of(0u8..16),
         ) {
             use crate::index::timecube::BUCKET_S;
             let (index, all) = sample();
             let res = [Resolution::Seven, Resolution::Nine, Resolution::Eleven][r];
+            // Categories: none, one of the two, both (out of order), or an empty list; classes
+            // any subset: each combination is counted from its own attribute cube.
+            let categories = match cats {
+                0 => None,
+                1 | 2 => Some(vec![CategoryRef::at(usize::from(cats - 1))]),
+                3 => Some(vec![CategoryRef::at(1), CategoryRef::at(0), CategoryRef::at(1)]),
+                _ => Some(Vec::new()),
+            };
+            let severities = sev.map(|m| {
+                crate::domain::Severity::ALL
+                    .into_iter()
+                    .filter(|s| m & (1 << s.code()) != 0)
+                    .collect()
+            });
             let f = Filter {
                 from: (open & 1 == 0).then_some(a * BUCKET_S),
                 to: (open & 2 == 0).then_some((a + len) * BUCKET_S),
+                categories,
+                severities,
                 ..Filter::default()
             };
             let mut want: std::collections::BTreeMap<u64, Keyed> = std::collections::BTreeMap::new();
@@ -445,6 +462,7 @@ mod tests {
             && f.categories
                 .as_ref()
                 .is_none_or(|c| c.contains(&r.category))
+            && f.severities.is_none_or(|m| m.contains(r.severity))
             && f.bbox.is_none_or(|b| b.contains(r.lon, r.lat))
     }
 

@@ -234,15 +234,19 @@ fn build(
     let mut edges = bounds.clone();
     edges[0] = edges[0].max(within.from.unwrap_or(i64::MIN));
     edges[t_n] = edges[t_n].min(within.to.unwrap_or(i64::MAX));
-    let from_cube = harm.is_none()
-        && within.is_time_only()
-        && edges.iter().all(|e| TimeCube::covers(Some(*e), None));
+    let from_cube = harm.is_none() && edges.iter().all(|e| TimeCube::covers(Some(*e), None));
+    // The cube of the filter's categories and classes (the edges carry its time range).
+    let attrs = Filter {
+        from: None,
+        to: None,
+        ..within.clone()
+    };
     let cube = if from_cube {
-        index.main().timecube(res)
+        index.main().cube_for(&attrs, res)
     } else {
         None
     };
-    if let Some(cube) = cube {
+    if let Some(cube) = &cube {
         for (ci, &c) in raw.iter().enumerate() {
             for (s, (n, key)) in cube.series(c, &edges).into_iter().enumerate() {
                 counts[ci * t_n + s] = n;

@@ -77,6 +77,7 @@
 //! dedup).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use h3o::{CellIndex, LatLng, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -88,7 +89,7 @@ use super::geodesy::{
     unit_vector,
 };
 use super::weights::{HarmTable, Weighting};
-use crate::index::{Filter, IncidentIndex};
+use crate::index::{Filter, IncidentIndex, RowsId};
 
 /// The fraction of a planar Gaussian kernel's mass within 3h: 1 − exp(−4.5).
 pub const GAUSSIAN_MASS_WITHIN_3H: f64 = 0.988_891_003_461_757_7;
@@ -206,9 +207,18 @@ pub fn kde(
     if candidates.is_empty() {
         return Vec::new();
     }
-    let pts = Points::collect(index, filter, w.harm());
+    let pts = Points::memoised(index, filter, w.harm());
     evaluate(&pts, &candidates, bandwidth_m, kernel)
 }
+
+/// The points of the last (rows, filter, weights) KDE ran on. A planner moving the
+/// bandwidth, the kernel or the resolution of one view asks again for the same points: for
+/// 1M incidents they are ~42 MB of vectors and pages whose building (trigonometry per point,
+/// fresh pages from the OS) was a third of a KDE. One entry, a few tens of MB: the map asks
+/// for one filter at a time, and other analyses share nothing with it. The entry holds no
+/// row alive ([`RowsId`]) and is replaced by the next filter.
+type PointsKey = (RowsId, Filter, Option<HarmTable>);
+static LAST_POINTS: Mutex<Option<(PointsKey, Arc<Points>)>> = Mutex::new(None);
 
 /// The density of masses placed at cell centres — for anonymous callers, the published count
 /// of each cell at `res` (issue 18): a surface of published numbers, which no incident's
@@ -525,6 +535,32 @@ type Page = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 const PAGE: usize = 64;
 
 impl Points {
+    /// [`Self::collect`] through [`LAST_POINTS`]: the same points, built once per filter.
+    fn memoised(index: &IncidentIndex, filter: &Filter, harm: Option<&HarmTable>) -> Arc<Self> {
+        let hit = |(key, _): &(PointsKey, Arc<Self>)| {
+            key.0.is(index) && key.1 == *filter && key.2.as_ref() == harm
+        };
+        // A poisoned lock only means another request panicked while holding it: the entry
+        // is whole or absent either way (it is replaced, never edited).
+        if let Some((_, pts)) = LAST_POINTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|e| hit(e))
+        {
+            return Arc::clone(pts);
+        }
+        // Built outside the lock: two first requests may both build; the last one stays.
+        let pts = Arc::new(Self::collect(index, filter, harm));
+        *LAST_POINTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((
+            (RowsId::of(index), filter.clone(), harm.cloned()),
+            Arc::clone(&pts),
+        ));
+        pts
+    }
+
     fn collect(index: &IncidentIndex, filter: &Filter, harm: Option<&HarmTable>) -> Self {
         let main = index.main();
         let (mut lat, mut lon);

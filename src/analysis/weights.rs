@@ -50,7 +50,7 @@ impl Weighting {
 }
 
 /// Harm in days by (category, class), indexed as the index interns categories.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HarmTable {
     /// `days[category * 4 + class]`.
     days: Arc<[f64]>,

@@ -82,11 +82,147 @@ fn components(hot: &[CellIndex]) -> Vec<Vec<CellIndex>> {
     out
 }
 
-fn top<K: Copy + Ord>(counts: HashMap<K, u64>, n: usize) -> Vec<(K, u64)> {
-    let mut v: Vec<(K, u64)> = counts.into_iter().collect();
+/// The `n` largest counts, ties by key; zeros are not listed.
+fn top<K: Copy + Ord>(counts: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec<(K, u64)> {
+    let mut v: Vec<(K, u64)> = counts.into_iter().filter(|(_, c)| *c > 0).collect();
     v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v.truncate(n);
     v
+}
+
+/// The committee zone's UTC offset at an instant, remembered over the interval between two
+/// transitions: rows come in cell order, not time order, and a lookup in the zone's rules
+/// per row was most of the zones' statistics.
+struct Offsets<'a> {
+    tz: &'a TimeZone,
+    /// `[from, to)` in Unix seconds, with no transition inside, and its offset.
+    from: i64,
+    to: i64,
+    seconds: i64,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(tz: &'a TimeZone) -> Self {
+        Self {
+            tz,
+            from: 0,
+            to: 0,
+            seconds: 0,
+        }
+    }
+
+    /// Seconds to add to `t` for the local time.
+    fn at(&mut self, t: i64) -> i64 {
+        if t >= self.from && t < self.to {
+            return self.seconds;
+        }
+        let Ok(ts) = jiff::Timestamp::from_second(t) else {
+            return 0;
+        };
+        let seconds = i64::from(self.tz.to_offset(ts).seconds());
+        // The last transition at or before t and the first after it bound the interval;
+        // kept only when it provably holds t (whatever the iterators' strictness).
+        let from = ts
+            .checked_add(jiff::SignedDuration::from_secs(1))
+            .ok()
+            .and_then(|next| self.tz.preceding(next).next())
+            .map_or(i64::MIN, |tr| tr.timestamp().as_second());
+        let to = self
+            .tz
+            .following(ts)
+            .next()
+            .map_or(i64::MAX, |tr| tr.timestamp().as_second());
+        if from <= t && t < to {
+            (self.from, self.to, self.seconds) = (from, to, seconds);
+        }
+        seconds
+    }
+}
+
+/// The hour of the day (0–23) and the ISO weekday (1 = Monday) of a local time in seconds
+/// (1970-01-01 was a Thursday, 4).
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "both are reduced to small non-negative ranges first"
+)]
+fn hour_and_weekday(local: i64) -> (usize, usize) {
+    let hour = local.rem_euclid(86_400) / 3_600;
+    let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7) + 1;
+    (hour as usize, weekday as usize)
+}
+
+/// At most `parts` contiguous ranges of `weights` with about equal sums (a thread each).
+fn balanced(weights: &[u64], parts: usize) -> Vec<std::ops::Range<usize>> {
+    let total: u64 = weights.iter().sum();
+    let share = total.div_ceil(parts.max(1) as u64).max(1);
+    let mut out = Vec::new();
+    let (mut start, mut sum) = (0, 0);
+    for (i, w) in weights.iter().enumerate() {
+        sum += w;
+        if sum >= share {
+            out.push(start..i + 1);
+            (start, sum) = (i + 1, 0);
+        }
+    }
+    if start < weights.len() || out.is_empty() {
+        let full = out.len() >= parts.max(1);
+        match out.last_mut() {
+            // Trailing cells of no weight join the last part rather than make one more.
+            Some(last) if full => last.end = weights.len(),
+            _ => out.push(start..weights.len()),
+        }
+    }
+    out
+}
+
+/// `(key, count)` of a table indexed by small keys, from `first` on.
+fn small_keys(table: &[u64], first: usize) -> impl Iterator<Item = (u8, u64)> + '_ {
+    table
+        .iter()
+        .enumerate()
+        .skip(first)
+        .filter_map(|(k, n)| u8::try_from(k).ok().map(|k| (k, *n)))
+}
+
+/// Per zone: incidents, per category, per hour and per weekday (index 1–7).
+struct Tables {
+    incidents: Vec<u64>,
+    categories: Vec<Vec<u64>>,
+    hours: Vec<[u64; 24]>,
+    weekdays: Vec<[u64; 8]>,
+}
+
+impl Tables {
+    fn new(zones: usize, categories: usize) -> Self {
+        Self {
+            incidents: vec![0; zones],
+            categories: vec![vec![0; categories]; zones],
+            hours: vec![[0; 24]; zones],
+            weekdays: vec![[0; 8]; zones],
+        }
+    }
+
+    fn merge(&mut self, other: &Self) {
+        let add = |a: &mut [u64], b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.incidents, &other.incidents);
+        for z in 0..self.incidents.len() {
+            add(&mut self.categories[z], &other.categories[z]);
+            add(&mut self.hours[z], &other.hours[z]);
+            add(&mut self.weekdays[z], &other.weekdays[z]);
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, z: usize, category: CategoryRef, local: i64) {
+        self.incidents[z] += 1;
+        if let Some(n) = self.categories[z].get_mut(category.index()) {
+            *n += 1;
+        }
+        let (hour, weekday) = hour_and_weekday(local);
+        self.hours[z][hour] += 1;
+        self.weekdays[z][weekday] += 1;
+    }
 }
 
 /// The public counts of each zone: its cells' published counts, and per category the
@@ -202,21 +338,29 @@ fn zones_of(
         .flat_map(|(z, comp)| comp.iter().map(move |c| (u64::from(*c), z)))
         .collect();
     zone_of.sort_unstable();
-    let mut last: (u64, Option<usize>) = (u64::MAX, None);
+    let ncat = snap.incidents.categories().len();
+    let mut t = Tables::new(comps.len(), ncat);
     let mut total = 0u64;
     let mut total_harm = 0f64;
     let mut harms = vec![0f64; comps.len()];
-    let mut incidents = vec![0u64; comps.len()];
-    let mut categories: Vec<HashMap<CategoryRef, u64>> = vec![HashMap::new(); comps.len()];
-    let mut hours: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
-    let mut weekdays: Vec<HashMap<u8, u64>> = vec![HashMap::new(); comps.len()];
+    let mut offsets = Offsets::new(tz);
     if let Some(pb) = published {
-        publish(snap, p, pb, &comps, &mut incidents, &mut categories);
+        let mut categories: Vec<HashMap<CategoryRef, u64>> = vec![HashMap::new(); comps.len()];
+        publish(snap, p, pb, &comps, &mut t.incidents, &mut categories);
+        for (z, cats) in categories.into_iter().enumerate() {
+            for (c, n) in cats {
+                if let Some(slot) = t.categories[z].get_mut(c.index()) {
+                    *slot += n;
+                }
+            }
+        }
         total = pb.counts.iter().map(|(_, n)| u64::from(*n)).sum();
-    } else {
+    } else if let Some(table) = harm {
+        // Harm shares need every matching incident's harm: a pass.
+        let mut last: (u64, Option<usize>) = (u64::MAX, None);
         snap.incidents.for_each(filter, |seg, i| {
             total += 1;
-            let h = harm.map_or(0.0, |t| t.of(seg, i));
+            let h = table.of(seg, i);
             total_harm += h;
             let c = seg.containing_cell(i, res);
             if c != last.0 {
@@ -229,23 +373,51 @@ fn zones_of(
                 );
             }
             if let Some(z) = last.1 {
-                incidents[z] += 1;
                 harms[z] += h;
-                *categories[z].entry(seg.category[i]).or_default() += 1;
-                if let Ok(ts) = jiff::Timestamp::from_second(seg.time[i]) {
-                    // The local time by the zone's offset at that instant (no civil date-time
-                    // per row): hour of the day, and the ISO weekday from the day count
-                    // (1970-01-01 was a Thursday, 4).
-                    let local = seg.time[i] + i64::from(tz.to_offset(ts).seconds());
-                    let hour = local.rem_euclid(86_400) / 3_600;
-                    let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7) + 1;
-                    *hours[z].entry(u8::try_from(hour).unwrap_or(0)).or_default() += 1;
-                    *weekdays[z]
-                        .entry(u8::try_from(weekday).unwrap_or(0))
-                        .or_default() += 1;
-                }
+                t.add(z, seg.category[i], seg.time[i] + offsets.at(seg.time[i]));
             }
         });
+    } else {
+        // `gi` holds every cell with matching incidents (any study set does): their counts
+        // add up to the total, and only the hot cells' rows are read, on every core.
+        total = gi.iter().map(|c| u64::from(c.count)).sum();
+        let cells: Vec<u64> = zone_of.iter().map(|(c, _)| *c).collect();
+        let counts: HashMap<u64, u64> = gi
+            .iter()
+            .map(|c| (u64::from(c.cell), u64::from(c.count)))
+            .collect();
+        let weights: Vec<u64> = cells
+            .iter()
+            .map(|c| counts.get(c).map_or(0, |n| *n))
+            .collect();
+        let parts = balanced(&weights, crate::parallel::threads());
+        let zone_of = &zone_of;
+        let nzones = comps.len();
+        let tables: Vec<Tables> = std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|range| {
+                    let cells = &cells[range.clone()];
+                    scope.spawn(move || {
+                        let mut t = Tables::new(nzones, ncat);
+                        let mut offsets = Offsets::new(tz);
+                        snap.incidents
+                            .for_each_in_cells(filter, res, cells, |seg, i, k| {
+                                let local = seg.time[i] + offsets.at(seg.time[i]);
+                                t.add(zone_of[range.start + k].1, seg.category[i], local);
+                            });
+                        t
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for part in tables {
+            t.merge(&part);
+        }
     }
     let solvent = SolventBuilder::new().build();
     let mut out = Vec::with_capacity(comps.len());
@@ -290,14 +462,14 @@ fn zones_of(
         let share = if total == 0 {
             0.0
         } else {
-            incidents[z] as f64 / total as f64
+            t.incidents[z] as f64 / total as f64
         };
-        let cats = std::mem::take(&mut categories[z]);
+        let cats = std::mem::take(&mut t.categories[z]);
         out.push(Zone {
             id: format!("z{}", comp[0]),
             area_km2: comp.iter().map(|c| c.area_km2()).sum(),
             geometry,
-            incidents: incidents[z],
+            incidents: t.incidents[z],
             share,
             harm: harm.map(|_| {
                 let share = if total_harm > 0.0 {
@@ -307,12 +479,20 @@ fn zones_of(
                 };
                 (harms[z], share)
             }),
-            top_categories: top(cats, 5)
+            top_categories: top(cats.into_iter().enumerate(), 5)
                 .into_iter()
-                .map(|(c, n)| (snap.incidents.categories().code(c).to_owned(), n))
+                .map(|(c, n)| {
+                    (
+                        snap.incidents
+                            .categories()
+                            .code(CategoryRef::at(c))
+                            .to_owned(),
+                        n,
+                    )
+                })
                 .collect(),
-            busiest_hours: top(std::mem::take(&mut hours[z]), 3),
-            busiest_weekdays: top(std::mem::take(&mut weekdays[z]), 3),
+            busiest_hours: top(small_keys(&t.hours[z], 0), 3),
+            busiest_weekdays: top(small_keys(&t.weekdays[z], 1), 3),
             cameras,
             models,
             wards,
@@ -328,6 +508,52 @@ fn zones_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_offsets_equal_the_zone_rules() {
+        // New York has two transitions a year; Ho Chi Minh City none since 1975; UTC none.
+        for name in ["America/New_York", "Asia/Ho_Chi_Minh", "UTC"] {
+            let tz = TimeZone::get(name).unwrap();
+            let mut offsets = Offsets::new(&tz);
+            // 2024-03-10 07:00 UTC is New York's spring transition: step across it by the
+            // second, then jump around the year out of order.
+            let spring = 1_710_054_000;
+            let mut times: Vec<i64> = (spring - 3..spring + 3).collect();
+            times.extend((0..400).map(|i| 1_700_000_000 + (i * 7_919_993) % 40_000_000));
+            times.extend([spring, spring - 1, 0, -86_400, spring + 1]);
+            for t in times {
+                let want = i64::from(
+                    tz.to_offset(jiff::Timestamp::from_second(t).unwrap())
+                        .seconds(),
+                );
+                assert_eq!(offsets.at(t), want, "{name} at {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn balanced_parts_cover_everything_in_order() {
+        for (weights, parts) in [
+            (vec![5u64, 1, 1, 1, 1, 1], 2),
+            (vec![0; 4], 2),
+            (vec![], 3),
+            (vec![3, 3, 3], 5),
+            (vec![5, 5, 0], 2),
+        ] {
+            let ranges = balanced(&weights, parts);
+            assert!(ranges.len() <= parts.max(1) || weights.is_empty());
+            let flat: Vec<usize> = ranges.iter().flat_map(Clone::clone).collect();
+            assert_eq!(flat, (0..weights.len()).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn hours_and_weekdays_of_local_times() {
+        // 1970-01-01 00:00 was a Thursday; 2024-12-30 23:59:59 a Monday.
+        assert_eq!(hour_and_weekday(0), (0, 4));
+        assert_eq!(hour_and_weekday(1_735_603_199), (23, 1));
+        assert_eq!(hour_and_weekday(-1), (23, 3));
+    }
 
     #[test]
     fn neighbours_join_and_gaps_split() {

@@ -30,6 +30,7 @@ use super::analysis_rows::{
     ClusterFeature, DensityFeature, EmergingFeature, HotspotFeature, KdeFeature, MoranFeature,
     PublicClusterFeature, ZoneFeature,
 };
+use super::answer::{Answer, accepts_gzip};
 use super::cache::VersionedCache;
 use super::error::ApiError;
 use super::extract::{Caller, Params};
@@ -124,9 +125,9 @@ pub fn router() -> axum::Router<AppState> {
         .route("/outliers", axum::routing::get(get_outliers))
 }
 
-/// Rendered responses (body, content type) by (endpoint, parameters, audience), for the
-/// data version they were computed on.
-pub type ResultCache = VersionedCache<String, (String, String)>;
+/// Rendered answers (body, content type, gzip made once) by (endpoint, parameters,
+/// audience), for the data version they were computed on.
+pub type ResultCache = VersionedCache<String, Answer>;
 
 /// The body an analysis answer is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -408,18 +409,41 @@ async fn serve_analysis<F: Feature + Send + 'static>(
         if let Some(rules) = job.audience.public() {
             guard(endpoint, &rows, rules)?;
         }
-        let b = Arc::new(if csv {
+        let b = Arc::new(Answer::new(if csv {
             render::csv(&rows)?
         } else {
             render::geojson(&rows, provenance, warnings, &state.hexagons)?
-        });
+        }));
         state.cache.put(version, key, Arc::clone(&b));
         b
     };
-    let mut res = (StatusCode::OK, body.0.clone()).into_response();
+    // The gzip body is made once per cached answer, off the runtime's threads.
+    let gzip = if accepts_gzip(headers) {
+        if body.has_gzip() {
+            body.gzip()
+        } else {
+            let b = Arc::clone(&body);
+            tokio::task::spawn_blocking(move || b.gzip())
+                .await
+                .map_err(ApiError::internal)?
+        }
+    } else {
+        None
+    };
+    let mut res = match gzip {
+        Some(gz) => {
+            let mut res = (StatusCode::OK, gz).into_response();
+            res.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            res
+        }
+        None => (StatusCode::OK, body.body()).into_response(),
+    };
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     res.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&body.1)
+        HeaderValue::from_str(body.content_type())
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(v) = HeaderValue::from_str(&etag) {

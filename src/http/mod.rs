@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod analysis_rows;
+pub mod answer;
 pub mod areas;
 pub mod assets;
 pub mod cache;

@@ -41,6 +41,20 @@ pub fn parent15(cell: CellIndex, res: Resolution) -> u64 {
     (u64::from(cell) & !RES_MASK) | (u64::from(res) << RES_SHIFT) | digits
 }
 
+/// The raw bits every resolution-15 descendant of `cell` (raw bits, any resolution) lies
+/// between: its digits below its resolution run from all 0 to all 7 (7 is never a child's
+/// digit, so the bound is loose but exact at the ends). Rows sorted by resolution-15 cell
+/// hold a cell's descendants as one run between these.
+#[must_use]
+#[inline]
+pub fn descendants15(cell: u64) -> RangeInclusive<u64> {
+    let res = (cell & RES_MASK) >> RES_SHIFT;
+    let free = 3 * (15 - res.min(15));
+    let digits = if free == 0 { 0 } else { (1u64 << free) - 1 };
+    let base = (cell & !RES_MASK & !digits) | (15 << RES_SHIFT);
+    base..=base | digits
+}
+
 /// The cell that contains a point at `res`: h3's `latLngToCell`. `None` only for a
 /// coordinate that is not finite (the index never holds one).
 #[must_use]
@@ -118,6 +132,14 @@ impl Exceptions {
             .binary_search_by_key(&i, |&(r, _)| r)
             .ok()
             .map(|k| self.rows[k].1)
+    }
+
+    /// Every listed row with its containing cell, `(cell, row)` in cell order.
+    pub fn rows_by_cell(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.by_cell.iter().map(|&k| {
+            let (row, cell) = self.rows[k as usize];
+            (cell, row as usize)
+        })
     }
 
     /// How many rows are listed.

@@ -18,7 +18,7 @@
 //! [`IncidentIndex`] and readers holding the old one keep a consistent view.
 
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use h3o::{CellIndex, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -26,7 +26,7 @@ use rstar::{AABB, Envelope, RTree, RTreeObject};
 
 use super::containment::{self, Exceptions, SERVED_COUNT, parent15};
 use super::rows::{CategoryRef, IncidentRow, Scanned};
-use super::timecube::TimeCube;
+use super::timecube::{AttrCubes, Attrs, Cube, TimeCube};
 use crate::domain::{Severity, SeveritySet};
 
 /// Rows per R-tree leaf page.
@@ -106,6 +106,8 @@ pub struct Segment {
     /// Per served resolution, the running counts over time per cell; built on first use
     /// (see [`super::timecube`]).
     timecubes: [OnceLock<Option<TimeCube>>; SERVED_COUNT],
+    /// Time cubes of the rows of some categories or classes, built on first use.
+    attr_cubes: AttrCubes,
 }
 
 impl Segment {
@@ -132,6 +134,7 @@ impl Segment {
             pages: RTree::new(),
             containment: Default::default(),
             timecubes: Default::default(),
+            attr_cubes: AttrCubes::default(),
         }
     }
 
@@ -177,6 +180,49 @@ impl Segment {
         self.timecubes[slot]
             .get_or_init(|| TimeCube::of(self, res))
             .as_ref()
+    }
+
+    /// The time cube that counts the rows matching `filter` at `res` (a served resolution),
+    /// if one can: no box or area, and a time range on bucket starts (or open). Categories
+    /// and classes get a cube of their own ([`AttrCubes`]).
+    #[must_use]
+    pub fn cube_for(&self, filter: &Filter, res: Resolution) -> Option<Cube<'_>> {
+        if filter.bbox.is_some()
+            || filter.within.is_some()
+            || !TimeCube::covers(filter.from, filter.to)
+        {
+            return None;
+        }
+        if filter.categories.is_none() && filter.severities.is_none() {
+            return self.timecube(res).map(Cube::Rows);
+        }
+        containment::slot(res)?;
+        let categories = filter.categories.clone().map(|mut c| {
+            c.sort_unstable();
+            c.dedup();
+            c
+        });
+        let key = Attrs {
+            res,
+            categories,
+            severities: filter.severities,
+        };
+        let attrs = Filter {
+            categories: key.categories.clone(),
+            severities: key.severities,
+            ..Filter::default()
+        };
+        self.attr_cubes
+            .get_or_build(&key, || {
+                TimeCube::of_rows(self, res, |i| attrs.matches_attrs(self, i))
+            })
+            .map(Cube::Attrs)
+    }
+
+    /// Heap bytes of the attribute cubes held.
+    #[must_use]
+    pub fn attr_cube_bytes(&self) -> usize {
+        self.attr_cubes.bytes()
     }
 
     /// The raw bits of the cell that contains row `i` at `res`: h3's `latLngToCell`, which
@@ -228,6 +274,7 @@ impl Segment {
             pages: RTree::new(),
             containment: Default::default(),
             timecubes: Default::default(),
+            attr_cubes: AttrCubes::default(),
         };
         drop(self);
         let pages = (0..n)
@@ -335,7 +382,7 @@ impl BBox {
 }
 
 /// Which incidents a query wants. `None` means "no restriction".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub bbox: Option<BBox>,
     /// Inclusive, Unix seconds.
@@ -400,6 +447,33 @@ pub struct Extent {
     pub last: i64,
     /// `[min_lon, min_lat, max_lon, max_lat]`.
     pub bbox: [f64; 4],
+}
+
+/// Which rows an index holds, without keeping them alive: what a memo of something built
+/// from the rows is keyed by. While a `Weak` lives its allocation is not reused, so an
+/// identity matches only the very segments it was taken from, and a memo goes stale by
+/// itself when a refresh replaces them.
+#[derive(Debug, Clone)]
+pub struct RowsId {
+    main: Weak<Segment>,
+    delta: Weak<Segment>,
+}
+
+impl RowsId {
+    #[must_use]
+    pub fn of(index: &IncidentIndex) -> Self {
+        Self {
+            main: Arc::downgrade(&index.main),
+            delta: Arc::downgrade(&index.delta),
+        }
+    }
+
+    /// Whether `index` holds the rows this identity was taken from.
+    #[must_use]
+    pub fn is(&self, index: &IncidentIndex) -> bool {
+        std::ptr::eq(self.main.as_ptr(), Arc::as_ptr(&index.main))
+            && std::ptr::eq(self.delta.as_ptr(), Arc::as_ptr(&index.delta))
+    }
 }
 
 /// One immutable version of the incident index.
@@ -572,6 +646,65 @@ impl IncidentIndex {
         for seg in [&*self.main, &*self.delta] {
             Self::for_each_in_segment(seg, filter, &mut visit);
         }
+    }
+
+    /// Calls `visit(segment, row, k)` for every incident matching `filter` whose containing
+    /// cell at `res` is `cells[k]` (raw bits, sorted, no duplicates), and for no other: in
+    /// the cell-sorted main segment each cell's rows are one run found by two binary
+    /// searches (its listed exceptions skipped, the exceptions it contains merged in by
+    /// cell), so a few hot cells cost a fraction of a pass. Rows come in no useful order.
+    pub fn for_each_in_cells(
+        &self,
+        filter: &Filter,
+        res: Resolution,
+        cells: &[u64],
+        mut visit: impl FnMut(&Segment, usize, usize),
+    ) {
+        let main = &*self.main;
+        let matches = |seg: &Segment, i: usize| {
+            filter
+                .bbox
+                .as_ref()
+                .is_none_or(|b| b.contains(seg.lon[i], seg.lat[i]))
+                && filter.matches_attrs(seg, i)
+        };
+        if let Some(e) = main.exceptions(res) {
+            for (k, &c) in cells.iter().enumerate() {
+                let run = containment::descendants15(c);
+                let start = main.cell.partition_point(|x| u64::from(*x) < *run.start());
+                let end =
+                    start + main.cell[start..].partition_point(|x| u64::from(*x) <= *run.end());
+                for i in start..end {
+                    if !e.is_listed(i) && matches(main, i) {
+                        visit(main, i, k);
+                    }
+                }
+            }
+            let mut k = 0;
+            for (cell, i) in e.rows_by_cell() {
+                while k < cells.len() && cells[k] < cell {
+                    k += 1;
+                }
+                if k == cells.len() {
+                    break;
+                }
+                if cells[k] == cell && matches(main, i) {
+                    visit(main, i, k);
+                }
+            }
+        } else {
+            // A resolution the API does not serve: no exceptions list, so a pass.
+            Self::for_each_in_segment(main, filter, |seg, i| {
+                if let Ok(k) = cells.binary_search(&seg.containing_cell(i, res)) {
+                    visit(seg, i, k);
+                }
+            });
+        }
+        Self::for_each_in_segment(&self.delta, filter, |seg, i| {
+            if let Ok(k) = cells.binary_search(&seg.containing_cell(i, res)) {
+                visit(seg, i, k);
+            }
+        });
     }
 
     /// As [`Self::for_each`], over one segment.
@@ -751,6 +884,46 @@ mod tests {
             // The whole index, row for row, equals a fresh build of all rows.
             let fresh = build(&rows);
             prop_assert_eq!(idx.rows_by_id(), fresh.rows_by_id());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// The rows of some cells equal a linear scan that asks h3 for each row's cell.
+        #[test]
+        fn rows_of_cells_equal_linear_scan(rows in arb_rows(), split in 0usize..600,
+            res in 7u8..=10, pick in 1usize..4, from in prop::option::of(0i64..1000),
+            sev in prop::option::of(0u8..16)) {
+            let res = Resolution::try_from(res).unwrap();
+            let split = split.min(rows.len());
+            let idx = build(&rows[..split]).with_appended(&scanned(&rows[split..]));
+            let cell_of = |r: &IncidentRow| {
+                u64::from(h3o::LatLng::new(r.lat, r.lon).unwrap().to_cell(res))
+            };
+            let mut all: Vec<u64> = rows.iter().map(cell_of).collect();
+            all.sort_unstable();
+            all.dedup();
+            // Every `pick`-th occupied cell, and one cell with no rows.
+            let mut cells: Vec<u64> = all.iter().copied().step_by(pick).collect();
+            cells.push(u64::from(h3o::LatLng::new(0.0, 0.0).unwrap().to_cell(res)));
+            cells.sort_unstable();
+            let severities = sev.map(|m: u8| Severity::ALL.into_iter().filter(|s| m & (1 << s.code()) != 0).collect());
+            let f = Filter { from, to: from.map(|x| x + 300), severities, ..Filter::default() };
+            let mut want: Vec<(i64, u64)> = rows
+                .iter()
+                .filter(|r| {
+                    f.from.is_none_or(|x| r.occurred_at >= x)
+                        && f.to.is_none_or(|x| r.occurred_at < x)
+                        && f.severities.is_none_or(|m| m.contains(r.severity))
+                        && cells.binary_search(&cell_of(r)).is_ok()
+                })
+                .map(|r| (r.id, cell_of(r)))
+                .collect();
+            want.sort_unstable();
+            let mut got = Vec::new();
+            idx.for_each_in_cells(&f, res, &cells, |seg, i, k| got.push((seg.id[i], cells[k])));
+            got.sort_unstable();
+            prop_assert_eq!(got, want);
         }
     }
 

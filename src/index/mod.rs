@@ -17,7 +17,7 @@ pub mod timecube;
 use std::sync::Arc;
 
 pub use areas::AreaLayer;
-pub use incidents::{BBox, Extent, Filter, IncidentIndex, Interner, Segment};
+pub use incidents::{BBox, Extent, Filter, IncidentIndex, Interner, RowsId, Segment};
 pub use points::PointLayer;
 pub use rows::{CategoryRef, IncidentRow, Scanned};
 

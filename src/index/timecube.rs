@@ -13,13 +13,25 @@
 //! running values at the last bucket before `to` less those at the last bucket before
 //! `from`, two binary searches.
 //!
-//! A range whose ends are not bucket starts, a box, an area, a category or a class fall
-//! back to the scan (`crate::analysis::cells`), which gives the same counts; a property test
-//! checks the two agree. Memory: at most one entry (12 bytes) per row, built on first use.
+//! A filter on categories or classes is counted from a cube of those rows alone
+//! ([`AttrCubes`]): built on the first query that asks for that combination (a pass and a
+//! sort of the matching rows), kept per segment within [`ATTR_CUBES_BYTES`], the least
+//! recently used dropped first. A range whose ends are not bucket starts, a box or an area
+//! fall back to the scan (`crate::analysis::cells`), which gives the same counts; property
+//! tests check the two agree. Memory: at most one entry (12 bytes) per row, built on first
+//! use; an attribute cube at most one per matching row.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use h3o::Resolution;
 
 use super::Segment;
+use super::rows::CategoryRef;
+use crate::domain::SeveritySet;
+
+/// Heap bytes of attribute cubes one segment keeps (a category's cube at res 9 is ~12 bytes
+/// per incident of that category: a few MB for a common one over 1M incidents).
+pub const ATTR_CUBES_BYTES: usize = 256 << 20;
 
 /// Bucket length in seconds: a quarter hour, the finest step of any UTC offset.
 pub const BUCKET_S: i64 = 900;
@@ -44,6 +56,12 @@ impl TimeCube {
     /// more: the scan counts those.
     #[must_use]
     pub fn of(seg: &Segment, res: Resolution) -> Option<Self> {
+        Self::of_rows(seg, res, |_| true)
+    }
+
+    /// [`Self::of`] over the rows `keep` accepts.
+    #[must_use]
+    pub fn of_rows(seg: &Segment, res: Resolution, keep: impl Fn(usize) -> bool) -> Option<Self> {
         let n = seg.len();
         u32::try_from(n).ok()?;
         if n == 0 {
@@ -56,6 +74,7 @@ impl TimeCube {
             .min()
             .unwrap_or(0);
         let mut rows: Vec<(u64, u32, u32)> = (0..n)
+            .filter(|&i| keep(i))
             .map(|i| {
                 let b = u32::try_from(seg.time[i].div_euclid(BUCKET_S) - base).ok()?;
                 Some((seg.containing_cell(i, res), b, seg.key[i]))
@@ -166,5 +185,80 @@ impl TimeCube {
             + self.start.capacity() * 4
             + self.bucket.capacity() * 4
             + self.running.capacity() * 8
+    }
+}
+
+/// What an attribute cube counts: a resolution and a filter's categories (sorted, no
+/// duplicates) and classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attrs {
+    pub res: Resolution,
+    pub categories: Option<Vec<CategoryRef>>,
+    pub severities: Option<SeveritySet>,
+}
+
+/// One segment's attribute cubes, least recently used first.
+#[derive(Debug, Default)]
+pub struct AttrCubes {
+    entries: Mutex<Vec<(Attrs, Arc<TimeCube>)>>,
+}
+
+impl AttrCubes {
+    /// The cube of `key`, built by `build` when it is not kept. Built outside the lock, so
+    /// that queries of other cubes do not wait; two first queries of one key may both build.
+    pub fn get_or_build(
+        &self,
+        key: &Attrs,
+        build: impl FnOnce() -> Option<TimeCube>,
+    ) -> Option<Arc<TimeCube>> {
+        {
+            // A poisoned lock means a panic elsewhere while holding it; entries are only
+            // ever pushed or removed whole, so the list is still sound.
+            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(at) = entries.iter().position(|(k, _)| k == key) {
+                let hit = entries.remove(at);
+                let cube = Arc::clone(&hit.1);
+                entries.push(hit);
+                return Some(cube);
+            }
+        }
+        let cube = Arc::new(build()?);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if !entries.iter().any(|(k, _)| k == key) {
+            entries.push((key.clone(), Arc::clone(&cube)));
+        }
+        let mut held: usize = entries.iter().map(|(_, c)| c.bytes()).sum();
+        while held > ATTR_CUBES_BYTES && entries.len() > 1 {
+            held -= entries.remove(0).1.bytes();
+        }
+        Some(cube)
+    }
+
+    /// Heap bytes held.
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(_, c)| c.bytes())
+            .sum()
+    }
+}
+
+/// A time cube a segment lends: its own all-rows cube or a shared attribute cube.
+#[derive(Debug)]
+pub enum Cube<'a> {
+    Rows(&'a TimeCube),
+    Attrs(Arc<TimeCube>),
+}
+
+impl std::ops::Deref for Cube<'_> {
+    type Target = TimeCube;
+    fn deref(&self) -> &TimeCube {
+        match self {
+            Self::Rows(c) => c,
+            Self::Attrs(c) => c,
+        }
     }
 }

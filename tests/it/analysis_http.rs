@@ -1800,3 +1800,51 @@ async fn ogrinfo_reads_the_public_density_and_hotspot_urls() {
         );
     }
 }
+
+/// A browser's `Accept-Encoding: gzip` gets the answer gzipped once and kept with it
+/// (`http::answer`): the same bytes from the cache, which decompress to the plain answer;
+/// `q=0` and no header get the plain body; every answer says it varies by encoding.
+#[tokio::test]
+async fn gzip_answers_are_the_plain_answer_compressed_once() {
+    use std::io::Read;
+    let sample = sqlite_sample().await;
+    // No transparent decompression: this client sees the bytes as sent.
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let url = format!(
+        "{}/api/v1/density?res=9&from=2024-01-01&to=2025-01-01",
+        sample.base
+    );
+    let get = async |encoding: Option<&str>| {
+        let mut req = client.get(&url).bearer_auth(&sample.viewer);
+        if let Some(e) = encoding {
+            req = req.header("accept-encoding", e);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let headers = res.headers().clone();
+        (headers, res.bytes().await.unwrap())
+    };
+    let (plain_h, plain) = get(None).await;
+    assert!(plain_h.get("content-encoding").is_none());
+    assert_eq!(plain_h["vary"], "accept-encoding");
+    let (gz_h, gz) = get(Some("br, gzip")).await;
+    assert_eq!(gz_h["content-encoding"], "gzip");
+    assert_eq!(gz_h["vary"], "accept-encoding");
+    assert_eq!(gz_h["etag"], plain_h["etag"]);
+    assert!(
+        gz.len() * 3 < plain.len(),
+        "{} vs {}",
+        gz.len(),
+        plain.len()
+    );
+    let mut back = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut back)
+        .unwrap();
+    assert_eq!(back, plain);
+    let (_, again) = get(Some("gzip")).await;
+    assert_eq!(again, gz, "the cached gzip body");
+    let (refused_h, refused) = get(Some("gzip;q=0, identity")).await;
+    assert!(refused_h.get("content-encoding").is_none());
+    assert_eq!(refused, plain);
+}

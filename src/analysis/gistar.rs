@@ -182,14 +182,12 @@ pub fn study_set<V: Copy + Default>(
 pub(crate) fn disk_into(cell: CellIndex, k: u32, out: &mut Vec<CellIndex>) {
     out.clear();
     for c in cell.grid_disk_fast(k) {
-        match c {
-            Some(c) => out.push(c),
-            None => {
-                out.clear();
-                out.extend(cell.grid_disk::<Vec<_>>(k));
-                return;
-            }
-        }
+        let Some(c) = c else {
+            out.clear();
+            out.extend(cell.grid_disk::<Vec<_>>(k));
+            return;
+        };
+        out.push(c);
     }
 }
 

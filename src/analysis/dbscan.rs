@@ -1038,8 +1038,54 @@ mod tests {
         (core, comps.into_values().collect(), pts)
     }
 
-    /// Against the definition, on a city (the shortcuts) and on data from the equator to
-    /// 60° N (no shortcuts); and the same answer on 1, 2, 3 and 8 threads.
+    /// `cluster` against the definition on 1, 2, 3 and 8 threads: the same core points,
+    /// the components of the core points as clusters numbered by their smallest id, each
+    /// border point in the cluster of a core point within eps, noise out of reach.
+    fn check(lon: &[f64], lat: &[f64], eps: f64, min_points: usize, what: &str) {
+        // Distinct ids in no particular order.
+        let ids: Vec<i64> = (0..lon.len() as i64).map(|k| k * 7919 % 10_007).collect();
+        let (core, comps, pts) = brute(lon, lat, eps, min_points);
+        let one = cluster(ids.clone(), lon.to_vec(), lat.to_vec(), eps, min_points, 1);
+        assert_eq!(one.core, core, "{what}");
+        assert_eq!(one.clusters, comps.len(), "{what}");
+        let mut by_min: Vec<(i64, &Vec<usize>)> = comps
+            .iter()
+            .map(|c| (c.iter().map(|&i| ids[i]).min().unwrap(), c))
+            .collect();
+        by_min.sort_unstable();
+        for (k, (_, c)) in by_min.iter().enumerate() {
+            assert!(c.iter().all(|&i| one.labels[i] == k as i32), "{what}");
+        }
+        let t = hav_of_distance_m(eps);
+        for i in (0..lon.len()).filter(|&i| !core[i]) {
+            let near: Vec<i32> = (0..lon.len())
+                .filter(|&j| core[j] && pts.a(i, j) <= t)
+                .map(|j| one.labels[j])
+                .collect();
+            if near.is_empty() {
+                assert_eq!(one.labels[i], -1, "{what}");
+            } else {
+                assert!(near.contains(&one.labels[i]), "{what}");
+            }
+        }
+        for threads in [2, 3, 8] {
+            let c = cluster(
+                ids.clone(),
+                lon.to_vec(),
+                lat.to_vec(),
+                eps,
+                min_points,
+                threads,
+            );
+            assert_eq!(
+                (&c.labels, &c.core, c.clusters),
+                (&one.labels, &one.core, one.clusters),
+                "{what}, {threads} threads"
+            );
+        }
+    }
+
+    /// On a city (the cell shortcuts) and on data from the equator to 60° N (none).
     #[test]
     fn matches_the_definition_on_any_number_of_threads() {
         for (seed, lon0, lat0, span) in [
@@ -1048,52 +1094,31 @@ mod tests {
             (3, 10.0, 0.0, (0.05, 60.0)),
         ] {
             let (lon, lat) = sample(seed, 1500, lon0, lat0, span);
-            // Distinct ids in no particular order.
-            let ids: Vec<i64> = (0..lon.len() as i64).map(|k| k * 7919 % 10_007).collect();
             for (eps, min_points) in [(60.0, 4), (150.0, 10), (25.0, 2)] {
-                let (core, comps, pts) = brute(&lon, &lat, eps, min_points);
-                let one = cluster(ids.clone(), lon.clone(), lat.clone(), eps, min_points, 1);
-                assert_eq!(one.core, core, "seed {seed} eps {eps}");
-                assert_eq!(one.clusters, comps.len());
-                // Each component is one cluster, numbered by its smallest id.
-                let mut by_min: Vec<(i64, &Vec<usize>)> = comps
-                    .iter()
-                    .map(|c| (c.iter().map(|&i| ids[i]).min().unwrap(), c))
-                    .collect();
-                by_min.sort_unstable();
-                for (k, (_, c)) in by_min.iter().enumerate() {
-                    assert!(c.iter().all(|&i| one.labels[i] == k as i32));
-                }
-                // A border point is in the cluster of some core point within eps; noise
-                // has none.
-                let t = hav_of_distance_m(eps);
-                for i in (0..lon.len()).filter(|&i| !core[i]) {
-                    let near: Vec<i32> = (0..lon.len())
-                        .filter(|&j| core[j] && pts.a(i, j) <= t)
-                        .map(|j| one.labels[j])
-                        .collect();
-                    if near.is_empty() {
-                        assert_eq!(one.labels[i], -1);
-                    } else {
-                        assert!(near.contains(&one.labels[i]));
-                    }
-                }
-                for threads in [2, 3, 8] {
-                    let c = cluster(
-                        ids.clone(),
-                        lon.clone(),
-                        lat.clone(),
-                        eps,
-                        min_points,
-                        threads,
-                    );
-                    assert_eq!(
-                        (&c.labels, &c.core, c.clusters),
-                        (&one.labels, &one.core, one.clusters)
-                    );
-                }
+                check(
+                    &lon,
+                    &lat,
+                    eps,
+                    min_points,
+                    &format!("seed {seed}, eps {eps}"),
+                );
             }
         }
+    }
+
+    /// A radius of a tenth of a millimetre over a hundred degrees: more cells than a u64
+    /// numbers, so cells take u128 codes; only coincident points are neighbours.
+    #[test]
+    fn a_grid_too_fine_for_u64_codes_gives_the_same_clusters() {
+        let (lon, lat) = sample(4, 200, 0.0, 0.0, (100.0, 50.0));
+        let (lon, lat): (Vec<f64>, Vec<f64>) = (0..lon.len())
+            .flat_map(|k| std::iter::repeat_n((lon[k], lat[k]), k % 4 + 1))
+            .unzip();
+        // Columns are widened for the highest latitude (about 50°).
+        let cell = (angle_of_distance_m(1e-4) * 0.505).to_degrees();
+        let columns = 100.0 * 50f64.to_radians().cos() / cell;
+        assert!(columns * (50.0 / cell) > 2f64.powi(64));
+        check(&lon, &lat, 1e-4, 3, "eps 0.1 mm");
     }
 
     #[test]

@@ -513,11 +513,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for eps in [50.0, 100.0] {
         let t = Instant::now();
         let c = diemnong::analysis::dbscan::dbscan(&index, &all, eps, 10);
+        let took = t.elapsed();
+        // FNV-1a of every (id, label, core) in visiting order: equal hashes, equal results
+        // (ambiguous border points included), whatever the implementation or thread count.
+        let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+        for k in 0..c.ids.len() {
+            let bytes = c.ids[k]
+                .to_le_bytes()
+                .into_iter()
+                .chain(c.labels[k].to_le_bytes());
+            for b in bytes.chain([u8::from(c.core[k])]) {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
         println!(
-            "dbscan eps {eps} m, min_points 10: {} clusters, {} noise, {:.0} ms (one run)",
+            "dbscan eps {eps} m, min_points 10: {} clusters, {} noise, {:.0} ms (one run, {threads} threads; result hash {hash:016x})",
             c.clusters,
             c.labels.iter().filter(|l| **l < 0).count(),
-            t.elapsed().as_secs_f64() * 1e3
+            took.as_secs_f64() * 1e3
         );
     }
     // Memory, each computation in a fresh process so that none reuses pages another freed.

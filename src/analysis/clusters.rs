@@ -2,9 +2,12 @@
 //! points, its time span, its commonest categories, and an outline to draw.
 //!
 //! Summaries. One pass over the incidents matching the filter the clustering ran on, in the
-//! index's order; each incident in a cluster adds its position, whether it is core, its time
-//! and its category to its cluster's row. `top_categories` keeps the five commonest codes,
-//! most frequent first, ties by code. Noise points are in no row.
+//! index's order (the order the clustering visited them in, so the k-th incident is the
+//! clustering's k-th, with no lookup), places each clustered incident's position, time,
+//! category and core flag in its cluster's run of flat columns (a counting sort by label,
+//! members in visiting order); each cluster's row is then made from its run, clusters on
+//! every core ([`crate::parallel::threads`]). `top_categories` keeps the five commonest
+//! codes, most frequent first, ties by code. Noise points are in no row.
 //!
 //! Outline. The convex hull of the members (`geo`'s quickhull), taken after
 //! rounding them to the 6 decimals served, so that rounding cannot fold a thin hull, and
@@ -20,18 +23,18 @@
 //! (ArcGIS draws no outline for DBSCAN clusters; PostGIS's `ST_ConvexHull` returns the
 //! point or line itself.)
 //!
-//! Complexity: O(n) to gather the n matching incidents (a hash lookup each), then
-//! O(m log m) per cluster of m members for its hull and O(c log c) for its c categories.
+//! Complexity: O(n) to gather the n matching incidents, then O(m log m) per cluster of m
+//! members for its hull and O(c log c) for its c categories.
 
 use std::collections::HashMap;
 
 use geo::ConvexHull;
 use geo::orient::{Direction, Orient};
 
-use super::dbscan::Clustering;
+use super::dbscan::{Clustering, on_threads};
 use super::geodesy::M_PER_DEG;
 use crate::domain::lonlat::round6;
-use crate::index::{Filter, IncidentIndex};
+use crate::index::{CategoryRef, Filter, IncidentIndex, Interner};
 
 /// Radius, in metres, of the octagons a degenerate cluster outline is drawn with.
 pub const DEGENERATE_BUFFER_M: f64 = 5.0;
@@ -82,62 +85,113 @@ pub fn members(c: &Clustering) -> Vec<ClusterMember> {
     out
 }
 
-/// A cluster's members while they are gathered.
-struct Acc {
-    pts: Vec<geo::Point<f64>>,
-    core: u64,
-    first: i64,
-    last: i64,
-    cats: HashMap<String, u64>,
-}
-
 /// The summary of every cluster of `c`, in label order. `c` is the clustering of the
 /// incidents of `index` matching `filter`.
 #[must_use]
 pub fn summaries(index: &IncidentIndex, filter: &Filter, c: &Clustering) -> Vec<ClusterSummary> {
-    let pos: HashMap<i64, usize> = c.ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
-    let mut acc: Vec<Acc> = (0..c.clusters)
-        .map(|_| Acc {
-            pts: Vec::new(),
-            core: 0,
-            first: i64::MAX,
-            last: i64::MIN,
-            cats: HashMap::new(),
-        })
-        .collect();
+    let label = |k: usize| {
+        usize::try_from(c.labels[k])
+            .ok()
+            .filter(|&l| l < c.clusters)
+    };
+    // A counting sort by label: cluster l's members go to `at[l]..at[l + 1]` of the columns
+    // below, in visiting order.
+    let mut at = vec![0usize; c.clusters + 1];
+    for l in (0..c.labels.len()).filter_map(label) {
+        at[l + 1] += 1;
+    }
+    for l in 0..c.clusters {
+        at[l + 1] += at[l];
+    }
+    let total = at[c.clusters];
+    let mut pts = vec![geo::Point::new(0.0, 0.0); total];
+    let mut time = vec![0i64; total];
+    let mut category = vec![CategoryRef::NONE; total];
+    let mut core = vec![false; total];
+    let mut next = at.clone();
+    // The clustering visited these very incidents in this very order, so the k-th visited
+    // is `c`'s k-th; should they differ (another index), incidents are found by id.
+    let mut seen = 0;
+    let mut by_id: Option<HashMap<i64, usize>> = None;
     index.for_each(filter, |seg, i| {
-        let Some(&k) = pos.get(&seg.id[i]) else {
+        let id = seg.id[i];
+        let k = if by_id.is_none() && c.ids.get(seen) == Some(&id) {
+            seen += 1;
+            seen - 1
+        } else {
+            let by_id = by_id
+                .get_or_insert_with(|| c.ids.iter().enumerate().map(|(k, id)| (*id, k)).collect());
+            let Some(&k) = by_id.get(&id) else {
+                return;
+            };
+            k
+        };
+        let Some(l) = label(k) else {
             return;
         };
-        let Ok(label) = usize::try_from(c.labels[k]) else {
-            return;
-        };
-        let a = &mut acc[label];
-        a.pts.push(geo::Point::new(seg.lon[i], seg.lat[i]));
-        a.core += u64::from(c.core[k]);
-        a.first = a.first.min(seg.time[i]);
-        a.last = a.last.max(seg.time[i]);
-        *a.cats
-            .entry(index.categories().code(seg.category[i]).to_owned())
-            .or_default() += 1;
+        let m = next[l];
+        next[l] += 1;
+        pts[m] = geo::Point::new(seg.lon[i], seg.lat[i]);
+        time[m] = seg.time[i];
+        category[m] = seg.category[i];
+        core[m] = c.core[k];
     });
-    acc.into_iter()
-        .enumerate()
-        .map(|(id, a)| {
-            let mut cats: Vec<(String, u64)> = a.cats.into_iter().collect();
-            cats.sort_unstable_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-            cats.truncate(TOP_CATEGORIES);
-            ClusterSummary {
-                id,
-                count: a.pts.len(),
-                core: a.core,
-                first: a.first,
-                last: a.last,
-                top_categories: cats,
-                outline: outline(&a.pts),
-            }
-        })
-        .collect()
+    // Clusters are independent: runs of them with about equal numbers of members, taken in
+    // turn by the threads, joined in label order.
+    let threads = crate::parallel::threads();
+    let mut runs = Vec::new();
+    let mut first = 0;
+    for l in 0..c.clusters {
+        if at[l + 1] - at[first] >= total.div_ceil(threads * 8).max(1) {
+            runs.push(first..l + 1);
+            first = l + 1;
+        }
+    }
+    if first < c.clusters {
+        runs.push(first..c.clusters);
+    }
+    let summary = |l: usize| {
+        let m = at[l]..at[l + 1];
+        let span = time[m.clone()]
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        ClusterSummary {
+            id: l,
+            count: m.len(),
+            core: core[m.clone()].iter().map(|&b| u64::from(b)).sum(),
+            first: span.0,
+            last: span.1,
+            top_categories: top_categories(index.categories(), &category[m.clone()]),
+            outline: outline(&pts[m]),
+        }
+    };
+    on_threads(
+        runs,
+        threads,
+        || (),
+        |(), run| run.map(&summary).collect::<Vec<_>>(),
+    )
+    .concat()
+}
+
+/// The [`TOP_CATEGORIES`] commonest codes of `refs`, most frequent first, ties by code.
+fn top_categories(codes: &Interner, refs: &[CategoryRef]) -> Vec<(String, u64)> {
+    // Counted by reference, then by code (a reference outside the list reads as "").
+    let mut counts = vec![0u64; codes.len() + 1];
+    for r in refs {
+        counts[r.index().min(codes.len())] += 1;
+    }
+    let mut cats: Vec<(&str, u64)> = Vec::new();
+    for (i, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let code = codes.code(CategoryRef::at(i));
+        match cats.iter_mut().find(|(c, _)| *c == code) {
+            Some(e) => e.1 += n,
+            None => cats.push((code, n)),
+        }
+    }
+    cats.sort_unstable_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(y.0)));
+    cats.truncate(TOP_CATEGORIES);
+    cats.into_iter().map(|(c, n)| (c.to_owned(), n)).collect()
 }
 
 /// DBSCAN of published cell counts (issue 18: what anonymous callers get): each cell of

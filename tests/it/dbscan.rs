@@ -101,3 +101,31 @@ fn dbscan_matches_scikit_learn() {
         );
     }
 }
+
+/// Cluster summaries read each incident's label by visiting order, or by id when the
+/// clustering was not made in that order: both give the same rows, and each row counts
+/// its cluster's members and core points.
+#[test]
+fn summaries_do_not_depend_on_the_clustering_order() {
+    use diemnong::analysis::clusters::summaries;
+    let index = IncidentIndex::from_records(&common::sample_records());
+    let all = Filter::default();
+    let c = dbscan(&index, &all, 100.0, 10);
+    assert!(c.clusters > 1);
+    let rows = summaries(&index, &all, &c);
+    assert_eq!(rows.len(), c.clusters);
+    let mut reversed = c.clone();
+    reversed.ids.reverse();
+    reversed.labels.reverse();
+    reversed.core.reverse();
+    assert_eq!(summaries(&index, &all, &reversed), rows);
+    for row in &rows {
+        let label = i32::try_from(row.id).unwrap();
+        let members: Vec<usize> = (0..c.ids.len()).filter(|&k| c.labels[k] == label).collect();
+        assert_eq!(row.count, members.len());
+        assert_eq!(
+            row.core,
+            members.iter().filter(|&&k| c.core[k]).count() as u64
+        );
+    }
+}

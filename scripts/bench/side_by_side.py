@@ -33,7 +33,7 @@ ROWS = [
      "count_res9", "count_h3"),
     ("count per res-9 cell, all (Rust: the time cube)", COUNT9, "cube",
      "count_res9", "count_h3"),
-    ("count per res-9 cell, `category=theft` (Rust: a pass)",
+    ("count per res-9 cell, `category=theft` (Rust: its attribute cube, built by the first such query)",
      rf"count res 9, category=theft: {NUM} cells, {MS}", "cells",
      "count_res9_theft", "count_h3_theft"),
     ("count per hexagon of res-9 area (PostGIS: ST_HexagonGrid join; Rust: res-9 pass)",

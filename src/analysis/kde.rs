@@ -333,21 +333,36 @@ fn evaluate(pts: &Points, candidates: &[CellIndex], h: f64, kernel: Kernel) -> V
         kernel,
     };
     let dlat = angle_of_distance_m(s) * 1.01 + 1e-11;
-    // Every centre's sum is its own: contiguous runs of the candidates on every core, joined
-    // in order, give the same cells and values as one thread.
+    // Every centre's sum is its own: runs of the candidates on every core, joined in order,
+    // give the same cells and values as one thread. Runs are small and taken from a shared
+    // counter, since centres over the dense core cost many times those of the outskirts:
+    // one run per thread left a core idle for much of the time.
     let threads = crate::parallel::threads();
-    let chunk = candidates.len().div_ceil(threads).max(1);
-    let (sum, norm) = (&sum, norm);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = candidates
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || densities(pts, part, sum, norm, dlat)))
+    let chunk = candidates.len().div_ceil(threads * 16).max(1);
+    let runs: Vec<&[CellIndex]> = candidates.chunks(chunk).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (sum, norm, runs, next) = (&sum, norm, &runs, &next);
+    let mut done: Vec<(usize, Vec<KdeCell>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(runs.len()))
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let r = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(run) = runs.get(r) else { break };
+                        mine.push((r, densities(pts, run, sum, norm, dlat)));
+                    }
+                    mine
+                })
+            })
             .collect();
-        parts
+        workers
             .into_iter()
-            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|(r, _)| *r);
+    done.into_iter().flat_map(|(_, cells)| cells).collect()
 }
 
 /// [`evaluate`] for one run of the candidates.

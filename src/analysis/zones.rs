@@ -10,9 +10,10 @@
 //! identical ids and a zone that grows keeps its id as long as its smallest cell stays in
 //! it.
 //!
-//! Complexity: O(h log h) for the components of h hot cells, one pass over the matching incidents
-//! for their statistics, then per zone its dissolve and R-tree queries of the cameras,
-//! models and areas in its bounding box.
+//! Complexity: O(h log h) for the components of h hot cells; for their statistics, only the
+//! rows of the hot cells (each one run of the cell-sorted index, on every core), or one pass
+//! over the matching incidents when weighing by harm (the shares need all the harm); then per
+//! zone its dissolve and R-tree queries of the cameras, models and areas in its bounding box.
 
 use std::collections::HashMap;
 
